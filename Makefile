@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cxl-kv top-level Makefile.
+#
+# The module is built by Kbuild (see ./Kbuild) against KDIR; everything else
+# (policy core for userspace, libcxl_kv, tools, tests) is built here into $(O).
+# Userspace parts are described by fragments (*.mk) included below; each
+# fragment appends to the variables documented here.
+#
+#   make             module + library + tools
+#   make check       host unit tests + the guest suite on both topologies
+#   make run         boot the emulated CXL host and serve a real KV workload
+#   make deps        install what is missing (Debian packages, root)
+
+# Kernel to build against: the running kernel's build tree when it exists,
+# else the newest installed Debian 6.12 headers.  Override with KDIR=.
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= $(firstword $(wildcard /lib/modules/$(KERNELRELEASE)/build) \
+		    $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12.*-amd64))))
+KVER = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+
+O ?= build
+CC ?= gcc
+AR ?= ar
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS ?= -O2 -g
+WFLAGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Idriver/policy -Ilib
+ALL_CFLAGS = $(CPPFLAGS) $(WFLAGS) $(CFLAGS)
+
+# Fragments append to:
+#   USER_TARGETS   files built by 'make' (libraries, tools)
+#   UNIT_SRCS      Criterion test sources linked into one $(O)/unit-tests
+#   UNIT_DEPS      objects/archives those tests link with
+#   KTEST_PROGS    guest test programs: tests/kselftest/<name>.c -> $(O)/ktest/<name>
+#   KTEST_DEPS     objects/archives guest tests link with
+#   INSTALL_TARGETS  extra install-* targets
+USER_TARGETS :=
+UNIT_SRCS :=
+UNIT_DEPS :=
+KTEST_PROGS :=
+KTEST_DEPS :=
+INSTALL_TARGETS :=
+
+.PHONY: all module userspace check unit ktest run deps vm-shell install \
+	modules_install clean help
+all: module userspace
+
+-include driver/policy/policy.mk
+-include lib/lib.mk
+-include tools/tools.mk
+-include tools/policy-tools.mk
+include tests/unit/unit.mk
+include tests/kselftest/kselftest.mk
+
+userspace: $(USER_TARGETS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel build tree: run 'make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+install: modules_install $(INSTALL_TARGETS)
+
+deps:
+	scripts/deps.sh
+
+# Everything: host unit tests, then the guest suite on both topologies.
+check:
+	@scripts/deps.sh --check >/dev/null || scripts/deps.sh
+	@$(MAKE) --no-print-directory all ktest
+	@tests/run-all.sh
+
+# TOPO=cxl|nvdimm SUITE=<list name> for one guest run.
+TOPO ?= nvdimm
+SUITE ?= smoke
+ktest-run: all ktest
+	tests/vm/run.sh --topo $(TOPO) --suite $(SUITE)
+
+vm-shell: all ktest
+	tests/vm/run.sh --topo $(TOPO) --shell
+
+run:
+	@scripts/deps.sh --check >/dev/null || scripts/deps.sh
+	@$(MAKE) --no-print-directory all ktest
+	tests/vm/run.sh --topo $(TOPO) --suite run
+
+clean:
+	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf $(O)
+
+help:
+	@sed -n 's/^#   //p' Makefile | head -5
