@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian's Linux 6.12 under QEMU with an emulated tier set, run one guest
+# suite and bring its verdict back to the host.
+#
+#   tests/vm/run.sh --topo cxl|nvdimm --suite NAME    run tests/kselftest/NAME.list
+#   tests/vm/run.sh --topo cxl|nvdimm --shell         interactive shell in the guest
+#
+# Topologies (both with two NVMe drives whose images are made new each boot):
+#   cxl     q35 cxl=on, a volatile CXL type-3 device; in the guest a RAM region
+#           is made through sysfs, its dax device handed to kmem: a CPU-less
+#           node in a lower memory tier.  Emulated CXL memory is MMIO inside
+#           QEMU (~15 MiB/s): small data only.
+#   nvdimm  an emulated nvdimm on a CPU-less node, devdax -> kmem: the same
+#           shape at RAM speed, for bulk and timed work.
+#
+# The verdict comes back over the serial console as "CXLKV-RESULT" lines; the
+# host prints a KTAP-style summary and a "ktap[TOPO]: N passed, N failed,
+# N skipped" line, writes it to $O/vm/results-TOPO-SUITE.txt, and exits
+# non-zero if any program failed or if no program ran.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-$TOP/build}
+TOPO=nvdimm
+SUITE=smoke
+SHELL_MODE=0
+TIMEOUT=${VM_TIMEOUT:-900}
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--topo) TOPO=$2; shift 2 ;;
+	--suite) SUITE=$2; shift 2 ;;
+	--shell) SHELL_MODE=1; shift ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	*) echo "usage: $0 --topo cxl|nvdimm (--suite NAME | --shell)" >&2; exit 2 ;;
+	esac
+done
+case "$TOPO" in cxl|nvdimm) ;; *) echo "unknown topology '$TOPO'" >&2; exit 2 ;; esac
+LIST=$TOP/tests/kselftest/$SUITE.list
+if [ $SHELL_MODE = 0 ] && [ ! -f "$LIST" ]; then
+	echo "no suite '$SUITE' ($LIST)" >&2
+	exit 2
+fi
+
+# The guest kernel: newest installed Debian 6.12 image with its modules.
+KVER=${GUEST_KVER:-}
+if [ -z "$KVER" ]; then
+	for img in /boot/vmlinuz-6.12.*-amd64; do
+		[ -e "$img" ] || continue
+		k=${img#/boot/vmlinuz-}
+		[ -d "/lib/modules/$k/kernel" ] && KVER=$k
+	done
+fi
+if [ -z "$KVER" ]; then
+	echo "no Linux 6.12 image in /boot: run 'make deps'" >&2
+	exit 1
+fi
+KO=${KO:-$TOP/cxl_kv.ko}
+if [ ! -f "$KO" ]; then
+	echo "cxl_kv.ko not built: run 'make'" >&2
+	exit 1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cxlkv-vm.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/root
+mkdir -p "$ROOT"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt,usr/lib,lib64,lib/x86_64-linux-gnu}
+mkdir -p "$ROOT/opt/cxlkv/bin" "$ROOT/lib/modules/$KVER/extra"
+
+# copy_bin FILE DEST: a binary and every shared library it needs.
+copy_bin() {
+	install -m 0755 "$1" "$2"
+	ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$ROOT$lib" ] || { mkdir -p "$ROOT$(dirname "$lib")"; cp -L "$lib" "$ROOT$lib"; }
+	done
+}
+
+cp /bin/busybox "$ROOT/bin/busybox"
+for b in kmod ndctl daxctl numactl; do
+	copy_bin "$(command -v $b)" "$ROOT/bin/$b"
+done
+for l in modprobe insmod rmmod lsmod modinfo; do ln -sf kmod "$ROOT/sbin/$l"; done
+
+# Kernel modules the tiers need, with their dependency chains.
+MODS="cxl_acpi cxl_pci cxl_mem cxl_pmem dax_cxl device_dax kmem nvme nfit libnvdimm
+      nd_pmem dax_pmem dm_mod dm_flakey"
+for m in $MODS; do
+	modprobe -S "$KVER" --show-depends --ignore-install "$m" 2>/dev/null |
+		awk '$1 == "insmod" { print $2 }'
+done | sort -u | while read -r f; do
+	mkdir -p "$ROOT$(dirname "$f")"
+	# Debian ships .ko.xz; kmod in the guest loads plain ELF.
+	case "$f" in
+	*.xz) xz -dc "$f" > "$ROOT${f%.xz}" ;;
+	*) cp "$f" "$ROOT$f" ;;
+	esac
+done
+cp /lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} "$ROOT/lib/modules/$KVER/"
+cp "$KO" "$ROOT/lib/modules/$KVER/extra/"
+depmod -b "$ROOT" "$KVER"
+
+# Our programs: guest tests and every executable the build made.
+for f in "$O"/ktest/* "$O"/*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	case "$f" in *.so|*.so.*|*.a) continue ;; esac
+	copy_bin "$f" "$ROOT/opt/cxlkv/bin/$(basename "$f")"
+done
+for f in "$O"/*.so.*; do
+	[ -f "$f" ] && cp -P "$f" "$ROOT/usr/lib/"
+done
+# Suite list: "@TOPO prog args" lines run only on that topology.
+[ $SHELL_MODE = 1 ] || grep -v '^[[:space:]]*\(#\|$\)' "$LIST" |
+	sed -e "s/^@$TOPO[[:space:]]\{1,\}//" | grep -v '^@' > "$ROOT/etc/suite.list" || true
+install -m 0755 "$TOP/tests/vm/init" "$ROOT/init"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$WORK/initramfs.cpio"
+
+# Backing files, new each boot.
+truncate -s 256M "$WORK/nvme0.img" "$WORK/nvme1.img"
+DRIVES=(-drive file="$WORK/nvme0.img",if=none,id=nvm0,format=raw,cache=none
+	-device nvme,bus=pcie.0,serial=kvtier0001,drive=nvm0
+	-drive file="$WORK/nvme1.img",if=none,id=nvm1,format=raw,cache=none
+	-device nvme,bus=pcie.0,serial=kvtier0002,drive=nvm1)
+if [ "$TOPO" = cxl ]; then
+	truncate -s 512M "$WORK/cxl.raw"
+	MACHINE=(-machine q35,cxl=on -m 2G,maxmem=8G,slots=4
+		-object memory-backend-file,id=cxl-mem1,share=on,mem-path="$WORK/cxl.raw",size=512M
+		-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
+		-device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2
+		-device cxl-type3,bus=root_port13,volatile-memdev=cxl-mem1,id=cxl-vmem0
+		-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)
+else
+	truncate -s 512M "$WORK/nv.raw"
+	MACHINE=(-machine q35,nvdimm=on -m 2G,slots=2,maxmem=4G
+		-object memory-backend-ram,id=m0,size=2G
+		-numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1
+		-object memory-backend-file,id=nv1,share=on,mem-path="$WORK/nv.raw",size=512M
+		-device nvdimm,id=nvdimm1,memdev=nv1,node=1)
+fi
+ACCEL=(-accel tcg -cpu max,hypervisor=off)
+if [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+	ACCEL=(-accel kvm -cpu host,hypervisor=off)	# only where it really works
+fi
+APPEND="console=ttyS0 panic=-1 loglevel=2 cxlkv.topo=$TOPO cxlkv.suite=$SUITE"
+APPEND="$APPEND cxlkv.shell=$SHELL_MODE cxlkv.timeout=$TEST_TIMEOUT"
+QEMU=(qemu-system-x86_64 "${MACHINE[@]}" "${ACCEL[@]}" -smp 2 -nographic -no-reboot
+      -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initramfs.cpio"
+      -append "$APPEND" "${DRIVES[@]}")
+
+if [ $SHELL_MODE = 1 ]; then
+	"${QEMU[@]}"
+	exit $?
+fi
+
+mkdir -p "$O/vm"
+LOG=$O/vm/console-$TOPO-$SUITE.log
+RES=$O/vm/results-$TOPO-$SUITE.txt
+start=$(date +%s)
+set +e
+timeout -s KILL "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
+	sed -u -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\r//g' | tee "$LOG" |
+	grep --line-buffered -v '^CXLKV-RESULT'
+qrc=${PIPESTATUS[0]}
+set -e
+elapsed=$(( $(date +%s) - start ))
+
+grep '^CXLKV-RESULT' "$LOG" > "$WORK/results" || true
+awk -v topo="$TOPO" -v suite="$SUITE" -v secs="$elapsed" '
+	{ for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	  if (f["verdict"] == "pass") p++; else if (f["verdict"] == "skip") s++; else x++
+	  cp += f["cases_pass"]; cf += f["cases_fail"]; cs += f["cases_skip"]
+	  printf "  %-28s %-4s rc=%s cases %s/%s/%s%s\n", f["name"], f["verdict"], f["rc"],
+		f["cases_pass"], f["cases_fail"], f["cases_skip"],
+		f["dmesg"] == "splat" ? "  (kernel splat in dmesg)" : "" }
+	END { printf "programs[%s/%s]: %d passed, %d failed, %d skipped\n", topo, suite, p, x, s
+	      printf "ktap[%s/%s]: %d passed, %d failed, %d skipped (boot to verdict %ds)\n",
+		topo, suite, cp, cf, cs, secs }' "$WORK/results" > "$RES"
+echo "== guest suite '$SUITE' on topology '$TOPO' =="
+cat "$RES"
+
+ran=$(wc -l < "$WORK/results")
+want=$(wc -l < "$ROOT/etc/suite.list")
+if ! grep -q '^CXLKV-DONE' "$LOG"; then
+	echo "guest did not finish (qemu rc=$qrc, timeout ${TIMEOUT}s)" >&2
+	exit 1
+fi
+if [ "$ran" -eq 0 ] || [ "$ran" -ne "$want" ]; then
+	echo "guest ran $ran of $want programs" >&2
+	exit 1
+fi
+if grep -q '^CXLKV-SETUP-FAILED' "$LOG"; then
+	echo "guest tier set-up failed" >&2
+	exit 1
+fi
+if awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^verdict=/ && $i != "verdict=pass") bad = 1 }
+	END { exit !bad }' "$WORK/results"; then
+	# A skipped program is not a pass: the suite fails unless it is allowed.
+	if grep -q 'verdict=fail' "$WORK/results" || [ "${ALLOW_SKIP:-0}" != 1 ]; then
+		exit 1
+	fi
+fi
+exit 0
