@@ -52,8 +52,8 @@ KTEST_PROGS :=
 KTEST_DEPS :=
 INSTALL_TARGETS :=
 
-.PHONY: all module userspace check unit ktest run deps vm-shell install \
-	modules_install clean help
+.PHONY: all module userspace check unit ktest ktest-run run deps vm-shell \
+	install modules_install clean help check-fail-demo bench-kernel
 all: module userspace
 
 -include driver/policy/policy.mk
@@ -95,6 +95,14 @@ TOPO ?= nvdimm
 SUITE ?= smoke
 ktest-run: all ktest
 	tests/vm/run.sh --topo $(TOPO) --suite $(SUITE)
+
+# The deliberate failures, on demand: proves the rig reports a failing case
+# and a kernel WARNING.
+check-fail-demo: all ktest
+	tests/run-fail-demo.sh
+
+bench-kernel: all ktest
+	tests/vm/run.sh --topo nvdimm --suite bench
 
 vm-shell: all ktest
 	tests/vm/run.sh --topo $(TOPO) --shell

@@ -39,11 +39,17 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$TOPO" in cxl|nvdimm) ;; *) echo "unknown topology '$TOPO'" >&2; exit 2 ;; esac
-LIST=$TOP/tests/kselftest/$SUITE.list
-if [ $SHELL_MODE = 0 ] && [ ! -f "$LIST" ]; then
-	echo "no suite '$SUITE' ($LIST)" >&2
-	exit 2
+# --suite a,b,c runs several lists in one boot; cxl_kv is loaded before the
+# first suite other than "smoke" (which loads and unloads it itself).
+if [ $SHELL_MODE = 0 ]; then
+	for s in ${SUITE//,/ }; do
+		if [ ! -f "$TOP/tests/kselftest/$s.list" ]; then
+			echo "no suite '$s' (tests/kselftest/$s.list)" >&2
+			exit 2
+		fi
+	done
 fi
+SUITE_TAG=${SUITE//,/+}
 
 # The guest kernel: newest installed Debian 6.12 image with its modules.
 KVER=${GUEST_KVER:-}
@@ -111,9 +117,20 @@ done
 for f in "$O"/*.so.*; do
 	[ -f "$f" ] && cp -P "$f" "$ROOT/usr/lib/"
 done
-# Suite list: "@TOPO prog args" lines run only on that topology.
-[ $SHELL_MODE = 1 ] || grep -v '^[[:space:]]*\(#\|$\)' "$LIST" |
-	sed -e "s/^@$TOPO[[:space:]]\{1,\}//" | grep -v '^@' > "$ROOT/etc/suite.list" || true
+# Suite lists: "@TOPO prog args" lines run only on that topology; "%load"
+# tells the guest to load cxl_kv.
+: > "$ROOT/etc/suite.list"
+if [ $SHELL_MODE = 0 ]; then
+	loaded=0
+	for s in ${SUITE//,/ }; do
+		if [ "$s" != smoke ] && [ $loaded = 0 ]; then
+			echo "%load" >> "$ROOT/etc/suite.list"
+			loaded=1
+		fi
+		grep -v '^[[:space:]]*\(#\|$\)' "$TOP/tests/kselftest/$s.list" |
+			sed -e "s/^@$TOPO[[:space:]]\{1,\}//" | grep -v '^@' >> "$ROOT/etc/suite.list" || true
+	done
+fi
 install -m 0755 "$TOP/tests/vm/init" "$ROOT/init"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$WORK/initramfs.cpio"
 
@@ -143,7 +160,7 @@ ACCEL=(-accel tcg -cpu max,hypervisor=off)
 if [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 	ACCEL=(-accel kvm -cpu host,hypervisor=off)	# only where it really works
 fi
-APPEND="console=ttyS0 panic=-1 loglevel=2 cxlkv.topo=$TOPO cxlkv.suite=$SUITE"
+APPEND="console=ttyS0 panic=-1 loglevel=2 cxlkv.topo=$TOPO cxlkv.suite=$SUITE_TAG"
 APPEND="$APPEND cxlkv.shell=$SHELL_MODE cxlkv.timeout=$TEST_TIMEOUT"
 QEMU=(qemu-system-x86_64 "${MACHINE[@]}" "${ACCEL[@]}" -smp 2 -nographic -no-reboot
       -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initramfs.cpio"
@@ -155,8 +172,8 @@ if [ $SHELL_MODE = 1 ]; then
 fi
 
 mkdir -p "$O/vm"
-LOG=$O/vm/console-$TOPO-$SUITE.log
-RES=$O/vm/results-$TOPO-$SUITE.txt
+LOG=$O/vm/console-$TOPO-$SUITE_TAG.log
+RES=$O/vm/results-$TOPO-$SUITE_TAG.txt
 start=$(date +%s)
 set +e
 timeout -s KILL "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 |
@@ -167,21 +184,24 @@ set -e
 elapsed=$(( $(date +%s) - start ))
 
 grep '^CXLKV-RESULT' "$LOG" > "$WORK/results" || true
-awk -v topo="$TOPO" -v suite="$SUITE" -v secs="$elapsed" '
+awk -v topo="$TOPO" -v suite="$SUITE_TAG" -v secs="$elapsed" '
 	{ for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 	  if (f["verdict"] == "pass") p++; else if (f["verdict"] == "skip") s++; else x++
 	  cp += f["cases_pass"]; cf += f["cases_fail"]; cs += f["cases_skip"]
+	  # A failed program with no failed case (crash, timeout, kernel splat)
+	  # counts as one failed case.
+	  if (f["verdict"] == "fail" && f["cases_fail"] == 0) cf++
 	  printf "  %-28s %-4s rc=%s cases %s/%s/%s%s\n", f["name"], f["verdict"], f["rc"],
 		f["cases_pass"], f["cases_fail"], f["cases_skip"],
 		f["dmesg"] == "splat" ? "  (kernel splat in dmesg)" : "" }
 	END { printf "programs[%s/%s]: %d passed, %d failed, %d skipped\n", topo, suite, p, x, s
 	      printf "ktap[%s/%s]: %d passed, %d failed, %d skipped (boot to verdict %ds)\n",
 		topo, suite, cp, cf, cs, secs }' "$WORK/results" > "$RES"
-echo "== guest suite '$SUITE' on topology '$TOPO' =="
+echo "== guest suites '$SUITE' on topology '$TOPO' =="
 cat "$RES"
 
 ran=$(wc -l < "$WORK/results")
-want=$(wc -l < "$ROOT/etc/suite.list")
+want=$(grep -vc '^%' "$ROOT/etc/suite.list" || true)
 if ! grep -q '^CXLKV-DONE' "$LOG"; then
 	echo "guest did not finish (qemu rc=$qrc, timeout ${TIMEOUT}s)" >&2
 	exit 1
@@ -200,5 +220,11 @@ if awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^verdict=/ && $i != "verdict=pass"
 	if grep -q 'verdict=fail' "$WORK/results" || [ "${ALLOW_SKIP:-0}" != 1 ]; then
 		exit 1
 	fi
+fi
+if [ "$SUITE" = run ]; then
+	# make run ends on the workload's own summary line.
+	line=$(grep '^run-summary:' "$LOG" | tail -n 1)
+	[ -n "$line" ] || { echo "the workload printed no run-summary line" >&2; exit 1; }
+	echo "$line"
 fi
 exit 0

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every test of cxl-kv: the host unit tests (one Criterion binary), then the
+# guest suites on both topologies.  Prints each runner's totals and a final
+# "total: N passed, N failed, N skipped" line; exits non-zero if anything
+# failed, if a guest suite did not run, or if it ran no test.
+#
+#   GUEST_SUITES   suites run in each guest boot (default: smoke,kernel,lib)
+#   TOPOS          topologies (default: nvdimm cxl)
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+O=${O:-$TOP/build}
+cd "$TOP" || exit 1
+
+suites=${GUEST_SUITES:-}
+if [ -z "$suites" ]; then
+	for s in smoke kernel lib; do
+		[ -f "tests/kselftest/$s.list" ] && suites="$suites${suites:+,}$s"
+	done
+fi
+topos=${TOPOS:-nvdimm cxl}
+pass=0 fail=0 skip=0 bad=0
+t0=$(date +%s)
+
+echo "== host unit tests (Criterion) =="
+if [ -x "$O/unit-tests" ]; then
+	"$O/unit-tests" --jobs 2 2>&1 | tee "$O/unit.log"
+	urc=${PIPESTATUS[0]}
+	syn=$(grep -a 'Synthesis:' "$O/unit.log" | tail -n 1)
+	t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<< "$syn")
+	p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<< "$syn")
+	f=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<< "$syn")
+	c=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<< "$syn")
+	if [ -z "$t" ] || [ "$t" -eq 0 ]; then
+		echo "unit tests ran no test" >&2
+		bad=1
+	fi
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${c:-0}))
+	[ "$urc" -eq 0 ] || bad=1
+	echo "criterion: ${p:-0} passed, $(( ${f:-0} + ${c:-0} )) failed"
+else
+	echo "no $O/unit-tests: build it with 'make'" >&2
+	bad=1
+fi
+
+for topo in $topos; do
+	echo
+	echo "== guest suites $suites on $topo =="
+	tests/vm/run.sh --topo "$topo" --suite "$suites"
+	vrc=$?
+	res=$O/vm/results-$topo-${suites//,/+}.txt
+	line=$(grep '^ktap\[' "$res" 2>/dev/null | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "guest suite on $topo produced no results" >&2
+		bad=1
+		continue
+	fi
+	read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
+	if [ "${p:-0}" -eq 0 ]; then
+		echo "guest suite on $topo ran no test" >&2
+		bad=1
+	fi
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	[ $vrc -eq 0 ] || bad=1
+done
+
+echo
+echo "== totals =="
+for topo in $topos; do
+	cat "$O/vm/results-$topo-${suites//,/+}.txt" 2>/dev/null | grep -E '^(programs|ktap)\['
+done
+[ $bad -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))	# a runner failed without a case
+echo "elapsed: $(( $(date +%s) - t0 ))s"
+echo "total: $pass passed, $fail failed, $skip skipped"
+[ $bad -eq 0 ] && [ $fail -eq 0 ]
