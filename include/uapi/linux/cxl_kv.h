@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cxl_kv.h - user ABI of the cxl_kv module: an LLM KV cache tiered between
+ * CXL memory (warm tier: CPU-less NUMA nodes) and NVMe (cold tier), placed
+ * by attention scores.
+ *
+ * Two kinds of file carry the ABI:
+ *
+ *  - /dev/cxl_kv, the control device: GET_FEATURES, INFO, ATTACH, DETACH,
+ *    SPACE_CREATE, GLOBAL_STATS.  ATTACH and DETACH need CAP_SYS_ADMIN.
+ *  - a space fd (anon inode) returned by SPACE_CREATE: mmap of the KV and the
+ *    per-space commands HINTS, ACCESS, PREFETCH, PROMOTE, DEMOTE, PIN, UNPIN,
+ *    RESIDENCY, PARAMS_GET, PARAMS_SET, SPACE_STATS, SPACE_INFO.
+ *
+ * Every command is _IOWR(CXL_KV_IOC_TYPE, nr, struct); the size encoded in
+ * the number is the size of the struct and is checked.  Every field named
+ * reserved or pad must be zero on input (else -EINVAL) and is zeroed on
+ * output.  Unknown flag bits are rejected with -EINVAL.
+ *
+ * io_uring: a space fd and the control device accept IORING_OP_URING_CMD with
+ * sqe->cmd_op set to the same ioctl number and struct cxl_kv_uring_cmd in
+ * sqe->cmd (16 bytes, so plain 64-byte SQEs work; IORING_SETUP_SQE128 is
+ * accepted too).  The command struct itself stays in user memory at
+ * cxl_kv_uring_cmd.addr; the kernel reads it at submission and writes its
+ * output fields back before the completion is posted.  cqe->res is 0 or a
+ * negative errno, exactly what the ioctl would have returned.  PREFETCH
+ * completes when every block it started to promote is resident (or failed).
+ *
+ * Memory layout of a space (mmap offset 0, length cxl_kv_space_create.mmap_bytes):
+ * head-major.  For layer l, kv head h and kind k (0 = K, 1 = V):
+ *
+ *	stream  s = (l * kv_heads + h) * 2 + k
+ *	offset    = s * stream_bytes + token * token_bytes
+ *
+ * where token_bytes = head_dim * dtype_bytes and stream_bytes =
+ * round_up(max_tokens * token_bytes, page size).  Each (layer, head, K|V)
+ * stream is contiguous and page aligned.  A tracking *block* b of (l, h) is
+ * page b of the K stream plus page b of the V stream: tokens
+ * [b * tokens_per_block, (b + 1) * tokens_per_block) with tokens_per_block =
+ * page size / token_bytes.  Every per-block command names blocks this way.
+ */
+#ifndef _UAPI_LINUX_CXL_KV_H
+#define _UAPI_LINUX_CXL_KV_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/*
+ * ioctl type 0xC4: free in Documentation/userspace-api/ioctl/ioctl-number.rst
+ * and not used as an ioctl type by any 6.12 UAPI header; it sits next to the
+ * CXL blocks 0xCA/0xCE.  Numbers 0x00-0x1f: control device; 0x20-0x3f: space fd.
+ */
+#define CXL_KV_IOC_TYPE		0xC4
+
+/* ABI version reported by GET_FEATURES; bumped only for incompatible changes. */
+#define CXL_KV_VERSION		1
+
+/* Name of the control device: /dev/cxl_kv. */
+#define CXL_KV_DEVICE_NAME	"cxl_kv"
+
+/* Limits (also reported by INFO where they vary). */
+#define CXL_KV_MAX_NODES	8	/* warm nodes in one ATTACH */
+#define CXL_KV_MAX_COLD		4	/* cold block devices in one ATTACH */
+#define CXL_KV_MAX_LAYERS	1024
+#define CXL_KV_MAX_KV_HEADS	64	/* head_mask in PREFETCH is 64 bits */
+#define CXL_KV_MAX_SPACE_PAGES	(1ULL << 22)	/* 16 GiB of KV per space with 4 KiB pages */
+#define CXL_KV_STATS_HIST	16	/* buckets in the latency histogram */
+
+/* ---------------------------------------------------------------------- */
+/* Feature bits (GET_FEATURES.features)                                   */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * CXL_KV_F_URING_CMD: the space fd and the control device implement
+ * IORING_OP_URING_CMD for every ioctl number, with struct cxl_kv_uring_cmd in
+ * sqe->cmd.  Requires: CONFIG_IO_URING.
+ */
+#define CXL_KV_F_URING_CMD	(1ULL << 0)
+
+/*
+ * CXL_KV_F_MULTI_NODE: ATTACH accepts up to CXL_KV_MAX_NODES warm nodes; the
+ * streams of a space are striped over them by (layer, head) so a decode step
+ * draws on the bandwidth of every node.
+ */
+#define CXL_KV_F_MULTI_NODE	(1ULL << 1)
+
+/*
+ * CXL_KV_F_MULTI_COLD: ATTACH accepts up to CXL_KV_MAX_COLD cold block
+ * devices; cold slots are allocated round-robin across them.
+ */
+#define CXL_KV_F_MULTI_COLD	(1ULL << 2)
+
+/*
+ * CXL_KV_F_COLD_FD: a cold device may be given as an open file descriptor of
+ * a block device (CXL_KV_COLD_F_FD) instead of a path.  The module still
+ * opens the device exclusively itself.
+ */
+#define CXL_KV_F_COLD_FD	(1ULL << 3)
+
+/*
+ * CXL_KV_F_CLEAN_DROP: write tracking.  A warm page whose cold copy is still
+ * valid (not written since it was last read from or written to the cold
+ * tier) is demoted without I/O.
+ */
+#define CXL_KV_F_CLEAN_DROP	(1ULL << 4)
+
+/*
+ * CXL_KV_F_PREFETCH_WAIT: PREFETCH accepts CXL_KV_PREFETCH_F_WAIT (the ioctl
+ * returns when the window is resident).  Through uring_cmd a prefetch always
+ * completes when its window is resident.
+ */
+#define CXL_KV_F_PREFETCH_WAIT	(1ULL << 5)
+
+/* Every feature this header defines. */
+#define CXL_KV_F_ALL	(CXL_KV_F_URING_CMD | CXL_KV_F_MULTI_NODE |	\
+			 CXL_KV_F_MULTI_COLD | CXL_KV_F_COLD_FD |	\
+			 CXL_KV_F_CLEAN_DROP | CXL_KV_F_PREFETCH_WAIT)
+
+/* ---------------------------------------------------------------------- */
+/* io_uring                                                               */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct cxl_kv_uring_cmd - payload of IORING_OP_URING_CMD, in sqe->cmd
+ * @addr: in: user address of the command struct (the one the ioctl of the
+ *	same number takes).
+ * @len: in: its size; must equal _IOC_SIZE(sqe->cmd_op).
+ * @flags: in: must be zero.
+ */
+struct cxl_kv_uring_cmd {
+	__u64 addr;
+	__u32 len;
+	__u32 flags;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Control device commands                                                */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct cxl_kv_features - GET_FEATURES
+ * @version: out: CXL_KV_VERSION of the running module.
+ * @page_size: out: page size in bytes (the unit of every "pages" field and of
+ *	the mmap layout).
+ * @features: out: CXL_KV_F_* bits the module implements.
+ * @reserved: must be zero.
+ */
+struct cxl_kv_features {
+	__u32 version;
+	__u32 page_size;
+	__u64 features;
+	__u64 reserved[6];
+};
+
+/**
+ * struct cxl_kv_cold_dev - one cold-tier block device in ATTACH
+ * @path: in: user address of a NUL-terminated block device path (at most
+ *	255 bytes), used when CXL_KV_COLD_F_FD is clear.
+ * @fd: in: an open fd of a block device, used when CXL_KV_COLD_F_FD is set.
+ * @flags: in: CXL_KV_COLD_F_*.
+ * @max_bytes: in: use at most this many bytes from the start of the device;
+ *	0 = the whole device.  Rounded down to the page size; at least 1 MiB.
+ * @reserved: must be zero.
+ */
+struct cxl_kv_cold_dev {
+	__u64 path;
+	__u32 fd;
+	__u32 flags;
+	__u64 max_bytes;
+	__u64 reserved;
+};
+
+/* The cold device is given by cxl_kv_cold_dev.fd, not by a path. */
+#define CXL_KV_COLD_F_FD	(1U << 0)
+#define CXL_KV_COLD_F_ALL	(CXL_KV_COLD_F_FD)
+
+/**
+ * struct cxl_kv_attach - ATTACH: bring up the tier set (CAP_SYS_ADMIN)
+ * @nr_nodes: in: number of valid entries in @nodes, 1..CXL_KV_MAX_NODES.
+ * @nr_cold: in: number of valid entries in @cold, 1..CXL_KV_MAX_COLD.
+ * @nodes: in: warm NUMA node ids.  Each must be online, have memory and have
+ *	no CPUs; no duplicates.  Unused entries must be zero.
+ * @budget_pages: in: pages the module may hold on the warm nodes in total.
+ *	At least 256; at most the nodes' present pages.
+ * @high_wmark: in: warm pages above which the demotion worker starts;
+ *	0 = 90% of @budget_pages.  Must be <= @budget_pages.
+ * @low_wmark: in: warm pages the worker demotes down to; 0 = 75% of
+ *	@budget_pages.  Must be < @high_wmark.
+ * @flags: in: must be zero (no flags defined).
+ * @cold: in: the cold block devices, opened exclusively until DETACH.
+ * @reserved: must be zero.
+ *
+ * Only one tier set exists at a time: a second ATTACH fails with -EBUSY.
+ */
+struct cxl_kv_attach {
+	__u32 nr_nodes;
+	__u32 nr_cold;
+	__u32 nodes[CXL_KV_MAX_NODES];
+	__u64 budget_pages;
+	__u64 high_wmark;
+	__u64 low_wmark;
+	__u64 flags;
+	struct cxl_kv_cold_dev cold[CXL_KV_MAX_COLD];
+	__u64 reserved[4];
+};
+
+/**
+ * struct cxl_kv_detach - DETACH: release the tier set (CAP_SYS_ADMIN)
+ * @flags: in: must be zero.
+ * @reserved: must be zero.
+ *
+ * Fails with -EBUSY while any space exists, -ENODEV when nothing is attached.
+ */
+struct cxl_kv_detach {
+	__u64 flags;
+	__u64 reserved[3];
+};
+
+/**
+ * struct cxl_kv_info - INFO: the tier set and its budgets
+ * @attached: out: 1 if a tier set is attached, else 0 (all other out fields 0).
+ * @nr_nodes: out: warm nodes in use.
+ * @nodes: out: their ids.
+ * @nr_cold: out: cold devices in use.
+ * @nr_spaces: out: live spaces.
+ * @budget_pages: out: warm budget.
+ * @high_wmark: out: high watermark (pages).
+ * @low_wmark: out: low watermark (pages).
+ * @warm_pages: out: warm pages held now.
+ * @cold_slots: out: cold slots (pages) in total over every cold device.
+ * @cold_used: out: cold slots in use.
+ * @cold_devs: out: dev_t (new encoding, as st_rdev) of each cold device.
+ * @features: out: same as GET_FEATURES.features.
+ * @reserved: must be zero.
+ */
+struct cxl_kv_info {
+	__u32 attached;
+	__u32 nr_nodes;
+	__u32 nodes[CXL_KV_MAX_NODES];
+	__u32 nr_cold;
+	__u32 nr_spaces;
+	__u64 budget_pages;
+	__u64 high_wmark;
+	__u64 low_wmark;
+	__u64 warm_pages;
+	__u64 cold_slots;
+	__u64 cold_used;
+	__u64 cold_devs[CXL_KV_MAX_COLD];
+	__u64 features;
+	__u64 reserved[4];
+};
+
+/**
+ * struct cxl_kv_space_create - SPACE_CREATE: make a KV space, get its fd
+ * @layers: in: transformer layers, 1..CXL_KV_MAX_LAYERS.
+ * @kv_heads: in: KV heads per layer, 1..CXL_KV_MAX_KV_HEADS.
+ * @head_dim: in: elements per head vector, >= 1.
+ * @dtype_bytes: in: bytes per element: 1, 2 or 4.
+ * @max_tokens: in: tokens per stream, >= 1.  head_dim * dtype_bytes must be a
+ *	power of two no larger than the page size, and the whole space at most
+ *	CXL_KV_MAX_SPACE_PAGES pages.
+ * @flags: in: CXL_KV_SPACE_F_*.
+ * @fd: out: the new space fd.
+ * @tokens_per_block: out: tokens in one block (page size / token_bytes).
+ * @token_bytes: out: head_dim * dtype_bytes.
+ * @blocks_per_stream: out: pages in each stream = blocks per (layer, head).
+ * @stream_bytes: out: bytes of one (layer, head, K|V) stream (page aligned).
+ * @mmap_bytes: out: length to mmap (2 * layers * kv_heads * stream_bytes).
+ * @reserved: must be zero.
+ *
+ * Requires an attached tier set (else -ENODEV).  The space lives until its
+ * last fd is closed and its last mapping is gone.
+ */
+struct cxl_kv_space_create {
+	__u32 layers;
+	__u32 kv_heads;
+	__u32 head_dim;
+	__u32 dtype_bytes;
+	__u64 max_tokens;
+	__u64 flags;
+	__u32 fd;
+	__u32 tokens_per_block;
+	__u32 token_bytes;
+	__u32 blocks_per_stream;
+	__u64 stream_bytes;
+	__u64 mmap_bytes;
+	__u64 reserved[4];
+};
+
+/* The new fd is O_CLOEXEC. */
+#define CXL_KV_SPACE_F_CLOEXEC	(1ULL << 0)
+#define CXL_KV_SPACE_F_ALL	(CXL_KV_SPACE_F_CLOEXEC)
+
+/**
+ * struct cxl_kv_stats - SPACE_STATS (one space) and GLOBAL_STATS (module)
+ * @flags: in: CXL_KV_STATS_F_*.
+ * @pad: must be zero.
+ * @warm_pages: out: pages resident on the warm tier.
+ * @cold_pages: out: pages whose only copy is on the cold tier.
+ * @faults_zero: out: faults on never-written pages (zeroed warm page).
+ * @faults_warm: out: faults on resident pages (mapped, no I/O).
+ * @faults_cold: out: faults on cold pages (synchronous promotion).
+ * @promotions: out: pages read back from the cold tier (faults, PROMOTE,
+ *	PREFETCH).
+ * @demotions: out: pages written to the cold tier.
+ * @clean_drops: out: warm pages dropped without I/O (valid cold copy).
+ * @wb_aborts: out: demotions abandoned because the page was touched or
+ *	freed while its write was in flight.
+ * @prefetch_issued: out: pages PREFETCH started to promote.
+ * @prefetch_used: out: prefetched pages later touched by a fault.
+ * @nvme_read_bytes: out: bytes read from the cold tier.
+ * @nvme_write_bytes: out: bytes written to the cold tier.
+ * @io_errors: out: failed cold-tier bios.
+ * @alloc_waits: out: warm allocations that waited for demotion.
+ * @alloc_fails: out: warm allocations that failed (fault SIGBUS / -ENOMEM).
+ * @hints: out: score hints accepted.
+ * @lat_hist: out: fault-to-resident latency of faults_cold, bucket i counts
+ *	latencies in [2^i, 2^(i+1)) microseconds (bucket 0: < 2 us; the last
+ *	bucket: everything above).
+ * @reserved: must be zero.
+ *
+ * Counters only grow, except the occupancy fields @warm_pages, @cold_pages.
+ */
+struct cxl_kv_stats {
+	__u32 flags;
+	__u32 pad;
+	__u64 warm_pages;
+	__u64 cold_pages;
+	__u64 faults_zero;
+	__u64 faults_warm;
+	__u64 faults_cold;
+	__u64 promotions;
+	__u64 demotions;
+	__u64 clean_drops;
+	__u64 wb_aborts;
+	__u64 prefetch_issued;
+	__u64 prefetch_used;
+	__u64 nvme_read_bytes;
+	__u64 nvme_write_bytes;
+	__u64 io_errors;
+	__u64 alloc_waits;
+	__u64 alloc_fails;
+	__u64 hints;
+	__u64 lat_hist[CXL_KV_STATS_HIST];
+	__u64 reserved[8];
+};
+
+#define CXL_KV_STATS_F_ALL	0U
+
+/* ---------------------------------------------------------------------- */
+/* Space fd commands                                                      */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct cxl_kv_hint - one attention score for one block
+ * @layer: layer, < layers.
+ * @head: KV head, < kv_heads.
+ * @block: block within the (layer, head) streams, < blocks_per_stream.
+ * @score: attention mass of the block at this step in units of 2^-16
+ *	(0x10000 = 1.0); larger is hotter.
+ * @reserved: must be zero.
+ */
+struct cxl_kv_hint {
+	__u16 layer;
+	__u16 head;
+	__u32 block;
+	__u32 score;
+	__u32 reserved;
+};
+
+/**
+ * struct cxl_kv_hints - HINTS: a batch of score hints for one decode step
+ * @step: in: decode step the scores belong to (monotonic per space; an older
+ *	step than the last one seen is accepted and treated as the last one).
+ * @hints: in: user address of an array of struct cxl_kv_hint.
+ * @count: in: entries in @hints, 1..65536.
+ * @flags: in: must be zero.
+ * @done: out: hints applied (all of them on success; on -EINVAL the index
+ *	of the first bad entry).
+ * @pad: must be zero.
+ * @reserved: must be zero.
+ */
+struct cxl_kv_hints {
+	__u64 step;
+	__u64 hints;
+	__u32 count;
+	__u32 flags;
+	__u32 done;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct cxl_kv_range - a run of blocks of one (layer, head)
+ * @layer: layer, < layers.
+ * @head: KV head, < kv_heads.
+ * @first_block: first block.
+ * @nr_blocks: blocks in the run, >= 1; first_block + nr_blocks <=
+ *	blocks_per_stream.
+ * @reserved: must be zero.
+ */
+struct cxl_kv_range {
+	__u16 layer;
+	__u16 head;
+	__u32 first_block;
+	__u32 nr_blocks;
+	__u32 reserved;
+};
+
+/**
+ * struct cxl_kv_ranges - ACCESS, PROMOTE, DEMOTE, PIN, UNPIN
+ * @step: in: decode step (ACCESS: the step of the accesses; others: ignored,
+ *	must be zero).
+ * @ranges: in: user address of an array of struct cxl_kv_range.
+ * @count: in: entries in @ranges, 1..4096.
+ * @flags: in: CXL_KV_RANGES_F_*.
+ * @done: out: blocks affected: ACCESS: reported; PROMOTE: pages made
+ *	resident; DEMOTE: pages written or dropped; PIN/UNPIN: blocks whose pin
+ *	count changed.
+ * @reserved: must be zero.
+ *
+ * PROMOTE and DEMOTE are synchronous: they return when the I/O is done.
+ * DEMOTE skips pinned blocks; PIN keeps a block warm (promoting it first)
+ * until UNPIN; pins count, up to 65535 per block.
+ */
+struct cxl_kv_ranges {
+	__u64 step;
+	__u64 ranges;
+	__u32 count;
+	__u32 flags;
+	__u64 done;
+	__u64 reserved[2];
+};
+
+#define CXL_KV_RANGES_F_ALL	0U
+
+/**
+ * struct cxl_kv_prefetch - PREFETCH: promote a window around a position
+ * @layer: in: layer, < layers.
+ * @flags: in: CXL_KV_PREFETCH_F_*.
+ * @head_mask: in: bit h selects KV head h; bits >= kv_heads must be zero;
+ *	not zero.
+ * @pos: in: token position P.
+ * @window: in: W, in tokens: the blocks holding tokens [P - W, P + W]
+ *	(clamped to the space) are promoted.
+ * @issued: out: pages whose promotion this call started.
+ * @resident: out: pages of the window that were already resident.
+ * @reserved: must be zero.
+ *
+ * Through the ioctl the call returns once the reads are submitted, unless
+ * CXL_KV_PREFETCH_F_WAIT is set.  Through uring_cmd the completion is posted
+ * when every started promotion has finished; cqe->res is -EIO if any failed.
+ */
+struct cxl_kv_prefetch {
+	__u32 layer;
+	__u32 flags;
+	__u64 head_mask;
+	__u64 pos;
+	__u64 window;
+	__u64 issued;
+	__u64 resident;
+	__u64 reserved[2];
+};
+
+/* ioctl: wait until the window is resident before returning. */
+#define CXL_KV_PREFETCH_F_WAIT	(1U << 0)
+#define CXL_KV_PREFETCH_F_ALL	(CXL_KV_PREFETCH_F_WAIT)
+
+/**
+ * struct cxl_kv_residency - RESIDENCY: which blocks of a range are warm
+ * @layer: in: layer, < layers.
+ * @head: in: KV head, < kv_heads.
+ * @flags: in: must be zero.
+ * @first_block: in: first block.
+ * @nr_blocks: in: blocks, 1..blocks_per_stream - first_block.
+ * @bitmap: in: user address of DIV_ROUND_UP(nr_blocks, 64) __u64 words;
+ *	out there: bit i (word i / 64, bit i % 64) set iff no page of block
+ *	first_block + i is cold, i.e. touching it needs no I/O.
+ * @nr_warm: out: blocks with at least one warm page and no cold page.
+ * @nr_cold: out: blocks with at least one cold page (or one in transit).
+ * @nr_empty: out: blocks never written.
+ * @nr_pinned: out: blocks pinned.
+ * @reserved: must be zero.
+ */
+struct cxl_kv_residency {
+	__u16 layer;
+	__u16 head;
+	__u32 flags;
+	__u32 first_block;
+	__u32 nr_blocks;
+	__u64 bitmap;
+	__u32 nr_warm;
+	__u32 nr_cold;
+	__u32 nr_empty;
+	__u32 nr_pinned;
+	__u64 reserved[2];
+};
+
+/**
+ * struct cxl_kv_params - PARAMS_GET / PARAMS_SET: the space's policy knobs
+ * @mask: SET in: CXL_KV_PARAM_* bits of the fields to change (others are
+ *	ignored); GET out: the bits the module supports.
+ * @decay: per-step multiplier of a block's score, in units of 2^-16
+ *	(default 0xF000 = 0.9375; 1..0x10000).
+ * @recent_tokens: the newest tokens (by highest written/reported position)
+ *	are never chosen as victims (default 64).
+ * @sink_tokens: the first tokens of every stream (attention sinks) are never
+ *	chosen as victims (default 4).
+ * @prefetch_window: W used by the fault path's readahead: a cold fault also
+ *	promotes the blocks within this many tokens (default 0 = off).
+ * @reserved: must be zero.
+ *
+ * SET applies all fields or none (-EINVAL on any out-of-range value).
+ */
+struct cxl_kv_params {
+	__u64 mask;
+	__u32 decay;
+	__u32 recent_tokens;
+	__u32 sink_tokens;
+	__u32 prefetch_window;
+	__u64 reserved[5];
+};
+
+#define CXL_KV_PARAM_DECAY		(1ULL << 0)
+#define CXL_KV_PARAM_RECENT_TOKENS	(1ULL << 1)
+#define CXL_KV_PARAM_SINK_TOKENS	(1ULL << 2)
+#define CXL_KV_PARAM_PREFETCH_WINDOW	(1ULL << 3)
+#define CXL_KV_PARAM_ALL	(CXL_KV_PARAM_DECAY | CXL_KV_PARAM_RECENT_TOKENS | \
+				 CXL_KV_PARAM_SINK_TOKENS | CXL_KV_PARAM_PREFETCH_WINDOW)
+
+/**
+ * struct cxl_kv_space_info - SPACE_INFO: the geometry of a space fd
+ * @layers: out.
+ * @kv_heads: out.
+ * @head_dim: out.
+ * @dtype_bytes: out.
+ * @max_tokens: out.
+ * @flags: out: the flags it was created with.
+ * @tokens_per_block: out.
+ * @token_bytes: out.
+ * @blocks_per_stream: out.
+ * @pad: must be zero.
+ * @stream_bytes: out.
+ * @mmap_bytes: out.
+ * @id: out: space id, unique while the module is loaded (as in dmesg).
+ * @reserved: must be zero.
+ */
+struct cxl_kv_space_info {
+	__u32 layers;
+	__u32 kv_heads;
+	__u32 head_dim;
+	__u32 dtype_bytes;
+	__u64 max_tokens;
+	__u64 flags;
+	__u32 tokens_per_block;
+	__u32 token_bytes;
+	__u32 blocks_per_stream;
+	__u32 pad;
+	__u64 stream_bytes;
+	__u64 mmap_bytes;
+	__u64 id;
+	__u64 reserved[3];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Command numbers                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* control device */
+#define CXL_KV_GET_FEATURES	_IOWR(CXL_KV_IOC_TYPE, 0x00, struct cxl_kv_features)
+#define CXL_KV_INFO		_IOWR(CXL_KV_IOC_TYPE, 0x01, struct cxl_kv_info)
+#define CXL_KV_ATTACH		_IOWR(CXL_KV_IOC_TYPE, 0x02, struct cxl_kv_attach)
+#define CXL_KV_DETACH		_IOWR(CXL_KV_IOC_TYPE, 0x03, struct cxl_kv_detach)
+#define CXL_KV_SPACE_CREATE	_IOWR(CXL_KV_IOC_TYPE, 0x04, struct cxl_kv_space_create)
+#define CXL_KV_GLOBAL_STATS	_IOWR(CXL_KV_IOC_TYPE, 0x05, struct cxl_kv_stats)
+
+/* space fd */
+#define CXL_KV_HINTS		_IOWR(CXL_KV_IOC_TYPE, 0x20, struct cxl_kv_hints)
+#define CXL_KV_ACCESS		_IOWR(CXL_KV_IOC_TYPE, 0x21, struct cxl_kv_ranges)
+#define CXL_KV_PREFETCH		_IOWR(CXL_KV_IOC_TYPE, 0x22, struct cxl_kv_prefetch)
+#define CXL_KV_PROMOTE		_IOWR(CXL_KV_IOC_TYPE, 0x23, struct cxl_kv_ranges)
+#define CXL_KV_DEMOTE		_IOWR(CXL_KV_IOC_TYPE, 0x24, struct cxl_kv_ranges)
+#define CXL_KV_PIN		_IOWR(CXL_KV_IOC_TYPE, 0x25, struct cxl_kv_ranges)
+#define CXL_KV_UNPIN		_IOWR(CXL_KV_IOC_TYPE, 0x26, struct cxl_kv_ranges)
+#define CXL_KV_RESIDENCY	_IOWR(CXL_KV_IOC_TYPE, 0x27, struct cxl_kv_residency)
+#define CXL_KV_PARAMS_GET	_IOWR(CXL_KV_IOC_TYPE, 0x28, struct cxl_kv_params)
+#define CXL_KV_PARAMS_SET	_IOWR(CXL_KV_IOC_TYPE, 0x29, struct cxl_kv_params)
+#define CXL_KV_SPACE_STATS	_IOWR(CXL_KV_IOC_TYPE, 0x2a, struct cxl_kv_stats)
+#define CXL_KV_SPACE_INFO	_IOWR(CXL_KV_IOC_TYPE, 0x2b, struct cxl_kv_space_info)
+
+#endif /* _UAPI_LINUX_CXL_KV_H */
