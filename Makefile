@@ -87,7 +87,7 @@ deps:
 # Everything: host unit tests, then the guest suite on both topologies.
 check:
 	@scripts/deps.sh --check >/dev/null || scripts/deps.sh
-	@$(MAKE) --no-print-directory all ktest
+	@$(MAKE) --no-print-directory all ktest $(UNIT_BIN)
 	@tests/run-all.sh
 
 # TOPO=cxl|nvdimm SUITE=<list name> for one guest run.
@@ -109,7 +109,7 @@ vm-shell: all ktest
 
 run:
 	@scripts/deps.sh --check >/dev/null || scripts/deps.sh
-	@$(MAKE) --no-print-directory all ktest
+	@$(MAKE) --no-print-directory all ktest $(UNIT_BIN)
 	tests/vm/run.sh --topo $(TOPO) --suite run
 
 clean:
