@@ -53,7 +53,7 @@ KTEST_DEPS :=
 INSTALL_TARGETS :=
 
 .PHONY: all module userspace check unit ktest ktest-run run deps vm-shell \
-	install modules_install clean help check-fail-demo bench-kernel
+	install install-headers modules_install clean help check-fail-demo bench-kernel
 all: module userspace
 
 -include driver/policy/policy.mk
@@ -79,7 +79,10 @@ modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 
-install: modules_install $(INSTALL_TARGETS)
+install-headers:
+	install -D -m 0644 include/uapi/linux/cxl_kv.h $(DESTDIR)$(INCLUDEDIR)/linux/cxl_kv.h
+
+install: modules_install install-headers $(INSTALL_TARGETS)
 
 deps:
 	scripts/deps.sh
