@@ -498,35 +498,82 @@ struct cxl_kv_residency {
 
 /**
  * struct cxl_kv_params - PARAMS_GET / PARAMS_SET: the space's policy knobs
- * @mask: SET in: CXL_KV_PARAM_* bits of the fields to change (others are
- *	ignored); GET out: the bits the module supports.
- * @decay: per-step multiplier of a block's score, in units of 2^-16
- *	(default 0xF000 = 0.9375; 1..0x10000).
- * @recent_tokens: the newest tokens (by highest written/reported position)
- *	are never chosen as victims (default 64).
- * @sink_tokens: the first tokens of every stream (attention sinks) are never
- *	chosen as victims (default 4).
- * @prefetch_window: W used by the fault path's readahead: a cold fault also
- *	promotes the blocks within this many tokens (default 0 = off).
+ * @mask: SET in: CXL_KV_PARAM_* bits of the fields to change (the others
+ *	keep their value and are ignored); GET out: CXL_KV_PARAM_ALL.
+ * @alpha_q16: EMA weight of a new score hint, Q16 (65536 = 1.0), 1..65536:
+ *	ema = alpha * score + (1 - alpha) * ema.  Default 16384 (0.25).
+ * @tau_steps: recency time constant in decode steps, >= 1: a block's
+ *	priority decays with 1 - exp(-age / tau).  Default 1000.
+ * @score_shift: hint gain: a score s counts as min(1.0, s << score_shift),
+ *	0..12.  Default 4.
+ * @sink_tokens: the first tokens of every head (attention sinks) are never
+ *	demoted by the worker (with CXL_KV_POLICY_F_PROTECT).  Default 4.
+ * @recent_tokens: the last written tokens of every head are never demoted by
+ *	the worker (with CXL_KV_POLICY_F_PROTECT).  Default 64.
+ * @pf_window: initial readahead half-window W of a cold fault, in blocks,
+ *	0..@pf_window_max.  Default 1.
+ * @pf_window_max: largest W the per-head adaptation may reach, in blocks,
+ *	@pf_window..32.  Default 4.
+ * @pf_epoch: prefetch outcomes per head between two W adjustments,
+ *	1..65535.  Default 16.
+ * @phase_window: events per half of the prefill/decode detector's window,
+ *	>= 16.  Default 4096.
+ * @phase_enter: enter decode when reads >= phase_enter * writes, >= 1.
+ *	Default 10.
+ * @phase_exit: leave decode when reads < phase_exit * writes,
+ *	1..@phase_enter - 1.  Default 4.
+ * @scan_limit: entries the victim scan looks at without success before it
+ *	lowers its threshold, 1..65535.  Default 32.
+ * @policy_flags: CXL_KV_POLICY_F_*.  Default CXL_KV_POLICY_F_ALL.
  * @reserved: must be zero.
  *
- * SET applies all fields or none (-EINVAL on any out-of-range value).
+ * SET applies all selected fields or none: the merged set is validated as a
+ * whole (-EINVAL on any out-of-range value).
  */
 struct cxl_kv_params {
 	__u64 mask;
-	__u32 decay;
-	__u32 recent_tokens;
+	__u32 alpha_q16;
+	__u32 tau_steps;
+	__u32 score_shift;
 	__u32 sink_tokens;
-	__u32 prefetch_window;
-	__u64 reserved[5];
+	__u32 recent_tokens;
+	__u32 pf_window;
+	__u32 pf_window_max;
+	__u32 pf_epoch;
+	__u32 phase_window;
+	__u32 phase_enter;
+	__u32 phase_exit;
+	__u32 scan_limit;
+	__u32 policy_flags;
+	__u32 pad;
+	__u64 reserved[4];
 };
 
-#define CXL_KV_PARAM_DECAY		(1ULL << 0)
-#define CXL_KV_PARAM_RECENT_TOKENS	(1ULL << 1)
-#define CXL_KV_PARAM_SINK_TOKENS	(1ULL << 2)
-#define CXL_KV_PARAM_PREFETCH_WINDOW	(1ULL << 3)
-#define CXL_KV_PARAM_ALL	(CXL_KV_PARAM_DECAY | CXL_KV_PARAM_RECENT_TOKENS | \
-				 CXL_KV_PARAM_SINK_TOKENS | CXL_KV_PARAM_PREFETCH_WINDOW)
+#define CXL_KV_PARAM_ALPHA		(1ULL << 0)
+#define CXL_KV_PARAM_TAU		(1ULL << 1)
+#define CXL_KV_PARAM_SCORE_SHIFT	(1ULL << 2)
+#define CXL_KV_PARAM_SINK_TOKENS	(1ULL << 3)
+#define CXL_KV_PARAM_RECENT_TOKENS	(1ULL << 4)
+#define CXL_KV_PARAM_PF_WINDOW		(1ULL << 5)
+#define CXL_KV_PARAM_PF_WINDOW_MAX	(1ULL << 6)
+#define CXL_KV_PARAM_PF_EPOCH		(1ULL << 7)
+#define CXL_KV_PARAM_PHASE_WINDOW	(1ULL << 8)
+#define CXL_KV_PARAM_PHASE_ENTER	(1ULL << 9)
+#define CXL_KV_PARAM_PHASE_EXIT		(1ULL << 10)
+#define CXL_KV_PARAM_SCAN_LIMIT		(1ULL << 11)
+#define CXL_KV_PARAM_POLICY_FLAGS	(1ULL << 12)
+#define CXL_KV_PARAM_ALL		((1ULL << 13) - 1)
+
+/* Protect attention sinks and the recent window from demotion. */
+#define CXL_KV_POLICY_F_PROTECT		(1U << 0)
+/* Cold faults read ahead the policy's window (pf_window). */
+#define CXL_KV_POLICY_F_PREFETCH	(1U << 1)
+/* Adapt W per head from prefetch hits and waste. */
+#define CXL_KV_POLICY_F_PF_ADAPT	(1U << 2)
+/* Detect prefill/decode phases (off: always decode). */
+#define CXL_KV_POLICY_F_PHASE		(1U << 3)
+#define CXL_KV_POLICY_F_ALL		(CXL_KV_POLICY_F_PROTECT | CXL_KV_POLICY_F_PREFETCH | \
+					 CXL_KV_POLICY_F_PF_ADAPT | CXL_KV_POLICY_F_PHASE)
 
 /**
  * struct cxl_kv_space_info - SPACE_INFO: the geometry of a space fd
