@@ -262,6 +262,7 @@ kvp_u64 kvp_warm_count(const struct kvp_state *st);
 /* Fixed-point math, exposed for tests and tools. */
 kvp_u32 kvp_ema_q16(kvp_u32 ema_q16, kvp_u32 score_q16, kvp_u32 alpha_q16);
 kvp_u32 kvp_decay_q16(kvp_u32 age, kvp_u32 tau);
+kvp_u32 kvp_decay_x_q16(kvp_u32 x_q16);
 kvp_u32 kvp_priority_q16(kvp_u32 ema_q16, kvp_u32 age, kvp_u32 tau);
 
 #endif /* KVPOLICY_H */

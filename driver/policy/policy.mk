@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0
+# Freestanding policy core, built for userspace into $(O)/libkvpolicy.a.
+# The same sources are built into the module by Kbuild (driver/policy/*.o).
+KVP_SRCS := driver/policy/kvpolicy.c driver/policy/kvp_math.c
+KVP_OBJS := $(patsubst %.c,$(O)/%.o,$(KVP_SRCS))
+KVP_LIB := $(O)/libkvpolicy.a
+
+# The core must stay freestanding: no libc headers, no floats.
+$(KVP_OBJS): ALL_CFLAGS += -ffreestanding -fno-builtin -mgeneral-regs-only
+
+$(KVP_LIB): $(KVP_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+USER_TARGETS += $(KVP_LIB)
+UNIT_DEPS += $(KVP_LIB)
+
