@@ -775,7 +775,7 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 	struct kvp_ent *ents = kvp_ents(st);
 	struct kvp_head *heads = kvp_heads(st);
 	kvp_u32 bph = st->g.blocks_per_head;
-	kvp_u32 n = 0, looked = 0, dry = 0, q, blk, i;
+	kvp_u32 n = 0, looked = 0, dry = 0, zdry = 0, q, blk, i;
 	kvp_u64 scanned = 0;
 
 	if (!want || !st->warm)
@@ -807,6 +807,7 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 				}
 				looked = 0;
 				dry = 0;
+				zdry = 0;
 			} else if (looked >= st->p.scan_limit) {
 				st->thr = st->thr > 2 ? st->thr - 2 : 0;
 				st->easy = 0;
@@ -826,13 +827,18 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			blk = 0;
 			kvp_sweep_end(st);
 		}
-		/* a whole sweep without a victim: nothing (more) is eligible
-		 * at thr; drop thr to 0 once, then give up after another */
-		if (++dry >= st->nent) {
-			if (!st->thr)
-				break;
-			st->thr = 0;
-			dry = 0;
+		/*
+		 * A whole sweep without a victim: nothing (more) is eligible at
+		 * thr; drop thr to 0, and give up after a whole sweep at 0.
+		 */
+		if (st->thr) {
+			zdry = 0;
+			if (++dry >= st->nent) {
+				st->thr = 0;
+				dry = 0;
+			}
+		} else if (++zdry >= st->nent) {
+			break;
 		}
 	}
 	st->hand = i;

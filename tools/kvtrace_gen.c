@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvtrace_gen.c - synthetic attention traces for the cxl-kv policy.
+ *
+ * Three kinds of KV head (fractions are knobs, defaults and sources in
+ * Documentation/policy.rst):
+ *   local     sink block + a recent window of win_local blocks;
+ *   mixed     sink + win_mixed recent blocks + the top 'budget' fraction of
+ *             the older blocks by importance; importance = a heavy-tailed
+ *             (Pareto) per-block weight x an on/off regime (active and quiet
+ *             spells: blocks regain importance after a quiet spell) x
+ *             log-normal AR(1) noise (persistence step to step);
+ *   retrieval sink + a small window + a few needle spans far back that move
+ *             now and then (sometimes back to an earlier spot).
+ * Prefill writes prefill_chunk tokens per step; decode writes one token per
+ * step and reads.  Everything is driven by one seeded xorshift64* stream.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvtrace_gen.h"
+
+enum { H_LOCAL, H_MIXED, H_RETR };
+
+struct gq {
+	int type;
+	double sink;		/* mass on block 0 */
+	float *w;		/* base importance per block */
+	float *g;		/* AR(1) noise state per block */
+	uint32_t *flip;		/* step of the next on/off flip */
+	uint8_t *on;		/* active? */
+	uint8_t *was_off;	/* has been quiet at least once */
+	uint32_t *needle;	/* retrieval: needle start blocks */
+	uint32_t *nspan;	/* retrieval: needle span lengths */
+	uint32_t *old;		/* retrieval: earlier needle spots (ring) */
+	uint32_t nold;
+	uint32_t prev_top[8], nprev;
+};
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rnext(struct rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return r->s * 2685821657736338717ull;
+}
+
+static double runif(struct rng *r)
+{
+	return ((rnext(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static uint32_t rbelow(struct rng *r, uint32_t n)
+{
+	return n ? (uint32_t)((rnext(r) >> 32) * n >> 32) : 0;
+}
+
+/* approximately N(0,1): Irwin-Hall with 4 terms, scaled */
+static double rnorm(struct rng *r)
+{
+	return (runif(r) + runif(r) + runif(r) + runif(r) - 2.0) * 1.7320508;
+}
+
+static uint32_t rgeom(struct rng *r, double mean)
+{
+	double u = runif(r);
+
+	if (mean <= 1.0)
+		return 1;
+	return 1 + (uint32_t)(-log(u) * mean);
+}
+
+void kvtrace_cfg_default(struct kvtrace_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->layers = 32;
+	c->kv_heads = 8;
+	c->tokens_per_block = 16;
+	c->prompt_tokens = 8192;
+	c->decode_steps = 256;
+	c->prefill_chunk = 512;
+	c->seed = 1;
+	c->frac_local = 0.60;
+	c->frac_retr = 0.05;
+	c->budget = 0.10;
+	c->win_local = 16;
+	c->win_mixed = 4;
+	c->sink_local = 0.45;
+	c->sink_mixed = 0.25;
+	c->sink_retr = 0.10;
+	c->pareto = 1.2;
+	c->sigma = 0.5;
+	c->rho = 0.95;
+	c->on_steps = 300;
+	c->off_steps = 100;
+	c->quiet = 0.02;
+	c->needles = 3;
+	c->needle_span = 3;
+	c->needle_move = 0.02;
+	c->needle_return = 0.5;
+}
+
+static const char *const preset_names =
+	"tiny small llama3-8b llama3-8b-retr llama3-8b-local llama-70b";
+
+const char *kvtrace_preset_names(void)
+{
+	return preset_names;
+}
+
+int kvtrace_preset(const char *name, struct kvtrace_cfg *c)
+{
+	kvtrace_cfg_default(c);
+	if (!strcmp(name, "tiny")) {
+		c->layers = 2;
+		c->kv_heads = 2;
+		c->prompt_tokens = 1024;
+		c->decode_steps = 64;
+		c->prefill_chunk = 256;
+	} else if (!strcmp(name, "small")) {
+		c->layers = 4;
+		c->kv_heads = 4;
+		c->prompt_tokens = 2048;
+		c->decode_steps = 128;
+	} else if (!strcmp(name, "llama3-8b")) {
+		/* 32 layers x 8 KV heads, defaults */
+	} else if (!strcmp(name, "llama3-8b-retr")) {
+		/* more retrieval heads, larger read budget, faster churn */
+		c->frac_local = 0.50;
+		c->frac_retr = 0.10;
+		c->budget = 0.20;
+		c->on_steps = 150;
+		c->needle_move = 0.05;
+	} else if (!strcmp(name, "llama3-8b-local")) {
+		/* streaming-dominated model, small budget */
+		c->frac_local = 0.75;
+		c->frac_retr = 0.03;
+		c->budget = 0.05;
+	} else if (!strcmp(name, "llama-70b")) {
+		c->layers = 80;
+		c->kv_heads = 8;
+		c->prompt_tokens = 4096;
+		c->decode_steps = 128;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int emit(struct kvtrace *t, uint32_t w)
+{
+	if (t->n == t->cap) {
+		uint64_t nc = t->cap ? t->cap * 2 : 1 << 16;
+		uint32_t *p = realloc(t->w, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->w = p;
+		t->cap = nc;
+	}
+	t->w[t->n++] = w;
+	return 0;
+}
+
+static uint32_t mass_q16(double m)
+{
+	double v = m * 65536.0 + 0.5;
+
+	if (v < 0)
+		return 0;
+	return v > 65535 ? 65535 : (uint32_t)v;
+}
+
+/* partial selection: the k largest of key[idx[0..n)] into idx[0..k) */
+static void topk(uint32_t *idx, const float *key, uint32_t n, uint32_t k)
+{
+	uint32_t lo = 0, hi = n;
+
+	if (k >= n || !k)
+		return;
+	while (hi - lo > 1) {
+		float piv = key[idx[lo + (hi - lo) / 2]];
+		uint32_t i = lo, j = hi - 1, t;
+
+		while (i <= j) {
+			while (key[idx[i]] > piv)
+				i++;
+			while (key[idx[j]] < piv)
+				j--;
+			if (i <= j) {
+				t = idx[i];
+				idx[i] = idx[j];
+				idx[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j + 1;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+static void new_block(const struct kvtrace_cfg *c, struct gq *q, uint32_t b,
+		      uint32_t step, struct rng *r)
+{
+	q->w[b] = (float)pow(runif(r), -1.0 / c->pareto);
+	q->g[b] = (float)rnorm(r);
+	q->on[b] = runif(r) < c->on_steps / (c->on_steps + c->off_steps);
+	q->was_off[b] = 0;
+	q->flip[b] = step + rgeom(r, q->on[b] ? c->on_steps : c->off_steps);
+}
+
+static void place_needle(const struct kvtrace_cfg *c, struct gq *q,
+			 uint32_t i, uint32_t nb, struct rng *r)
+{
+	uint32_t hi = nb > c->win_mixed + 2 ? nb - c->win_mixed - 1 : 1;
+
+	if (q->nold && runif(r) < c->needle_return) {
+		q->needle[i] = q->old[rbelow(r, q->nold < 64 ? q->nold : 64)];
+	} else {
+		q->needle[i] = 1 + rbelow(r, hi > 1 ? hi - 1 : 1);
+		q->old[q->nold % 64] = q->needle[i];
+		q->nold++;
+	}
+	q->nspan[i] = 1 + rbelow(r, c->needle_span);
+}
+
+int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
+		     struct kvtrace_genstats *gs)
+{
+	uint32_t nq = c->layers * c->kv_heads, tpb = c->tokens_per_block;
+	uint32_t total = c->prompt_tokens + c->decode_steps;
+	uint32_t bph = (total + tpb - 1) / tpb;
+	uint32_t *idx, *rd_b, step = 0, pos = 0, qi, i;
+	double *rd_m, pers_sum = 0, sink_sum = 0, loc_sum = 0;
+	uint64_t pers_n = 0, sink_n = 0, loc_n = 0;
+	struct gq *qs;
+	struct rng r = { c->seed * 0x9e3779b97f4a7c15ull + 12345 };
+	float *eff;
+	int ret = -ENOMEM;
+
+	if (!nq || nq > 1024 * 256 || c->layers > 1023 || c->kv_heads > 255 ||
+	    !tpb || bph > 65535 || !c->prefill_chunk || !c->prompt_tokens)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	memset(gs, 0, sizeof(*gs));
+	memcpy(t->h.magic, KVTRACE_MAGIC, 8);
+	t->h.version = 1;
+	t->h.layers = c->layers;
+	t->h.kv_heads = c->kv_heads;
+	t->h.blocks_per_head = bph;
+	t->h.tokens_per_block = tpb;
+	t->h.prompt_tokens = c->prompt_tokens;
+	t->h.decode_steps = c->decode_steps;
+	t->h.prefill_chunk = c->prefill_chunk;
+	t->h.seed = c->seed;
+
+	qs = calloc(nq, sizeof(*qs));
+	idx = calloc(bph, sizeof(*idx));
+	eff = calloc(bph, sizeof(*eff));
+	rd_b = calloc(bph, sizeof(*rd_b));
+	rd_m = calloc(bph, sizeof(*rd_m));
+	if (!qs || !idx || !eff || !rd_b || !rd_m)
+		goto out;
+	for (qi = 0; qi < nq; qi++) {
+		struct gq *q = &qs[qi];
+		double u = runif(&r);
+
+		q->type = u < c->frac_local ? H_LOCAL :
+			  u < c->frac_local + c->frac_retr ? H_RETR : H_MIXED;
+		q->sink = q->type == H_LOCAL ? c->sink_local :
+			  q->type == H_MIXED ? c->sink_mixed : c->sink_retr;
+		q->sink *= 0.6 + 0.8 * runif(&r);	/* +-40 % per head */
+		q->w = calloc(bph, sizeof(float));
+		q->g = calloc(bph, sizeof(float));
+		q->flip = calloc(bph, sizeof(uint32_t));
+		q->on = calloc(bph, 1);
+		q->was_off = calloc(bph, 1);
+		q->needle = calloc(c->needles + 1, sizeof(uint32_t));
+		q->nspan = calloc(c->needles + 1, sizeof(uint32_t));
+		q->old = calloc(64, sizeof(uint32_t));
+		if (!q->w || !q->g || !q->flip || !q->on || !q->was_off ||
+		    !q->needle || !q->nspan || !q->old)
+			goto out;
+		if (q->type == H_LOCAL)
+			gs->n_local++;
+		else if (q->type == H_MIXED)
+			gs->n_mixed++;
+		else
+			gs->n_retr++;
+	}
+
+	/* prefill: chunks of writes, one step each */
+	while (pos < c->prompt_tokens) {
+		uint32_t n = c->prompt_tokens - pos, b0, b1, b;
+
+		if (n > c->prefill_chunk)
+			n = c->prefill_chunk;
+		b0 = pos / tpb;
+		b1 = (pos + n - 1) / tpb;
+		for (qi = 0; qi < nq; qi++)
+			for (b = b0; b <= b1; b++)
+				if (b * tpb >= pos || b == 0)
+					new_block(c, &qs[qi], b, step, &r);
+		if (emit(t, KVTRACE_OP_STEP << 28 | step) ||
+		    emit(t, KVTRACE_OP_WRITE << 28 | n))
+			goto out;
+		pos += n;
+		step++;
+	}
+	for (qi = 0; qi < nq; qi++)
+		if (qs[qi].type == H_RETR)
+			for (i = 0; i < c->needles; i++)
+				place_needle(c, &qs[qi], i,
+					     (c->prompt_tokens + tpb - 1) / tpb,
+					     &r);
+
+	/* decode: one token written per step, reads per head */
+	for (uint32_t d = 0; d < c->decode_steps; d++, step++) {
+		uint32_t nb;
+
+		if (pos % tpb == 0)
+			for (qi = 0; qi < nq; qi++)
+				new_block(c, &qs[qi], pos / tpb, step, &r);
+		pos++;
+		nb = (pos + tpb - 1) / tpb;
+		if (emit(t, KVTRACE_OP_STEP << 28 | step) ||
+		    emit(t, KVTRACE_OP_WRITE << 28 | 1))
+			goto out;
+		for (qi = 0; qi < nq; qi++) {
+			struct gq *q = &qs[qi];
+			uint32_t layer = qi / c->kv_heads, head = qi % c->kv_heads;
+			uint32_t win = q->type == H_LOCAL ? c->win_local :
+				       q->type == H_MIXED ? c->win_mixed : 2;
+			uint32_t nr = 0, lo, b, k;
+			double mloc = 0, mrest, wsum, rsum;
+
+			if (win + 1 > nb)
+				win = nb - 1;
+			lo = nb - win;		/* first block of the window */
+			mrest = q->type == H_LOCAL ? 0.05 :
+				q->type == H_MIXED ? 0.45 : 0.75;
+			if (q->sink + mrest > 0.95)
+				mrest = 0.95 - q->sink;
+			mloc = 1.0 - q->sink - mrest;
+			rd_b[nr] = 0;
+			rd_m[nr++] = q->sink;
+			/* window: mass decays with distance, nearest heaviest */
+			wsum = 0;
+			for (b = lo; b < nb; b++)
+				wsum += 1.0 / (nb - b);
+			for (b = lo; b < nb; b++) {
+				if (b == 0)
+					continue;
+				rd_b[nr] = b;
+				rd_m[nr++] = mloc / (nb - b) / wsum;
+			}
+			sink_sum += q->sink;
+			sink_n++;
+			if (q->type == H_LOCAL) {
+				loc_sum += q->sink + mloc;
+				loc_n++;
+			}
+			if (q->type == H_MIXED && lo > 1) {
+				uint32_t nc = lo - 1, top8;
+
+				wsum = 0;
+				for (b = 1; b < lo; b++) {
+					if (step >= q->flip[b]) {
+						q->on[b] ^= 1;
+						if (!q->on[b])
+							q->was_off[b] = 1;
+						else if (q->was_off[b])
+							gs->regains++;
+						q->flip[b] = step + rgeom(&r,
+							q->on[b] ? c->on_steps :
+								   c->off_steps);
+					}
+					q->g[b] = (float)(c->rho * q->g[b] +
+						  sqrt(1 - c->rho * c->rho) *
+						  rnorm(&r));
+					eff[b] = q->w[b] *
+						 (q->on[b] ? 1.0f : (float)c->quiet) *
+						 expf((float)c->sigma * q->g[b]);
+					wsum += eff[b];
+					idx[b - 1] = b;
+				}
+				k = (uint32_t)(c->budget * nc + 0.5);
+				if (k < 1)
+					k = 1;
+				topk(idx, eff, nc, k);
+				rsum = 0;
+				for (i = 0; i < k && i < nc; i++) {
+					rd_b[nr] = idx[i];
+					rd_m[nr++] = mrest * eff[idx[i]] / wsum;
+					rsum += eff[idx[i]];
+				}
+				/* persistence of the 8 heaviest */
+				top8 = k < 8 ? k : 8;
+				topk(idx, eff, k < nc ? k : nc, top8);
+				if (q->nprev == top8 && top8) {
+					uint32_t same = 0, x, y;
+
+					for (x = 0; x < top8; x++)
+						for (y = 0; y < top8; y++)
+							same += idx[x] == q->prev_top[y];
+					pers_sum += (double)same / top8;
+					pers_n++;
+				}
+				for (i = 0; i < top8; i++)
+					q->prev_top[i] = idx[i];
+				q->nprev = top8;
+			} else if (q->type == H_RETR) {
+				double per = mrest / c->needles;
+
+				for (i = 0; i < c->needles; i++) {
+					if (runif(&r) < c->needle_move)
+						place_needle(c, q, i, nb, &r);
+					for (b = q->needle[i];
+					     b < q->needle[i] + q->nspan[i] && b < lo;
+					     b++) {
+						uint32_t j, dup = 0;
+
+						for (j = 0; j < nr; j++)
+							dup |= rd_b[j] == b;
+						if (dup)
+							continue;
+						rd_b[nr] = b;
+						rd_m[nr++] = per / q->nspan[i];
+					}
+				}
+			}
+			if (nr > 1023)
+				nr = 1023;
+			if (emit(t, KVTRACE_OP_READ << 28 | layer << 18 |
+				    head << 10 | nr))
+				goto out;
+			for (i = 0; i < nr; i++)
+				if (emit(t, rd_b[i] << 16 | mass_q16(rd_m[i])))
+					goto out;
+			gs->reads += nr;
+		}
+		gs->steps++;
+	}
+	t->h.nwords = t->n;
+	gs->reads_per_head_step = gs->steps ? (double)gs->reads / gs->steps / nq : 0;
+	gs->hh_persistence = pers_n ? pers_sum / pers_n : 0;
+	gs->sink_mass = sink_n ? sink_sum / sink_n : 0;
+	gs->local_mass_local = loc_n ? loc_sum / loc_n : 0;
+	ret = 0;
+out:
+	if (qs)
+		for (qi = 0; qi < nq; qi++) {
+			free(qs[qi].w);
+			free(qs[qi].g);
+			free(qs[qi].flip);
+			free(qs[qi].on);
+			free(qs[qi].was_off);
+			free(qs[qi].needle);
+			free(qs[qi].nspan);
+			free(qs[qi].old);
+		}
+	free(qs);
+	free(idx);
+	free(eff);
+	free(rd_b);
+	free(rd_m);
+	if (ret)
+		kvtrace_free(t);
+	return ret;
+}
+
+int kvtrace_save(const struct kvtrace *t, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fwrite(&t->h, sizeof(t->h), 1, f) == 1 &&
+	     fwrite(t->w, 4, t->n, f) == t->n;
+	if (fclose(f))
+		ok = 0;
+	return ok ? 0 : -EIO;
+}
+
+int kvtrace_load(const char *path, struct kvtrace *t)
+{
+	FILE *f = fopen(path, "rb");
+	int ret = -EINVAL;
+
+	memset(t, 0, sizeof(*t));
+	if (!f)
+		return -errno;
+	if (fread(&t->h, sizeof(t->h), 1, f) != 1 ||
+	    memcmp(t->h.magic, KVTRACE_MAGIC, 8) || t->h.version != 1 ||
+	    !t->h.layers || !t->h.kv_heads || !t->h.blocks_per_head ||
+	    t->h.nwords > (1ull << 32))
+		goto out;
+	t->w = malloc(t->h.nwords * 4 + 4);
+	if (!t->w) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (fread(t->w, 4, t->h.nwords, f) != t->h.nwords)
+		goto out;
+	t->n = t->cap = t->h.nwords;
+	ret = 0;
+out:
+	fclose(f);
+	if (ret)
+		kvtrace_free(t);
+	return ret;
+}
+
+int kvtrace_dump_text(const struct kvtrace *t, void *file)
+{
+	FILE *f = file;
+	uint64_t i = 0;
+
+	fprintf(f, "# kvtrace v1 layers=%u kv_heads=%u blocks_per_head=%u "
+		"tokens_per_block=%u prompt=%u decode=%u seed=%llu\n",
+		t->h.layers, t->h.kv_heads, t->h.blocks_per_head,
+		t->h.tokens_per_block, t->h.prompt_tokens, t->h.decode_steps,
+		(unsigned long long)t->h.seed);
+	while (i < t->n) {
+		uint32_t w = t->w[i++], n, j;
+
+		switch (KVTRACE_OP(w)) {
+		case KVTRACE_OP_STEP:
+			fprintf(f, "S %u\n", w & 0x0fffffff);
+			break;
+		case KVTRACE_OP_WRITE:
+			fprintf(f, "W %u\n", w & 0x0fffffff);
+			break;
+		case KVTRACE_OP_READ:
+			n = w & 1023;
+			fprintf(f, "R %u %u", (w >> 18) & 1023, (w >> 10) & 255);
+			for (j = 0; j < n && i < t->n; j++, i++)
+				fprintf(f, " %u:%.4f", t->w[i] >> 16,
+					(t->w[i] & 0xffff) / 65536.0);
+			fputc('\n', f);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void kvtrace_free(struct kvtrace *t)
+{
+	free(t->w);
+	t->w = NULL;
+	t->n = t->cap = 0;
+}

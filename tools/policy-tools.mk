@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+# Policy tools: kvtrace (trace generator) and kvsim (replay simulator), both
+# linking the same policy core as the module ($(O)/libkvpolicy.a).
+KVSIM_LIB := $(O)/libkvsim.a
+KVSIM_LIB_OBJS := $(O)/tools/kvtrace_gen.o $(O)/tools/kvsim_engine.o
+
+$(KVSIM_LIB): $(KVSIM_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/kvtrace: $(O)/tools/kvtrace.o $(KVSIM_LIB) $(KVP_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
+
+$(O)/kvsim: $(O)/tools/kvsim.o $(KVSIM_LIB) $(KVP_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
+
+USER_TARGETS += $(O)/kvtrace $(O)/kvsim
+# tests link the engine too (belady >= online policies); order matters for
+# static archives: the engine before the core
+UNIT_DEPS := $(KVSIM_LIB) $(UNIT_DEPS)
+
+# make bench-policy [MOONCAKE=path/to/conversation_trace.jsonl]
+MOONCAKE ?= ../shared/data/mooncake-fast25/conversation_trace.jsonl
+.PHONY: bench-policy
+bench-policy: $(O)/kvtrace $(O)/kvsim
+	O=$(O) MOONCAKE=$(MOONCAKE) scripts/bench-policy.sh
