@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+# libcxl_kv: $(O)/libcxl_kv.a, $(O)/libcxl_kv.so.1.0.0 (soname libcxl_kv.so.1,
+# exports exactly lib/libcxl_kv.sym), $(O)/libcxl_kv.pc; 'make install-lib'.
+LIBCXLKV_SRCS := lib/libcxl_kv.c lib/tiers.c lib/region.c lib/layout.c \
+		 lib/space.c lib/uring.c lib/params.c
+LIBCXLKV_OBJS := $(patsubst %.c,$(O)/%.o,$(LIBCXLKV_SRCS))
+LIBCXLKV_A := $(O)/libcxl_kv.a
+LIBCXLKV_SONAME := libcxl_kv.so.1
+LIBCXLKV_SO := $(O)/libcxl_kv.so.1.0.0
+LIBCXLKV_PC := $(O)/libcxl_kv.pc
+LIBCXLKV_LIBS := -luring -lnuma
+
+USER_TARGETS += $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
+UNIT_SRCS += tests/unit/test_lib_ctx.c tests/unit/test_lib_tiers.c \
+	     tests/unit/test_lib_layout.c tests/unit/test_lib_uring.c \
+	     tests/unit/test_lib_args.c
+UNIT_DEPS += $(LIBCXLKV_A)
+INSTALL_TARGETS += install-lib
+
+# One object set serves both libraries.
+$(LIBCXLKV_OBJS): ALL_CFLAGS += -fPIC
+
+# The unit binary and guest programs link the archive: add its libraries.
+$(O)/unit-tests: UNIT_DEPS += $(LIBCXLKV_LIBS)
+
+$(LIBCXLKV_A): $(LIBCXLKV_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBCXLKV_SO): $(LIBCXLKV_OBJS) lib/libcxl_kv.sym
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(LIBCXLKV_SONAME) \
+		-Wl,--version-script=lib/libcxl_kv.sym -Wl,--no-undefined \
+		-o $@ $(LIBCXLKV_OBJS) $(LIBCXLKV_LIBS)
+	ln -sf $(notdir $@) $(O)/$(LIBCXLKV_SONAME)
+	ln -sf $(LIBCXLKV_SONAME) $(O)/libcxl_kv.so
+
+$(LIBCXLKV_PC): lib/libcxl_kv.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    $< > $@
+
+# Every function declared in lib/cxl_kv.h is in the map and exported by the
+# .so, and nothing else is.
+.PHONY: check-syms install-lib
+check-syms: $(LIBCXLKV_SO)
+	@grep -ohE '^[a-z].*[ *]cxl_kv_[a-z_0-9]+\(' lib/cxl_kv.h | \
+		grep -oE 'cxl_kv_[a-z_0-9]+\($$' | tr -d '(' | sort > $(O)/syms.header
+	@nm -D --defined-only $(LIBCXLKV_SO) | awk '$$2 == "T" { print $$3 }' | \
+		sed 's/@.*//' | sort > $(O)/syms.so
+	@diff -u $(O)/syms.header $(O)/syms.so && \
+		echo "check-syms: $$(wc -l < $(O)/syms.so) symbols, header == .so"
+
+install-lib: $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
+	install -D -m 0644 lib/cxl_kv.h $(DESTDIR)$(INCLUDEDIR)/cxl_kv.h
+	install -D -m 0644 include/uapi/linux/cxl_kv.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/cxl_kv.h
+	install -D -m 0644 $(LIBCXLKV_A) $(DESTDIR)$(LIBDIR)/libcxl_kv.a
+	install -D -m 0755 $(LIBCXLKV_SO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIBCXLKV_SO))
+	ln -sf $(notdir $(LIBCXLKV_SO)) $(DESTDIR)$(LIBDIR)/$(LIBCXLKV_SONAME)
+	ln -sf $(LIBCXLKV_SONAME) $(DESTDIR)$(LIBDIR)/libcxl_kv.so
+	install -D -m 0644 $(LIBCXLKV_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/libcxl_kv.pc
+	@for m in Documentation/man/*.3; do \
+		[ -f "$$m" ] || continue; \
+		install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man3/$$(basename $$m); \
+	done

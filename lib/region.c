@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * region.c - make a CXL RAM region and hand a dax device to kmem, through
+ * sysfs (ndctl 76.1's "cxl create-region -t ram" is not supported yet).
+ *
+ * The region sequence, for one memdev with interleave 1:
+ *   endpoint decoder: mode=ram, dpa_size=<memdev ram size>
+ *   root decoder:     create_ram_region -> regionN (read, then write back)
+ *   regionN:          interleave_ways=1, interleave_granularity=<root's>,
+ *                     size, target0=<endpoint decoder>, commit=1
+ *   cxl_region driver: bind regionN  -> dax_regionN/daxN.0
+ * The dax step: unbind from device_dax, bind to kmem (new_id first, for dax
+ * devices kmem does not match by default), then online every offline memory
+ * block of the target node as online_kernel (ZONE_NORMAL: cxl_kv allocates
+ * with __GFP_THISNODE and without __GFP_MOVABLE).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "private.h"
+
+static int attr_path_exists(struct cxl_kv_ctx *ctx, const char *fmt,
+			    const char *name, const char *attr)
+{
+	char path[PATH_MAX];
+
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), fmt, name, attr))
+		return 0;
+	return access(path, F_OK) == 0;
+}
+
+static int link_basename(const char *path, char *out, size_t len)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	char *b;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	b = strrchr(buf, '/');
+	return cxl_kv__copy_name(out, len, b ? b + 1 : buf);
+}
+
+/* A free endpoint decoder of @memdev, and the first root decoder that can
+ * create RAM regions. */
+static int find_decoders(struct cxl_kv_ctx *ctx, const char *memdev,
+			 char *ep, char *root, size_t len)
+{
+	char path[PATH_MAX], buf[64];
+	struct dirent *de;
+	DIR *d;
+
+	ep[0] = root[0] = '\0';
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), "bus/cxl/devices"))
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d) {
+		err(ctx, "%s: %s (is cxl_acpi loaded?)\n", path, strerror(errno));
+		return -ENODEV;
+	}
+	while ((de = readdir(d))) {
+		unsigned long long sz;
+
+		if (strncmp(de->d_name, "decoder", 7))
+			continue;
+		if (!root[0] && attr_path_exists(ctx, "bus/cxl/devices/%s/%s",
+						 de->d_name, "create_ram_region")) {
+			cxl_kv__copy_name(root, len, de->d_name);
+			continue;
+		}
+		if (ep[0] || !attr_path_exists(ctx, "bus/cxl/devices/%s/%s",
+					       de->d_name, "dpa_size"))
+			continue;
+		/* the endpoint port's uport is the memdev */
+		if (cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				       "bus/cxl/devices/%s/../uport", de->d_name) ||
+		    link_basename(path, buf, sizeof(buf)) || strcmp(buf, memdev))
+			continue;
+		if (!cxl_kv__sysfs_path(ctx, path, sizeof(path),
+					"bus/cxl/devices/%s/dpa_size", de->d_name) &&
+		    !cxl_kv__read_ull(ctx, path, &sz) && sz != 0)
+			continue;	/* already in use */
+		if (cxl_kv__copy_name(ep, len, de->d_name))
+			continue;
+	}
+	closedir(d);
+	if (!root[0]) {
+		err(ctx, "no root decoder with create_ram_region\n");
+		return -ENODEV;
+	}
+	if (!ep[0]) {
+		err(ctx, "no free endpoint decoder for %s\n", memdev);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+#define W(rel, ...)							\
+	do {								\
+		rc = cxl_kv__sysfs_path(ctx, path, sizeof(path), rel,	\
+					__VA_ARGS__);			\
+		if (!rc)						\
+			rc = cxl_kv__write_attr(ctx, path, val);	\
+		if (rc)							\
+			return rc;					\
+	} while (0)
+
+/**
+ * cxl_kv_region_create_ram() - make a CXL RAM region of a whole memdev
+ * @ctx: context
+ * @memdev: CXL memory device name, e.g. "mem0"
+ * @region: receives the region name ("region0")
+ * @len: size of @region
+ *
+ * Programs a free endpoint decoder of @memdev in ram mode over the memdev's
+ * whole volatile capacity, creates a region on the first root decoder that
+ * can hold RAM, with interleave 1, commits it and binds it to cxl_region,
+ * which creates its dax region and dax device.  Needs root and the cxl_acpi,
+ * cxl_pci, cxl_mem modules.
+ *
+ * Return: 0, -EINVAL, -ENODEV (no CXL bus, no root decoder, no volatile
+ * capacity), -EBUSY (no free endpoint decoder), or the -errno of the sysfs
+ * write that failed.
+ */
+int cxl_kv_region_create_ram(struct cxl_kv_ctx *ctx, const char *memdev,
+			     char *region, size_t len)
+{
+	char ep[64], root[64], path[PATH_MAX], val[64], gran[32];
+	unsigned long long size;
+	int rc;
+
+	if (!ctx || !memdev || !*memdev || strchr(memdev, '/') || !region ||
+	    len == 0)
+		return -EINVAL;
+	rc = cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				"bus/cxl/devices/%s/ram/size", memdev);
+	if (rc)
+		return rc;
+	rc = cxl_kv__read_ull(ctx, path, &size);
+	if (rc || size == 0) {
+		err(ctx, "%s has no volatile capacity\n", memdev);
+		return -ENODEV;
+	}
+	rc = find_decoders(ctx, memdev, ep, root, sizeof(ep));
+	if (rc)
+		return rc;
+	info(ctx, "%s: %llu bytes, endpoint %s, root %s\n", memdev, size, ep,
+	     root);
+
+	snprintf(val, sizeof(val), "ram");
+	W("bus/cxl/devices/%s/mode", ep);
+	snprintf(val, sizeof(val), "%llu", size);
+	W("bus/cxl/devices/%s/dpa_size", ep);
+
+	rc = cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				"bus/cxl/devices/%s/create_ram_region", root);
+	if (!rc)
+		rc = cxl_kv__read_attr(ctx, path, val, sizeof(val));
+	if (rc)
+		return rc;
+	if (strncmp(val, "region", 6)) {
+		err(ctx, "%s/create_ram_region gave '%s'\n", root, val);
+		return -EIO;
+	}
+	snprintf(region, len, "%s", val);
+	W("bus/cxl/devices/%s/create_ram_region", root);
+
+	rc = cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				"bus/cxl/devices/%s/interleave_granularity", root);
+	if (!rc)
+		rc = cxl_kv__read_attr(ctx, path, gran, sizeof(gran));
+	if (rc)
+		return rc;
+	snprintf(val, sizeof(val), "1");
+	W("bus/cxl/devices/%s/interleave_ways", region);
+	snprintf(val, sizeof(val), "%s", gran);
+	W("bus/cxl/devices/%s/interleave_granularity", region);
+	snprintf(val, sizeof(val), "%llu", size);
+	W("bus/cxl/devices/%s/size", region);
+	snprintf(val, sizeof(val), "%s", ep);
+	W("bus/cxl/devices/%s/target0", region);
+	snprintf(val, sizeof(val), "1");
+	W("bus/cxl/devices/%s/commit", region);
+	snprintf(val, sizeof(val), "%s", region);
+	W("bus/cxl/drivers/cxl_region/bind%s", "");
+	info(ctx, "%s committed and bound\n", region);
+	return 0;
+}
+
+/* Online every offline memory block of @node into ZONE_NORMAL. */
+static int online_node_blocks(struct cxl_kv_ctx *ctx, int node)
+{
+	char path[PATH_MAX], state[32], val[32];
+	struct dirent *de;
+	int rc = 0, onlined = 0;
+	DIR *d;
+
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), "devices/system/memory"))
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "memory", 6) ||
+		    de->d_name[6] < '0' || de->d_name[6] > '9')
+			continue;
+		if (cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				       "devices/system/memory/%s/node%d",
+				       de->d_name, node) || access(path, F_OK))
+			continue;
+		if (cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				       "devices/system/memory/%s/state",
+				       de->d_name) ||
+		    cxl_kv__read_attr(ctx, path, state, sizeof(state)))
+			continue;
+		if (strcmp(state, "offline"))
+			continue;
+		snprintf(val, sizeof(val), "online_kernel");
+		rc = cxl_kv__write_attr(ctx, path, val);
+		if (rc)
+			break;
+		onlined++;
+	}
+	closedir(d);
+	info(ctx, "node%d: %d memory blocks onlined\n", node, onlined);
+	return rc;
+}
+
+/**
+ * cxl_kv_dax_online() - turn a dax device into node memory (ZONE_NORMAL)
+ * @ctx: context
+ * @dax: dax device name, e.g. "dax0.0"
+ * @node: receives the NUMA node the memory is on (may be NULL)
+ *
+ * If the device is not bound to kmem it is unbound from its driver and
+ * bound to kmem; then every offline memory block of its target node is
+ * onlined with online_kernel.  Already-online memory is left as it is.
+ * Needs root and the kmem module.
+ *
+ * Return: 0, -EINVAL, -ENOENT (no such dax device), -ENODEV (kmem not
+ * loaded), or the -errno of the sysfs write that failed.
+ */
+int cxl_kv_dax_online(struct cxl_kv_ctx *ctx, const char *dax, int *node)
+{
+	char path[PATH_MAX], drv[64], val[64];
+	unsigned long long tn;
+	int rc;
+
+	if (!ctx || !dax || strncmp(dax, "dax", 3) || strchr(dax, '/'))
+		return -EINVAL;
+	rc = cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				"bus/dax/devices/%s/target_node", dax);
+	if (rc)
+		return rc;
+	rc = cxl_kv__read_ull(ctx, path, &tn);
+	if (rc) {
+		err(ctx, "%s: no such dax device\n", dax);
+		return -ENOENT;
+	}
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), "bus/dax/drivers/kmem") ||
+	    access(path, F_OK)) {
+		err(ctx, "no kmem driver: modprobe kmem\n");
+		return -ENODEV;
+	}
+	snprintf(val, sizeof(val), "%s", dax);
+	rc = cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				"bus/dax/devices/%s/driver", dax);
+	if (rc)
+		return rc;
+	if (link_basename(path, drv, sizeof(drv)))
+		drv[0] = '\0';
+	if (strcmp(drv, "kmem")) {
+		if (drv[0])
+			W("bus/dax/drivers/%s/unbind", drv);
+		/* new_id makes kmem match; harmless if it already does */
+		if (!cxl_kv__sysfs_path(ctx, path, sizeof(path),
+					"bus/dax/drivers/kmem/new_id"))
+			cxl_kv__write_attr(ctx, path, val);
+		if (!cxl_kv__sysfs_path(ctx, path, sizeof(path),
+					"bus/dax/devices/%s/driver", dax) &&
+		    (link_basename(path, drv, sizeof(drv)) || strcmp(drv, "kmem")))
+			W("bus/dax/drivers/kmem/bind%s", "");
+	}
+	rc = online_node_blocks(ctx, (int)tn);
+	if (rc)
+		return rc;
+	if (node)
+		*node = (int)tn;
+	cxl_kv__free_nodes(ctx);
+	return 0;
+}
