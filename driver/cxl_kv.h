@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cxl_kv.h - internal interfaces of the cxl_kv module.
+ *
+ * Objects
+ *   struct kv_tiers  the attached tier set (one at a time): warm nodes, the
+ *                    warm budget, cold devices and their slot allocator, the
+ *                    demotion worker.
+ *   struct kv_space  one KV cache: geometry, one kv_entry per page, the
+ *                    policy state, the stats.  Lives as long as its file.
+ *
+ * Lock order (outer first):
+ *   kv_ctl_lock (mutex, main.c)
+ *     -> kv_space.lock (mutex)
+ *        -> mapping->i_mmap_rwsem, page table locks (unmap_mapping_range)
+ *        -> kv_tiers.slot_lock (spinlock)
+ *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks and krefs.
+ * No path takes kv_space.lock while holding another space's lock, and no
+ * path waits for warm budget while holding any kv_space.lock (the demotion
+ * worker needs those locks to make room).
+ */
+#ifndef CXL_KV_INTERNAL_H
+#define CXL_KV_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/cxl_kv.h>
+#include "kvpolicy.h"
+
+#define KV_NO_SLOT	U32_MAX
+
+struct kv_space;
+struct kv_tiers;
+
+/* ---------------------------------------------------------------------- */
+/* stats (stats.c)                                                         */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct kv_stats - counters of a space or of the module (atomic64_t each).
+ *
+ * Field meanings are those of struct cxl_kv_stats; warm/cold are gauges.
+ */
+struct kv_stats {
+	atomic64_t warm_pages;		/* gauge: pages held on the warm tier */
+	atomic64_t cold_pages;		/* gauge: pages whose only copy is cold */
+	atomic64_t faults_zero;		/* faults that got a zeroed page */
+	atomic64_t faults_warm;		/* faults on resident pages */
+	atomic64_t faults_cold;		/* faults that read from the cold tier */
+	atomic64_t promotions;		/* pages read back */
+	atomic64_t demotions;		/* pages written out */
+	atomic64_t clean_drops;		/* pages dropped without I/O */
+	atomic64_t wb_aborts;		/* write-backs abandoned (touched/freed) */
+	atomic64_t prefetch_issued;	/* pages PREFETCH started to read */
+	atomic64_t prefetch_used;	/* prefetched pages later faulted */
+	atomic64_t nvme_read_bytes;	/* bytes read from cold devices */
+	atomic64_t nvme_write_bytes;	/* bytes written to cold devices */
+	atomic64_t io_errors;		/* failed bios */
+	atomic64_t alloc_waits;		/* allocations that waited for room */
+	atomic64_t alloc_fails;		/* allocations that failed */
+	atomic64_t hints;		/* score hints applied */
+	atomic64_t lat_hist[CXL_KV_STATS_HIST]; /* cold fault latency, log2 us */
+};
+
+extern struct kv_stats kv_gstats;
+
+/* Add @n to counter @f of space @sp (may be NULL) and of the module. */
+#define kv_stat_add(sp, f, n)						\
+	do {								\
+		struct kv_space *__sp = (sp);				\
+		if (__sp)						\
+			atomic64_add((n), &__sp->stats.f);		\
+		atomic64_add((n), &kv_gstats.f);			\
+	} while (0)
+#define kv_stat_inc(sp, f)	kv_stat_add(sp, f, 1)
+
+void kv_stats_record_latency(struct kv_space *sp, u64 ns);
+void kv_stats_fill(const struct kv_stats *s, struct cxl_kv_stats *out);
+extern const struct attribute_group *kv_sysfs_groups[];
+
+/* ---------------------------------------------------------------------- */
+/* tiers (tier.c)                                                          */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct kv_cold_dev - one opened cold block device
+ * @file: from bdev_file_open_by_*() with the module as exclusive holder.
+ * @slots: pages usable on it.
+ */
+struct kv_cold_dev {
+	struct file *file;
+	u64 slots;
+};
+
+/**
+ * struct kv_tiers - the attached tier set
+ * @nr_nodes: warm nodes.
+ * @nodes: their ids; space streams are striped over them by (layer, head).
+ * @budget: warm pages allowed in total.
+ * @high_wmark: the demotion worker starts above this many warm pages.
+ * @low_wmark: and demotes down to this.
+ * @warm: warm pages charged now (the budget counter; see kv_warm_charge()).
+ * @nr_cold: cold devices.
+ * @cold: the devices.
+ * @nr_slots: slots in total (nr_cold * the smallest device's slots); slot s
+ *	lives on device s % nr_cold at page s / nr_cold.
+ * @slot_lock: protects @slot_map, @slot_hint, @slots_used.
+ * @slot_map: one bit per slot, set = in use.
+ * @slot_hint: next slot to look at.
+ * @slots_used: set bits in @slot_map.
+ * @spaces_lock: protects @spaces and @nr_spaces (leaf lock).
+ * @spaces: live spaces (kv_space.node), walked by the demotion worker.
+ * @nr_spaces: entries in @spaces.
+ * @rr: index of the space the worker starts its next pass with.
+ * @demote_work: the demotion worker (kv_demote_work()).
+ * @room_wq: allocations waiting for warm room sleep here; woken whenever
+ *	pages are uncharged and when the worker ends a pass.
+ */
+struct kv_tiers {
+	u32 nr_nodes;
+	int nodes[CXL_KV_MAX_NODES];
+	u64 budget;
+	u64 high_wmark;
+	u64 low_wmark;
+	atomic64_t warm;
+
+	u32 nr_cold;
+	struct kv_cold_dev cold[CXL_KV_MAX_COLD];
+	u64 nr_slots;
+	spinlock_t slot_lock;
+	unsigned long *slot_map;
+	u64 slot_hint;
+	u64 slots_used;
+
+	spinlock_t spaces_lock;
+	struct list_head spaces;
+	u32 nr_spaces;
+	u32 rr;
+
+	struct work_struct demote_work;
+	wait_queue_head_t room_wq;
+};
+
+/* The attached tier set or NULL; written under kv_ctl_lock. */
+extern struct kv_tiers *kv_tiers;
+extern struct mutex kv_ctl_lock;
+
+int kv_attach(const struct cxl_kv_attach *a);
+int kv_detach(void);
+void kv_info(struct cxl_kv_info *info);
+
+struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp,
+			   int nid, bool zero);
+void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page);
+int kv_slot_alloc(struct kv_tiers *t, u32 *slot);
+void kv_slot_free(struct kv_tiers *t, u32 slot);
+
+/* ---------------------------------------------------------------------- */
+/* spaces (space.c, fault.c)                                               */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Page states (kv_entry.state).  The transient states have one owner:
+ * KV_WB belongs to the demotion path that set it (it alone may free the
+ * page and the slot); KV_RD belongs to the promoter that set it (it alone
+ * installs the page).  Others only wait (KV_RD) or set flags (KV_WB).
+ *
+ *   ABSENT --fault--> WARM --demote--> WB --written--> COLD --fault/promote--> RD --read--> WARM
+ *                       ^               |touched/failed                         |failed
+ *                       +---------------+                                        +--> COLD
+ *   WARM (clean, valid slot) --demote--> COLD without I/O
+ */
+enum kv_state {
+	KV_ABSENT = 0,	/* never written: no page, no slot */
+	KV_WARM,	/* @page valid; @slot valid iff !KV_F_DIRTY */
+	KV_COLD,	/* @slot valid, no page */
+	KV_WB,		/* being written to @slot; @page valid, unmapped */
+	KV_RD,		/* being read from @slot into a private page */
+};
+
+#define KV_F_DIRTY	BIT(0)	/* warm copy newer than the cold copy */
+#define KV_F_TOUCHED	BIT(1)	/* faulted while KV_WB: stays warm */
+#define KV_F_PREFETCH	BIT(2)	/* promoted by PREFETCH, not faulted since */
+
+/**
+ * struct kv_entry - one page of a space; protected by kv_space.lock
+ * @page: the warm copy (WARM, WB) or NULL.
+ * @slot: cold slot or KV_NO_SLOT.
+ * @state: enum kv_state.
+ * @flags: KV_F_*.
+ */
+struct kv_entry {
+	struct page *page;
+	u32 slot;
+	u8 state;
+	u8 flags;
+	u16 pad;
+};
+
+/**
+ * struct kv_space - one KV cache
+ * @ref: held by the file and by the demotion worker during a pass.
+ * @node: in kv_tiers.spaces (under kv_tiers.spaces_lock).
+ * @tiers: the tier set (pinned: DETACH fails while spaces live).
+ * @id: unique id for messages.
+ * @geom: as created (SPACE_INFO).
+ * @nr_pages: pages in the space.
+ * @bph: blocks (pages) per stream.
+ * @file: the anon-inode file; its mapping is used for unmap.
+ * @lock: protects @ent, @pol, @step, @dead.
+ * @ent: one entry per page (page offset order).
+ * @pol: policy state (kvpolicy.h), serialised by @lock.
+ * @step: newest decode step reported.
+ * @dead: set by release; no new I/O starts.
+ * @wq: waiters for KV_RD/KV_WB to end (woken on every transient end).
+ * @inflight: I/O batches in flight; release waits for zero.
+ * @stats: per-space counters.
+ */
+struct kv_space {
+	struct kref ref;
+	struct list_head node;
+	struct kv_tiers *tiers;
+	u64 id;
+	struct cxl_kv_space_info geom;
+	u64 nr_pages;
+	u32 bph;
+	struct file *file;
+
+	struct mutex lock;
+	struct kv_entry *ent;
+	struct kvp_state *pol;
+	u32 step;
+	bool dead;
+
+	wait_queue_head_t wq;
+	atomic_t inflight;
+	struct kv_stats stats;
+};
+
+int kv_space_create(struct cxl_kv_space_create *c, struct file **filep);
+void kv_space_put(struct kv_space *sp);
+struct kv_space *kv_space_from_file(struct file *f);
+int kv_space_count(void);
+
+/* page index <-> (stream, page) <-> policy block */
+static inline u32 kv_pg_block(const struct kv_space *sp, u64 pg)
+{
+	u64 stream = pg / sp->bph;
+
+	return (u32)((stream / 2) * sp->bph + pg % sp->bph);
+}
+
+static inline u64 kv_block_pg(const struct kv_space *sp, u32 blk, int kv)
+{
+	u64 qh = blk / sp->bph;
+
+	return (qh * 2 + kv) * sp->bph + blk % sp->bph;
+}
+
+static inline int kv_pg_node(const struct kv_space *sp, u64 pg)
+{
+	const struct kv_tiers *t = sp->tiers;
+
+	return t->nodes[(pg / sp->bph / 2) % t->nr_nodes];
+}
+
+extern const struct vm_operations_struct kv_vm_ops;
+int kv_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* ---------------------------------------------------------------------- */
+/* tier moves (move.c)                                                     */
+/* ---------------------------------------------------------------------- */
+
+int kv_read_slot(struct kv_tiers *t, u32 slot, struct page *page);
+#define KV_PROMOTE_WAIT		0
+#define KV_PROMOTE_NOWAIT	1
+struct kv_async;
+int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
+		     bool prefetch, struct kv_async *async, u64 *issued,
+		     u64 *resident);
+int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done);
+void kv_demote_work(struct work_struct *work);
+void kv_kick_demotion(struct kv_tiers *t);
+void kv_unmap_page(struct kv_space *sp, u64 pg);
+
+/* policy glue (policy_glue.c) */
+void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);
+
+/* ---------------------------------------------------------------------- */
+/* commands (cmd.c): one cxl_kv_<verb>() per command; transports copy only */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct kv_async - completion of an asynchronous command (uring PREFETCH)
+ * @done: called once with the result when every page is resident or failed.
+ */
+struct kv_async {
+	void (*done)(struct kv_async *a, int ret);
+};
+
+long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile);
+long kv_ctl_copy_out(void __user *uarg, const void *buf, size_t sz, long ret,
+		     struct file *newfile);
+long kv_space_cmd(struct kv_space *sp, unsigned int cmd, void *arg,
+		  struct kv_async *async);
+size_t kv_cmd_size(unsigned int cmd);
+
+int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h);
+int cxl_kv_access(struct kv_space *sp, struct cxl_kv_ranges *r);
+int cxl_kv_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
+		    struct kv_async *async);
+int cxl_kv_promote(struct kv_space *sp, struct cxl_kv_ranges *r);
+int cxl_kv_demote(struct kv_space *sp, struct cxl_kv_ranges *r);
+int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin);
+int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q);
+int cxl_kv_params_get(struct kv_space *sp, struct cxl_kv_params *p);
+int cxl_kv_params_set(struct kv_space *sp, struct cxl_kv_params *p);
+
+struct io_uring_cmd;
+int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+
+#endif /* CXL_KV_INTERNAL_H */

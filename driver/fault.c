@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault.c - mmap of a space and its page faults.
+ *
+ * Mappings are MAP_SHARED only.  The VMA has ->page_mkwrite, so the core
+ * maps every page read-only first and calls kv_page_mkwrite() on the first
+ * write: that is the write tracking (KV_F_DIRTY) which lets a clean page
+ * with a valid cold copy be dropped without I/O.
+ *
+ * kv_fault():
+ *   WARM / WB  map the page (WB: mark TOUCHED so the mover keeps it warm)
+ *   ABSENT     a zeroed page on the warm node (__GFP_THISNODE)
+ *   COLD       promote synchronously: RD, read the slot, WARM, map
+ *   RD         wait for the promoter, retry
+ * Allocation happens with kv_space.lock dropped (it may wait for the
+ * demotion worker, which needs that lock); the state is revalidated after.
+ * Any failure is VM_FAULT_SIGBUS: never a zero page for data that exists.
+ */
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+#include "cxl_kv.h"
+
+/* dax-style: one check for mmap and fault. */
+static int kv_check_vma(struct kv_space *sp, struct vm_area_struct *vma,
+			const char *func)
+{
+	if (!(vma->vm_flags & VM_SHARED)) {
+		pr_info_ratelimited("cxl_kv: %s: %s: private mapping refused\n",
+				    current->comm, func);
+		return -EINVAL;
+	}
+	if (vma->vm_pgoff >= sp->nr_pages) {
+		pr_info_ratelimited("cxl_kv: %s: %s: offset %lu pages past the end (%llu)\n",
+				    current->comm, func, vma->vm_pgoff,
+				    sp->nr_pages);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static vm_fault_t kv_map(struct vm_fault *vmf, struct page *page)
+{
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static vm_fault_t kv_fault(struct vm_fault *vmf)
+{
+	struct kv_space *sp = vmf->vma->vm_file->private_data;
+	struct kv_tiers *t = sp->tiers;
+	struct page *fresh = NULL;
+	u64 pg = vmf->pgoff;
+	struct kv_entry *e;
+	vm_fault_t ret;
+	ktime_t t0 = 0;
+	u32 slot;
+	int err;
+
+	if (kv_check_vma(sp, vmf->vma, __func__) || pg >= sp->nr_pages)
+		return VM_FAULT_SIGBUS;
+	e = &sp->ent[pg];
+again:
+	mutex_lock(&sp->lock);
+	switch (e->state) {
+	case KV_WB:
+		e->flags |= KV_F_TOUCHED;
+		fallthrough;
+	case KV_WARM:
+		if (e->flags & KV_F_PREFETCH) {
+			e->flags &= ~KV_F_PREFETCH;
+			kv_stat_inc(sp, prefetch_used);
+			kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
+		}
+		kv_stat_inc(sp, faults_warm);
+		ret = kv_map(vmf, e->page);
+		mutex_unlock(&sp->lock);
+		goto out_free_fresh;
+	case KV_RD:
+		mutex_unlock(&sp->lock);
+		wait_event(sp->wq, READ_ONCE(e->state) != KV_RD);
+		goto again;
+	case KV_ABSENT:
+		if (!fresh) {
+			mutex_unlock(&sp->lock);
+			fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), true);
+			if (!fresh)
+				return VM_FAULT_SIGBUS;
+			goto again;
+		}
+		e->page = fresh;
+		fresh = NULL;
+		e->state = KV_WARM;
+		e->flags = KV_F_DIRTY;	/* no cold copy */
+		kv_stat_inc(sp, faults_zero);
+		kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_DEMAND);
+		ret = kv_map(vmf, e->page);
+		mutex_unlock(&sp->lock);
+		return ret;
+	case KV_COLD:
+		if (!fresh) {
+			mutex_unlock(&sp->lock);
+			t0 = ktime_get();
+			fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), false);
+			if (!fresh)
+				return VM_FAULT_SIGBUS;
+			goto again;
+		}
+		break;
+	default:
+		WARN_ON_ONCE(1);
+		mutex_unlock(&sp->lock);
+		ret = VM_FAULT_SIGBUS;
+		goto out_free_fresh;
+	}
+
+	/* KV_COLD with a page in hand: we own the promotion. */
+	if (!t0)
+		t0 = ktime_get();
+	e->state = KV_RD;
+	slot = e->slot;
+	mutex_unlock(&sp->lock);
+
+	err = kv_read_slot(t, slot, fresh);
+
+	mutex_lock(&sp->lock);
+	if (WARN_ON_ONCE(e->state != KV_RD) || err) {
+		if (e->state == KV_RD)
+			e->state = KV_COLD;
+		mutex_unlock(&sp->lock);
+		wake_up_all(&sp->wq);
+		kv_stat_inc(sp, io_errors);
+		pr_warn_ratelimited("cxl_kv: space %llu page %llu: cold read failed: %d\n",
+				    sp->id, pg, err);
+		ret = VM_FAULT_SIGBUS;
+		goto out_free_fresh;
+	}
+	e->page = fresh;
+	fresh = NULL;
+	e->state = KV_WARM;
+	e->flags = 0;		/* clean: the slot stays a valid copy */
+	kv_stat_inc(sp, faults_cold);
+	kv_stat_inc(sp, promotions);
+	kv_stat_add(sp, cold_pages, -1);
+	kv_stat_add(sp, nvme_read_bytes, PAGE_SIZE);
+	kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_DEMAND);
+	kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
+	ret = kv_map(vmf, e->page);
+	mutex_unlock(&sp->lock);
+	wake_up_all(&sp->wq);
+	kv_stats_record_latency(sp, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	return ret;
+
+out_free_fresh:
+	if (fresh)
+		kv_warm_free(t, sp, fresh);
+	return ret;
+}
+
+/*
+ * First write to a mapped page: it is dirty from now on and any cold copy
+ * is stale.  While KV_WB the slot belongs to the mover; it sees DIRTY when
+ * it revalidates.  Returns with the page locked (the page has no ->mapping,
+ * so the core must not be left to lock it and look for truncation).
+ */
+static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
+{
+	struct kv_space *sp = vmf->vma->vm_file->private_data;
+	struct page *page = vmf->page;
+	u64 pg = vmf->pgoff;
+	struct kv_entry *e;
+
+	if (pg >= sp->nr_pages)
+		return VM_FAULT_SIGBUS;
+	e = &sp->ent[pg];
+	mutex_lock(&sp->lock);
+	if (e->page != page || (e->state != KV_WARM && e->state != KV_WB)) {
+		/* Demoted since the read fault mapped it: retry the access. */
+		mutex_unlock(&sp->lock);
+		return VM_FAULT_NOPAGE;
+	}
+	if (!(e->flags & KV_F_DIRTY)) {
+		e->flags |= KV_F_DIRTY;
+		if (e->state == KV_WARM && e->slot != KV_NO_SLOT) {
+			kv_slot_free(sp->tiers, e->slot);
+			e->slot = KV_NO_SLOT;
+		}
+	}
+	kvp_on_write(sp->pol, kv_pg_block(sp, pg), sp->step);
+	mutex_unlock(&sp->lock);
+	lock_page(page);
+	return VM_FAULT_LOCKED;
+}
+
+const struct vm_operations_struct kv_vm_ops = {
+	.fault		= kv_fault,
+	.page_mkwrite	= kv_page_mkwrite,
+};
+
+/**
+ * kv_mmap() - map a space (MAP_SHARED only).
+ * @file: the space file.
+ * @vma: the new mapping.
+ *
+ * The offset must lie inside the space; the mapping may extend past its end
+ * (like a file past EOF) and touching that part raises SIGBUS.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int kv_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kv_space *sp = file->private_data;
+	int ret;
+
+	ret = kv_check_vma(sp, vma, __func__);
+	if (ret)
+		return ret;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_ops = &kv_vm_ops;
+	return 0;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - module init/exit and the control device /dev/cxl_kv.
+ *
+ * The misc device's fops hold the module while an fd is open, and every
+ * space file holds it too, so the module cannot go while either exists.
+ * An attached tier set with no space left is detached by module exit.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "cxl_kv.h"
+
+/*
+ * kv_ctl_lock - serialises ATTACH, DETACH, INFO and SPACE_CREATE; protects
+ * the kv_tiers pointer (readers that run while a space exists may use it
+ * without the lock: DETACH fails while spaces live).
+ */
+DEFINE_MUTEX(kv_ctl_lock);
+
+/**
+ * kv_ctl_copy_out() - finish a control command: copy out, install a new fd.
+ * @uarg: user address of the struct.
+ * @buf: kernel copy.
+ * @sz: its size.
+ * @ret: what kv_ctl_cmd() returned.
+ * @newfile: the file SPACE_CREATE made, or NULL.
+ *
+ * Return: the command's result for user space.
+ */
+long kv_ctl_copy_out(void __user *uarg, const void *buf, size_t sz, long ret,
+		     struct file *newfile)
+{
+	if (ret < 0)
+		return ret;
+	if (copy_to_user(uarg, buf, sz)) {
+		if (newfile) {
+			put_unused_fd(ret);
+			fput(newfile);
+		}
+		return -EFAULT;
+	}
+	if (newfile) {
+		fd_install(ret, newfile);
+		return 0;
+	}
+	return ret;
+}
+
+static long kv_ctl_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	size_t sz = kv_cmd_size(cmd);
+	struct file *newfile = NULL;
+	u8 buf[512];
+	long ret;
+
+	if (!sz || _IOC_NR(cmd) >= 0x20)
+		return -ENOTTY;
+	if (WARN_ON_ONCE(sz > sizeof(buf)))
+		return -EINVAL;
+	if (copy_from_user(buf, uarg, sz))
+		return -EFAULT;
+	ret = kv_ctl_cmd(cmd, buf, &newfile);
+	return kv_ctl_copy_out(uarg, buf, sz, ret, newfile);
+}
+
+static const struct file_operations kv_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= kv_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= kv_uring_cmd,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice kv_misc = {
+	.minor		= MISC_DYNAMIC_MINOR,
+	.name		= CXL_KV_DEVICE_NAME,
+	.fops		= &kv_ctl_fops,
+	.groups		= kv_sysfs_groups,
+	.mode		= 0666,
+};
+
+static int __init cxl_kv_init(void)
+{
+	int ret;
+
+	ret = misc_register(&kv_misc);
+	if (ret)
+		return ret;
+	pr_info("cxl_kv: loaded, ABI version %u\n", CXL_KV_VERSION);
+	return 0;
+}
+
+static void __exit cxl_kv_exit(void)
+{
+	misc_deregister(&kv_misc);
+	mutex_lock(&kv_ctl_lock);
+	if (kv_tiers)
+		WARN_ON_ONCE(kv_detach());
+	mutex_unlock(&kv_ctl_lock);
+}
+
+module_init(cxl_kv_init);
+module_exit(cxl_kv_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("LLM KV cache tiered between CXL memory and NVMe");
+MODULE_AUTHOR("cxl-kv developers");

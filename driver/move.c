@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * move.c - moving pages between the warm and the cold tier.
+ *
+ * Demotion follows zram's writeback: under kv_space.lock a page goes WARM ->
+ * KV_WB (the mover owns it from then on), its user mappings are zapped and a
+ * slot is taken; the lock is dropped and the writes are submitted as async
+ * bios, all of a batch at once; when they have completed the mover retakes
+ * the lock and revalidates every page:
+ *
+ *   - write failed              -> WARM, dirty, slot freed
+ *   - faulted meanwhile (TOUCHED)-> WARM; the slot is kept as a valid cold
+ *                                  copy unless the page was written (DIRTY)
+ *   - otherwise                 -> COLD, the warm page is freed
+ *
+ * The race this closes: a fault between the zap and the end of the write
+ * maps the page again (kv_fault() sees KV_WB and sets KV_F_TOUCHED); freeing
+ * it at completion would leave a user PTE on a freed page.  Nothing but the
+ * owner changes state while KV_WB, so the revalidation is a flag test.
+ *
+ * Promotion: COLD -> KV_RD (owned by the promoter) under the lock, the page
+ * is allocated and read without the lock, then installed under the lock.
+ * Faults on a KV_RD page wait on kv_space.wq.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "cxl_kv.h"
+
+/**
+ * struct kv_item - one page of an I/O batch
+ * @b: the batch.
+ * @pg: page index in the space.
+ * @page: the warm page read into / written from.
+ * @slot: the cold slot.
+ * @err: 0 or -errno of its bio.
+ */
+struct kv_item {
+	struct kv_batch *b;
+	u64 pg;
+	struct page *page;
+	u32 slot;
+	int err;
+};
+
+/**
+ * struct kv_batch - pages moved together
+ * @sp: the space; a reference is held while the batch exists.
+ * @pending: bios in flight + 1 while submitting.
+ * @done: completed when @pending drops to zero (synchronous batches).
+ * @work: runs kv_promote_finish() (asynchronous promotions).
+ * @async: caller's completion or NULL.
+ * @prefetch: promoted by PREFETCH.
+ * @nowait: asynchronous: finished from @work.
+ * @n: items.
+ * @it: the items.
+ */
+struct kv_batch {
+	struct kv_space *sp;
+	atomic_t pending;
+	struct completion done;
+	struct work_struct work;
+	struct kv_async *async;
+	bool prefetch;
+	bool nowait;
+	u32 n;
+	struct kv_item it[] __counted_by(n);
+};
+
+static struct block_device *kv_slot_bdev(struct kv_tiers *t, u32 slot,
+					 sector_t *sector)
+{
+	*sector = (sector_t)(slot / t->nr_cold) << (PAGE_SHIFT - SECTOR_SHIFT);
+	return file_bdev(t->cold[slot % t->nr_cold].file);
+}
+
+/**
+ * kv_read_slot() - synchronously read cold slot @slot into @page.
+ * @t: tier set.
+ * @slot: slot.
+ * @page: destination.
+ *
+ * Return: 0 or -errno.
+ */
+int kv_read_slot(struct kv_tiers *t, u32 slot, struct page *page)
+{
+	struct bio_vec bv;
+	struct bio bio;
+	sector_t sector;
+	int ret;
+
+	bio_init(&bio, kv_slot_bdev(t, slot, &sector), &bv, 1, REQ_OP_READ);
+	bio.bi_iter.bi_sector = sector;
+	__bio_add_page(&bio, page, PAGE_SIZE, 0);
+	ret = submit_bio_wait(&bio);
+	bio_uninit(&bio);
+	return ret;
+}
+
+static struct kv_batch *kv_batch_alloc(struct kv_space *sp, u32 n)
+{
+	struct kv_batch *b;
+
+	b = kvzalloc(struct_size(b, it, n), GFP_KERNEL);
+	if (!b)
+		return NULL;
+	b->n = n;
+	b->sp = sp;
+	kref_get(&sp->ref);
+	atomic_set(&b->pending, 1);
+	init_completion(&b->done);
+	return b;
+}
+
+static void kv_batch_free(struct kv_batch *b)
+{
+	kv_space_put(b->sp);
+	kvfree(b);
+}
+
+static void kv_batch_put(struct kv_batch *b)
+{
+	if (!atomic_dec_and_test(&b->pending))
+		return;
+	if (b->nowait)
+		queue_work(system_unbound_wq, &b->work);
+	else
+		complete(&b->done);
+}
+
+static void kv_bio_end(struct bio *bio)
+{
+	struct kv_item *it = bio->bi_private;
+
+	it->err = blk_status_to_errno(bio->bi_status);
+	if (it->err)
+		kv_stat_inc(it->b->sp, io_errors);
+	bio_put(bio);
+	kv_batch_put(it->b);
+}
+
+/* Submit one bio per item that has a page and no error. */
+static void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
+{
+	struct kv_tiers *t = b->sp->tiers;
+	struct blk_plug plug;
+	unsigned int noio;
+	u32 i;
+
+	noio = memalloc_noio_save();
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++) {
+		struct kv_item *it = &b->it[i];
+		struct bio *bio;
+		sector_t sector;
+
+		if (!it->page || it->err)
+			continue;
+		bio = bio_alloc(kv_slot_bdev(t, it->slot, &sector), 1, op,
+				GFP_NOIO);
+		bio->bi_iter.bi_sector = sector;
+		__bio_add_page(bio, it->page, PAGE_SIZE, 0);
+		bio->bi_private = it;
+		bio->bi_end_io = kv_bio_end;
+		atomic_inc(&b->pending);
+		submit_bio(bio);
+	}
+	blk_finish_plug(&plug);
+	memalloc_noio_restore(noio);
+}
+
+/**
+ * kv_unmap_page() - zap every user mapping of page @pg of @sp.
+ * @sp: space.
+ * @pg: page index.
+ *
+ * Context: kv_space.lock held, so no new mapping appears until it drops.
+ */
+void kv_unmap_page(struct kv_space *sp, u64 pg)
+{
+	lockdep_assert_held(&sp->lock);
+	unmap_mapping_range(sp->file->f_mapping, (loff_t)pg << PAGE_SHIFT,
+			    PAGE_SIZE, 1);
+}
+
+static void kv_space_io_end(struct kv_space *sp)
+{
+	if (atomic_dec_and_test(&sp->inflight))
+		wake_up_all(&sp->wq);
+}
+
+/* ---------------------------------------------------------------------- */
+/* promotion                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* Install the pages of a promotion batch; called once, without the lock. */
+static int kv_promote_finish(struct kv_batch *b)
+{
+	struct kv_space *sp = b->sp;
+	struct kv_tiers *t = sp->tiers;
+	int ret = 0;
+	u32 i;
+
+	mutex_lock(&sp->lock);
+	for (i = 0; i < b->n; i++) {
+		struct kv_item *it = &b->it[i];
+		struct kv_entry *e = &sp->ent[it->pg];
+
+		if (WARN_ON_ONCE(e->state != KV_RD))
+			continue;
+		if (it->err || !it->page) {
+			e->state = KV_COLD;
+			if (it->page)
+				kv_warm_free(t, sp, it->page);
+			ret = it->err ?: -ENOMEM;
+			continue;
+		}
+		e->page = it->page;
+		e->state = KV_WARM;
+		e->flags = b->prefetch ? KV_F_PREFETCH : 0;
+		kv_stat_inc(sp, promotions);
+		kv_stat_add(sp, cold_pages, -1);
+		kv_stat_add(sp, nvme_read_bytes, PAGE_SIZE);
+		if (b->prefetch)
+			kv_stat_inc(sp, prefetch_issued);
+		kv_pol_sync_block(sp, kv_pg_block(sp, it->pg),
+				  b->prefetch ? KVP_BY_PREFETCH : KVP_BY_DEMAND);
+	}
+	mutex_unlock(&sp->lock);
+	wake_up_all(&sp->wq);
+	return ret;
+}
+
+static void kv_promote_work(struct work_struct *work)
+{
+	struct kv_batch *b = container_of(work, struct kv_batch, work);
+	struct kv_space *sp = b->sp;
+	int ret;
+
+	ret = kv_promote_finish(b);
+	if (b->async)
+		b->async->done(b->async, ret);
+	kv_space_io_end(sp);
+	kv_batch_free(b);
+}
+
+/**
+ * kv_promote_pages() - make pages of @sp resident.
+ * @sp: space.
+ * @pgs: page indices.
+ * @n: how many.
+ * @prefetch: count as prefetch (stats, policy).
+ * @mode: KV_PROMOTE_WAIT: return when done; KV_PROMOTE_NOWAIT: return once
+ *	submitted; @async != NULL: like NOWAIT and call @async->done at the end.
+ * @async: completion for uring_cmd, or NULL.
+ * @issued: out: pages whose reads were started.
+ * @resident: out: pages already warm.
+ *
+ * Context: process, no kv_space.lock held (allocations may wait for room).
+ * Return: 0, -EIOCBQUEUED when @async will be called, or -errno (the first
+ * failure; WAIT only).
+ */
+int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
+		     bool prefetch, struct kv_async *async, u64 *issued,
+		     u64 *resident)
+{
+	struct kv_tiers *t = sp->tiers;
+	struct kv_batch *b;
+	u32 i, k = 0;
+	int ret = 0;
+
+	b = kv_batch_alloc(sp, n);
+	if (!b)
+		return -ENOMEM;
+	b->prefetch = prefetch;
+
+	mutex_lock(&sp->lock);
+	if (sp->dead) {
+		mutex_unlock(&sp->lock);
+		kv_batch_free(b);
+		return -ESHUTDOWN;
+	}
+	for (i = 0; i < n; i++) {
+		struct kv_entry *e = &sp->ent[pgs[i]];
+
+		if (e->state == KV_WARM || e->state == KV_WB)
+			(*resident)++;
+		if (e->state != KV_COLD)
+			continue;
+		e->state = KV_RD;
+		b->it[k].b = b;
+		b->it[k].pg = pgs[i];
+		b->it[k].slot = e->slot;
+		k++;
+	}
+	if (k)
+		atomic_inc(&sp->inflight);
+	mutex_unlock(&sp->lock);
+
+	if (!k) {
+		kv_batch_free(b);
+		return 0;
+	}
+	b->n = k;
+	*issued += k;
+	for (i = 0; i < k; i++) {
+		struct kv_item *it = &b->it[i];
+
+		it->page = kv_warm_alloc(t, sp, kv_pg_node(sp, it->pg), false);
+		if (!it->page)
+			it->err = -ENOMEM;
+	}
+	if (async || mode == KV_PROMOTE_NOWAIT) {
+		b->nowait = true;
+		b->async = async;
+		INIT_WORK(&b->work, kv_promote_work);
+		kv_batch_submit(b, k, REQ_OP_READ);
+		kv_batch_put(b);
+		return async ? -EIOCBQUEUED : 0;
+	}
+	kv_batch_submit(b, k, REQ_OP_READ);
+	kv_batch_put(b);
+	wait_for_completion(&b->done);
+	ret = kv_promote_finish(b);
+	kv_space_io_end(sp);
+	kv_batch_free(b);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* demotion                                                                */
+/* ---------------------------------------------------------------------- */
+
+static bool kv_block_pinned(struct kv_space *sp, u64 pg)
+{
+	struct kvp_entry_info info;
+
+	if (kvp_entry_get(sp->pol, kv_pg_block(sp, pg), &info))
+		return false;
+	return info.pins != 0;
+}
+
+/**
+ * kv_demote_pages() - move warm pages of @sp to the cold tier.
+ * @sp: space.
+ * @pgs: page indices.
+ * @n: how many.
+ * @done: out: pages that left the warm tier (written or dropped clean).
+ *
+ * Pinned blocks and pages that are not WARM are skipped.  Returns when the
+ * writes are done.
+ *
+ * Context: process, no kv_space.lock held.
+ * Return: 0, -ENOSPC if the cold tier ran out of slots (what fitted was
+ * demoted), -ESHUTDOWN if the space is going away, -ENOMEM.
+ */
+int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
+{
+	struct kv_tiers *t = sp->tiers;
+	struct kv_batch *b;
+	u32 i, k = 0;
+	int ret = 0;
+
+	b = kv_batch_alloc(sp, n);
+	if (!b)
+		return -ENOMEM;
+
+	mutex_lock(&sp->lock);
+	if (sp->dead) {
+		mutex_unlock(&sp->lock);
+		kv_batch_free(b);
+		return -ESHUTDOWN;
+	}
+	for (i = 0; i < n; i++) {
+		u64 pg = pgs[i];
+		struct kv_entry *e = &sp->ent[pg];
+		u32 slot;
+
+		if (e->state != KV_WARM || kv_block_pinned(sp, pg))
+			continue;
+		if (!(e->flags & KV_F_DIRTY) && e->slot != KV_NO_SLOT) {
+			/* Clean with a valid cold copy: drop, no I/O. */
+			kv_unmap_page(sp, pg);
+			kv_warm_free(t, sp, e->page);
+			e->page = NULL;
+			e->state = KV_COLD;
+			e->flags = 0;
+			kv_stat_inc(sp, clean_drops);
+			kv_stat_inc(sp, cold_pages);
+			(*done)++;
+			kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_ABORT);
+			continue;
+		}
+		if (WARN_ON_ONCE(e->slot != KV_NO_SLOT)) {
+			kv_slot_free(t, e->slot);
+			e->slot = KV_NO_SLOT;
+		}
+		if (kv_slot_alloc(t, &slot)) {
+			ret = -ENOSPC;
+			break;
+		}
+		e->state = KV_WB;
+		kv_unmap_page(sp, pg);
+		/* Any write from now on faults and sets DIRTY again. */
+		e->flags &= ~(KV_F_DIRTY | KV_F_TOUCHED | KV_F_PREFETCH);
+		e->slot = slot;
+		get_page(e->page);
+		b->it[k].b = b;
+		b->it[k].pg = pg;
+		b->it[k].page = e->page;
+		b->it[k].slot = slot;
+		k++;
+	}
+	if (k)
+		atomic_inc(&sp->inflight);
+	mutex_unlock(&sp->lock);
+	if (!k)
+		goto out_free_batch;
+
+	kv_batch_submit(b, k, REQ_OP_WRITE);
+	kv_batch_put(b);
+	wait_for_completion(&b->done);
+
+	mutex_lock(&sp->lock);
+	for (i = 0; i < k; i++) {
+		struct kv_item *it = &b->it[i];
+		struct kv_entry *e = &sp->ent[it->pg];
+
+		put_page(it->page);	/* the I/O reference */
+		if (WARN_ON_ONCE(e->state != KV_WB || e->page != it->page))
+			continue;
+		if (it->err) {
+			e->state = KV_WARM;
+			e->flags |= KV_F_DIRTY;
+			kv_slot_free(t, e->slot);
+			e->slot = KV_NO_SLOT;
+			if (!ret)
+				ret = it->err;
+		} else if (e->flags & KV_F_TOUCHED) {
+			e->state = KV_WARM;
+			e->flags &= ~KV_F_TOUCHED;
+			if (e->flags & KV_F_DIRTY) {
+				kv_slot_free(t, e->slot);
+				e->slot = KV_NO_SLOT;
+			}
+			kv_stat_inc(sp, wb_aborts);
+			kv_stat_add(sp, nvme_write_bytes, PAGE_SIZE);
+		} else {
+			kv_warm_free(t, sp, e->page);
+			e->page = NULL;
+			e->state = KV_COLD;
+			kv_stat_inc(sp, demotions);
+			kv_stat_inc(sp, cold_pages);
+			kv_stat_add(sp, nvme_write_bytes, PAGE_SIZE);
+			(*done)++;
+		}
+		kv_pol_sync_block(sp, kv_pg_block(sp, it->pg), KVP_BY_ABORT);
+	}
+	mutex_unlock(&sp->lock);
+	wake_up_all(&sp->wq);
+	kv_space_io_end(sp);
+out_free_batch:
+	kv_batch_free(b);
+	return ret;
+}
+
+/**
+ * kv_kick_demotion() - start the worker if it is not running.
+ * @t: tier set.
+ */
+void kv_kick_demotion(struct kv_tiers *t)
+{
+	queue_work(system_unbound_wq, &t->demote_work);
+}
+
+#define KV_DEMOTE_BATCH	64	/* blocks per space per round */
+#define KV_PASS_SPACES	32	/* spaces looked at per round */
+
+/* Ask the policy of @sp for victims and demote them; returns pages freed. */
+static u64 kv_demote_space(struct kv_space *sp, u32 want)
+{
+	u32 blks[KV_DEMOTE_BATCH];
+	u64 pgs[2 * KV_DEMOTE_BATCH];
+	u64 done = 0;
+	int nv, i;
+
+	mutex_lock(&sp->lock);
+	nv = sp->dead ? 0 : kvp_pick_victims(sp->pol, want, blks, sp->step);
+	mutex_unlock(&sp->lock);
+	if (nv <= 0)
+		return 0;
+	for (i = 0; i < nv; i++) {
+		pgs[2 * i] = kv_block_pg(sp, blks[i], 0);
+		pgs[2 * i + 1] = kv_block_pg(sp, blks[i], 1);
+	}
+	kv_demote_pages(sp, pgs, 2 * nv, &done);
+	/* Victims whose pages were all skipped are still EVICTING: settle. */
+	mutex_lock(&sp->lock);
+	for (i = 0; i < nv; i++)
+		kv_pol_sync_block(sp, blks[i], KVP_BY_ABORT);
+	mutex_unlock(&sp->lock);
+	return done;
+}
+
+/**
+ * kv_demote_work() - the demotion worker.
+ * @work: kv_tiers.demote_work.
+ *
+ * While warm pages exceed the low watermark, go round the spaces asking each
+ * policy for up to KV_DEMOTE_BATCH victims.  Stops when a whole round frees
+ * nothing (everything pinned, protected, or the cold tier full); waiters on
+ * room_wq then time out and fail cleanly.
+ */
+void kv_demote_work(struct work_struct *work)
+{
+	struct kv_tiers *t = container_of(work, struct kv_tiers, demote_work);
+	struct kv_space *sps[KV_PASS_SPACES];
+
+	while (atomic64_read(&t->warm) > t->low_wmark) {
+		struct kv_space *sp;
+		u64 freed = 0;
+		u32 n = 0, i, first;
+
+		spin_lock(&t->spaces_lock);
+		list_for_each_entry(sp, &t->spaces, node) {
+			if (n == KV_PASS_SPACES)
+				break;
+			kref_get(&sp->ref);
+			sps[n++] = sp;
+		}
+		first = t->rr++;
+		spin_unlock(&t->spaces_lock);
+
+		for (i = 0; i < n; i++) {
+			s64 over = atomic64_read(&t->warm) - t->low_wmark;
+
+			sp = sps[(first + i) % n];
+			if (over > 0)
+				freed += kv_demote_space(sp,
+					min_t(u32, KV_DEMOTE_BATCH,
+					      DIV_ROUND_UP(over, 2 * n) + 1));
+		}
+		for (i = 0; i < n; i++)
+			kv_space_put(sps[i]);
+		wake_up_all(&t->room_wq);
+		if (!freed)
+			break;
+		cond_resched();
+	}
+	wake_up_all(&t->room_wq);
+}

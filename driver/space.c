@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * space.c - KV spaces: creation from a geometry, the anon-inode file, its
+ * lifetime and teardown.
+ *
+ * A space is reachable only through its file: the fd SPACE_CREATE returns,
+ * its dups and SCM_RIGHTS copies, and its mappings (each VMA holds the
+ * file).  ->release therefore runs when the last fd is closed and the last
+ * mapping is gone; it waits for I/O in flight, frees every page and slot and
+ * drops the file's reference.  The demotion worker and I/O batches hold
+ * their own references (kv_space.ref) so the struct outlives them.
+ *
+ * Each space gets its own inode (anon_inode_create_getfile()) so that
+ * unmap_mapping_range() on its mapping zaps only this space's PTEs.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "cxl_kv.h"
+
+static atomic64_t kv_space_ids = ATOMIC64_INIT(0);
+
+static void kv_space_free(struct kref *ref)
+{
+	struct kv_space *sp = container_of(ref, struct kv_space, ref);
+
+	kvfree(sp->pol);
+	kvfree(sp->ent);
+	kfree(sp);
+}
+
+/**
+ * kv_space_put() - drop a reference to @sp.
+ * @sp: space.
+ */
+void kv_space_put(struct kv_space *sp)
+{
+	kref_put(&sp->ref, kv_space_free);
+}
+
+/* Free every page and slot; no I/O is in flight and no mapping exists. */
+static void kv_space_drain(struct kv_space *sp)
+{
+	struct kv_tiers *t = sp->tiers;
+	u64 pg, cold = 0;
+
+	mutex_lock(&sp->lock);
+	for (pg = 0; pg < sp->nr_pages; pg++) {
+		struct kv_entry *e = &sp->ent[pg];
+
+		WARN_ON_ONCE(e->state == KV_WB || e->state == KV_RD);
+		if (e->page) {
+			kv_warm_free(t, sp, e->page);
+			e->page = NULL;
+		}
+		if (e->state == KV_COLD)
+			cold++;
+		if (e->slot != KV_NO_SLOT) {
+			kv_slot_free(t, e->slot);
+			e->slot = KV_NO_SLOT;
+		}
+		e->state = KV_ABSENT;
+		if (!(pg & 1023))
+			cond_resched();
+	}
+	kv_stat_add(sp, cold_pages, -(s64)cold);
+	mutex_unlock(&sp->lock);
+}
+
+static int kv_space_release(struct inode *inode, struct file *file)
+{
+	struct kv_space *sp = file->private_data;
+	struct kv_tiers *t = sp->tiers;
+
+	mutex_lock(&sp->lock);
+	sp->dead = true;
+	mutex_unlock(&sp->lock);
+	/* Batches in flight finish (and install or free their pages) first. */
+	wait_event(sp->wq, atomic_read(&sp->inflight) == 0);
+
+	spin_lock(&t->spaces_lock);
+	list_del_init(&sp->node);
+	t->nr_spaces--;
+	spin_unlock(&t->spaces_lock);
+
+	kv_space_drain(sp);
+	pr_debug("cxl_kv: space %llu released\n", sp->id);
+	kv_space_put(sp);
+	return 0;
+}
+
+static long kv_space_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg);
+
+static const struct file_operations kv_space_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kv_space_release,
+	.unlocked_ioctl	= kv_space_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= kv_mmap,
+	.uring_cmd	= kv_uring_cmd,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * kv_space_from_file() - the space behind @f, or NULL if @f is not one.
+ * @f: a file.
+ */
+struct kv_space *kv_space_from_file(struct file *f)
+{
+	return f->f_op == &kv_space_fops ? f->private_data : NULL;
+}
+
+/* ioctl transport of the space fd: copy in, kv_space_cmd(), copy out. */
+static long kv_space_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct kv_space *sp = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	size_t sz = kv_cmd_size(cmd);
+	u8 buf[512];
+	long ret;
+
+	if (!sz || _IOC_NR(cmd) < 0x20)
+		return -ENOTTY;
+	if (WARN_ON_ONCE(sz > sizeof(buf)))
+		return -EINVAL;
+	if (copy_from_user(buf, uarg, sz))
+		return -EFAULT;
+	ret = kv_space_cmd(sp, cmd, buf, NULL);
+	if ((ret == 0 || ret == -EINVAL) && copy_to_user(uarg, buf, sz))
+		return -EFAULT;
+	return ret;
+}
+
+#define kv_geom_reject(fmt, ...) \
+	pr_warn_ratelimited("cxl_kv: space rejected (%s): " fmt, current->comm, \
+			    ##__VA_ARGS__)
+
+static int kv_space_geometry(const struct cxl_kv_space_create *c,
+			     struct cxl_kv_space_info *g, u64 *nr_pages)
+{
+	u32 tb;
+	u64 bph, pages;
+
+	if (c->flags & ~CXL_KV_SPACE_F_ALL)
+		return -EINVAL;
+	if (!c->layers || c->layers > CXL_KV_MAX_LAYERS ||
+	    !c->kv_heads || c->kv_heads > CXL_KV_MAX_KV_HEADS) {
+		kv_geom_reject("layers %u kv_heads %u out of range\n",
+			       c->layers, c->kv_heads);
+		return -EINVAL;
+	}
+	if (c->dtype_bytes != 1 && c->dtype_bytes != 2 && c->dtype_bytes != 4) {
+		kv_geom_reject("dtype_bytes %u not 1, 2 or 4\n", c->dtype_bytes);
+		return -EINVAL;
+	}
+	if (!c->head_dim || c->head_dim > PAGE_SIZE) {
+		kv_geom_reject("head_dim %u out of range\n", c->head_dim);
+		return -EINVAL;
+	}
+	tb = c->head_dim * c->dtype_bytes;
+	if (!is_power_of_2(tb) || tb > PAGE_SIZE) {
+		kv_geom_reject("token bytes %u not a power of two <= page size\n", tb);
+		return -EINVAL;
+	}
+	if (!c->max_tokens || c->max_tokens > (u64)U32_MAX * (PAGE_SIZE / tb)) {
+		kv_geom_reject("max_tokens %llu out of range\n", c->max_tokens);
+		return -EINVAL;
+	}
+	bph = DIV_ROUND_UP(c->max_tokens, PAGE_SIZE / tb);
+	pages = 2ULL * c->layers * c->kv_heads * bph;
+	if (pages > CXL_KV_MAX_SPACE_PAGES) {
+		kv_geom_reject("%llu pages, more than %llu\n", pages,
+			       CXL_KV_MAX_SPACE_PAGES);
+		return -E2BIG;
+	}
+	g->layers = c->layers;
+	g->kv_heads = c->kv_heads;
+	g->head_dim = c->head_dim;
+	g->dtype_bytes = c->dtype_bytes;
+	g->max_tokens = c->max_tokens;
+	g->flags = c->flags;
+	g->token_bytes = tb;
+	g->tokens_per_block = PAGE_SIZE / tb;
+	g->blocks_per_stream = bph;
+	g->stream_bytes = bph << PAGE_SHIFT;
+	g->mmap_bytes = pages << PAGE_SHIFT;
+	*nr_pages = pages;
+	return 0;
+}
+
+/**
+ * kv_space_create() - SPACE_CREATE.
+ * @c: the request; its out fields are filled in.
+ * @filep: out: the new file, to fd_install() once @c is copied out.
+ *
+ * Context: process, kv_ctl_lock held.
+ * Return: the reserved fd number (>= 0) or -errno.
+ */
+int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
+{
+	struct kv_tiers *t = kv_tiers;
+	struct kvp_params params;
+	struct kvp_geom pg;
+	struct kv_space *sp;
+	struct file *file;
+	u64 nr_pages, i, psize;
+	int fd, ret;
+
+	lockdep_assert_held(&kv_ctl_lock);
+	if (!t)
+		return -ENODEV;
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return -ENOMEM;
+	ret = kv_space_geometry(c, &sp->geom, &nr_pages);
+	if (ret)
+		goto out_free_space;
+
+	pg.layers = c->layers;
+	pg.kv_heads = c->kv_heads;
+	pg.blocks_per_head = sp->geom.blocks_per_stream;
+	pg.tokens_per_block = sp->geom.tokens_per_block;
+	ret = kvp_geom_validate(&pg);
+	if (ret) {
+		kv_geom_reject("policy refuses the geometry: %d\n", ret);
+		goto out_free_space;
+	}
+
+	kref_init(&sp->ref);
+	INIT_LIST_HEAD(&sp->node);
+	mutex_init(&sp->lock);
+	init_waitqueue_head(&sp->wq);
+	atomic_set(&sp->inflight, 0);
+	sp->tiers = t;
+	sp->nr_pages = nr_pages;
+	sp->bph = sp->geom.blocks_per_stream;
+	sp->id = atomic64_inc_return(&kv_space_ids);
+	sp->geom.id = sp->id;
+
+	ret = -ENOMEM;
+	sp->ent = kvcalloc(nr_pages, sizeof(*sp->ent), GFP_KERNEL);
+	if (!sp->ent)
+		goto out_free_space;
+	for (i = 0; i < nr_pages; i++)
+		sp->ent[i].slot = KV_NO_SLOT;
+	psize = kvp_state_size(&pg);
+	sp->pol = kvzalloc(psize, GFP_KERNEL);
+	if (!sp->pol)
+		goto out_free_ent;
+	kvp_params_default(&params);
+	ret = kvp_init(sp->pol, psize, &pg, &params);
+	if (WARN_ON_ONCE(ret))
+		goto out_free_pol;
+
+	fd = get_unused_fd_flags(O_RDWR |
+				 (c->flags & CXL_KV_SPACE_F_CLOEXEC ? O_CLOEXEC : 0));
+	if (fd < 0) {
+		ret = fd;
+		goto out_free_pol;
+	}
+	file = anon_inode_create_getfile("[cxl_kv]", &kv_space_fops, sp,
+					 O_RDWR, NULL);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_put_fd;
+	}
+	sp->file = file;
+
+	spin_lock(&t->spaces_lock);
+	list_add_tail(&sp->node, &t->spaces);
+	t->nr_spaces++;
+	spin_unlock(&t->spaces_lock);
+
+	c->fd = fd;
+	c->tokens_per_block = sp->geom.tokens_per_block;
+	c->token_bytes = sp->geom.token_bytes;
+	c->blocks_per_stream = sp->geom.blocks_per_stream;
+	c->stream_bytes = sp->geom.stream_bytes;
+	c->mmap_bytes = sp->geom.mmap_bytes;
+	*filep = file;
+	return fd;
+
+out_put_fd:
+	put_unused_fd(fd);
+out_free_pol:
+	kvfree(sp->pol);
+out_free_ent:
+	kvfree(sp->ent);
+out_free_space:
+	kfree(sp);
+	return ret;
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tier.c - the tier set: ATTACH/DETACH/INFO, warm budget, cold slots.
+ *
+ * Warm tier: CPU-less NUMA nodes whose memory is in ZONE_NORMAL (the kmem
+ * node of a CXL dax device).  Pages come from alloc_pages_node() with
+ * __GFP_THISNODE, charged against a page budget first (kv_warm_alloc()).
+ * Over the high watermark the demotion worker (move.c) is kicked; at the
+ * budget an allocation waits for it (bounded) or fails.
+ *
+ * Cold tier: block devices opened exclusively (holder: the tier set).  The
+ * slot allocator is one bitmap over all devices; slot s is page s / nr_cold
+ * of device s % nr_cold, so consecutive slots alternate devices.
+ */
+#include <linux/blkdev.h>
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "cxl_kv.h"
+
+struct kv_tiers *kv_tiers;
+
+#define KV_MIN_BUDGET		256
+#define KV_MIN_COLD_BYTES	(1ULL << 20)
+#define KV_ROOM_WAIT		(10 * HZ)	/* longest wait for warm room */
+
+#define kv_reject(fmt, ...) \
+	pr_warn_ratelimited("cxl_kv: attach rejected: " fmt, ##__VA_ARGS__)
+
+static int kv_check_node(u32 nid, const struct cxl_kv_attach *a, u32 i)
+{
+	u32 j;
+
+	if (nid >= MAX_NUMNODES || !node_online(nid)) {
+		kv_reject("node %u is not online\n", nid);
+		return -ENODEV;
+	}
+	if (!node_state(nid, N_MEMORY)) {
+		kv_reject("node %u has no memory\n", nid);
+		return -EINVAL;
+	}
+	if (node_state(nid, N_CPU)) {
+		kv_reject("node %u has CPUs; the warm tier must be a CPU-less node\n", nid);
+		return -EINVAL;
+	}
+	if (!node_state(nid, N_NORMAL_MEMORY)) {
+		kv_reject("node %u has only ZONE_MOVABLE memory; online it as ZONE_NORMAL\n",
+			  nid);
+		return -EINVAL;
+	}
+	for (j = 0; j < i; j++) {
+		if (a->nodes[j] == nid) {
+			kv_reject("node %u given twice\n", nid);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int kv_open_cold(struct kv_tiers *t, const struct cxl_kv_cold_dev *c,
+			struct kv_cold_dev *d)
+{
+	const blk_mode_t mode = BLK_OPEN_READ | BLK_OPEN_WRITE | BLK_OPEN_EXCL;
+	struct file *f;
+	u64 bytes;
+
+	if (c->flags & ~CXL_KV_COLD_F_ALL || c->reserved)
+		return -EINVAL;
+	if (c->flags & CXL_KV_COLD_F_FD) {
+		struct file *user = fget(c->fd);
+		struct block_device *bdev;
+
+		if (!user) {
+			kv_reject("cold fd %u is not open\n", c->fd);
+			return -EBADF;
+		}
+		if (!S_ISBLK(file_inode(user)->i_mode)) {
+			fput(user);
+			kv_reject("cold fd %u is not a block device\n", c->fd);
+			return -ENOTBLK;
+		}
+		bdev = I_BDEV(user->f_mapping->host);
+		f = bdev_file_open_by_dev(bdev->bd_dev, mode, t, NULL);
+		fput(user);
+	} else {
+		char *path = strndup_user(u64_to_user_ptr(c->path), 256);
+
+		if (IS_ERR(path))
+			return PTR_ERR(path);
+		f = bdev_file_open_by_path(path, mode, t, NULL);
+		if (IS_ERR(f))
+			kv_reject("cannot open cold device %s exclusively: %ld\n",
+				  path, PTR_ERR(f));
+		kfree(path);
+	}
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+
+	bytes = bdev_nr_bytes(file_bdev(f));
+	if (c->max_bytes && c->max_bytes < bytes)
+		bytes = c->max_bytes;
+	if (bytes < KV_MIN_COLD_BYTES) {
+		kv_reject("cold device smaller than 1 MiB (%llu bytes)\n", bytes);
+		fput(f);
+		return -ENOSPC;
+	}
+	d->file = f;
+	d->slots = bytes >> PAGE_SHIFT;
+	return 0;
+}
+
+static void kv_close_cold(struct kv_tiers *t)
+{
+	u32 i;
+
+	for (i = 0; i < t->nr_cold; i++)
+		fput(t->cold[i].file);
+	t->nr_cold = 0;
+}
+
+/**
+ * kv_attach() - bring up the tier set described by @a.
+ * @a: validated for reserved fields by the caller; everything else here.
+ *
+ * Context: process, kv_ctl_lock held.
+ * Return: 0, -EBUSY if a tier set exists, or the -errno of the first bad
+ * input (each with one ratelimited line in the kernel log).
+ */
+int kv_attach(const struct cxl_kv_attach *a)
+{
+	unsigned long present = 0;
+	struct kv_tiers *t;
+	u64 min_slots = U64_MAX;
+	u32 i;
+	int ret;
+
+	lockdep_assert_held(&kv_ctl_lock);
+	if (kv_tiers) {
+		kv_reject("a tier set is already attached\n");
+		return -EBUSY;
+	}
+	if (a->flags)
+		return -EINVAL;
+	if (!a->nr_nodes || a->nr_nodes > CXL_KV_MAX_NODES) {
+		kv_reject("nr_nodes %u out of range 1..%u\n", a->nr_nodes,
+			  CXL_KV_MAX_NODES);
+		return -EINVAL;
+	}
+	if (!a->nr_cold || a->nr_cold > CXL_KV_MAX_COLD) {
+		kv_reject("nr_cold %u out of range 1..%u\n", a->nr_cold,
+			  CXL_KV_MAX_COLD);
+		return -EINVAL;
+	}
+	for (i = a->nr_nodes; i < CXL_KV_MAX_NODES; i++)
+		if (a->nodes[i])
+			return -EINVAL;
+	for (i = a->nr_cold; i < CXL_KV_MAX_COLD; i++)
+		if (memchr_inv(&a->cold[i], 0, sizeof(a->cold[i])))
+			return -EINVAL;
+	for (i = 0; i < a->nr_nodes; i++) {
+		ret = kv_check_node(a->nodes[i], a, i);
+		if (ret)
+			return ret;
+		present += node_present_pages(a->nodes[i]);
+	}
+	if (a->budget_pages < KV_MIN_BUDGET || a->budget_pages > present) {
+		kv_reject("budget %llu pages out of range %u..%lu\n",
+			  a->budget_pages, KV_MIN_BUDGET, present);
+		return -ERANGE;
+	}
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	t->nr_nodes = a->nr_nodes;
+	for (i = 0; i < a->nr_nodes; i++)
+		t->nodes[i] = a->nodes[i];
+	t->budget = a->budget_pages;
+	t->high_wmark = a->high_wmark ?: a->budget_pages * 9 / 10;
+	t->low_wmark = a->low_wmark ?: a->budget_pages * 3 / 4;
+	if (t->high_wmark > t->budget || t->low_wmark >= t->high_wmark) {
+		kv_reject("watermarks low %llu high %llu budget %llu: need low < high <= budget\n",
+			  t->low_wmark, t->high_wmark, t->budget);
+		ret = -ERANGE;
+		goto out_free_tiers;
+	}
+	atomic64_set(&t->warm, 0);
+	spin_lock_init(&t->slot_lock);
+	spin_lock_init(&t->spaces_lock);
+	INIT_LIST_HEAD(&t->spaces);
+	INIT_WORK(&t->demote_work, kv_demote_work);
+	init_waitqueue_head(&t->room_wq);
+
+	for (i = 0; i < a->nr_cold; i++) {
+		u32 j;
+
+		ret = kv_open_cold(t, &a->cold[i], &t->cold[i]);
+		if (ret)
+			goto out_close_cold;
+		t->nr_cold++;
+		for (j = 0; j < i; j++) {
+			if (file_bdev(t->cold[j].file) ==
+			    file_bdev(t->cold[i].file)) {
+				kv_reject("cold device given twice\n");
+				ret = -EBUSY;
+				goto out_close_cold;
+			}
+		}
+		min_slots = min(min_slots, t->cold[i].slots);
+	}
+	t->nr_slots = min_slots * t->nr_cold;
+	if (t->nr_slots >= KV_NO_SLOT)
+		t->nr_slots = KV_NO_SLOT - 1;
+	t->slot_map = bitmap_zalloc(t->nr_slots, GFP_KERNEL);
+	if (!t->slot_map) {
+		ret = -ENOMEM;
+		goto out_close_cold;
+	}
+
+	kv_tiers = t;
+	pr_info("cxl_kv: attached %u warm node(s) (budget %llu pages, wmarks %llu/%llu), %u cold device(s), %llu slots\n",
+		t->nr_nodes, t->budget, t->high_wmark, t->low_wmark,
+		t->nr_cold, t->nr_slots);
+	return 0;
+
+out_close_cold:
+	kv_close_cold(t);
+out_free_tiers:
+	kfree(t);
+	return ret;
+}
+
+/**
+ * kv_detach() - release the tier set.
+ *
+ * Context: process, kv_ctl_lock held.
+ * Return: 0, -ENODEV if none is attached, -EBUSY while spaces live.
+ */
+int kv_detach(void)
+{
+	struct kv_tiers *t = kv_tiers;
+
+	lockdep_assert_held(&kv_ctl_lock);
+	if (!t)
+		return -ENODEV;
+	spin_lock(&t->spaces_lock);
+	if (t->nr_spaces) {
+		spin_unlock(&t->spaces_lock);
+		pr_warn_ratelimited("cxl_kv: detach refused: %u space(s) live\n",
+				    t->nr_spaces);
+		return -EBUSY;
+	}
+	spin_unlock(&t->spaces_lock);
+	/* The worker holds space refs only; no space, no new work. */
+	cancel_work_sync(&t->demote_work);
+	WARN_ON_ONCE(atomic64_read(&t->warm));
+	WARN_ON_ONCE(t->slots_used);
+	kv_tiers = NULL;
+	kv_close_cold(t);
+	bitmap_free(t->slot_map);
+	kfree(t);
+	pr_info("cxl_kv: detached\n");
+	return 0;
+}
+
+/**
+ * kv_info() - fill INFO.
+ * @info: zeroed by the caller.
+ *
+ * Context: kv_ctl_lock held.
+ */
+void kv_info(struct cxl_kv_info *info)
+{
+	struct kv_tiers *t = kv_tiers;
+	u32 i;
+
+	lockdep_assert_held(&kv_ctl_lock);
+	if (!t)
+		return;
+	info->attached = 1;
+	info->nr_nodes = t->nr_nodes;
+	for (i = 0; i < t->nr_nodes; i++)
+		info->nodes[i] = t->nodes[i];
+	info->nr_cold = t->nr_cold;
+	for (i = 0; i < t->nr_cold; i++)
+		info->cold_devs[i] =
+			huge_encode_dev(file_bdev(t->cold[i].file)->bd_dev);
+	spin_lock(&t->spaces_lock);
+	info->nr_spaces = t->nr_spaces;
+	spin_unlock(&t->spaces_lock);
+	info->budget_pages = t->budget;
+	info->high_wmark = t->high_wmark;
+	info->low_wmark = t->low_wmark;
+	info->warm_pages = atomic64_read(&t->warm);
+	info->cold_slots = t->nr_slots;
+	spin_lock(&t->slot_lock);
+	info->cold_used = t->slots_used;
+	spin_unlock(&t->slot_lock);
+}
+
+static bool kv_room(struct kv_tiers *t)
+{
+	return atomic64_read(&t->warm) < t->budget;
+}
+
+/**
+ * kv_warm_alloc() - a page on warm node @nid, charged to the budget.
+ * @t: tier set.
+ * @sp: space to account to.
+ * @nid: node.
+ * @zero: zero the page.
+ *
+ * Waits (killable, at most KV_ROOM_WAIT) for the demotion worker when the
+ * budget is used up.  Never invokes the OOM killer (__GFP_THISNODE |
+ * __GFP_NORETRY).
+ *
+ * Context: process; must not hold any kv_space.lock.
+ * Return: the page (refcount 1) or NULL.
+ */
+struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
+			   bool zero)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_THISNODE | __GFP_NOWARN |
+		    __GFP_NORETRY | (zero ? __GFP_ZERO : 0);
+	unsigned long deadline = jiffies + KV_ROOM_WAIT;
+	bool waited = false;
+	struct page *page;
+
+	might_sleep();
+	for (;;) {
+		if (atomic64_inc_return(&t->warm) <= t->budget)
+			break;
+		atomic64_dec(&t->warm);
+		if (!waited) {
+			kv_stat_inc(sp, alloc_waits);
+			waited = true;
+		}
+		kv_kick_demotion(t);
+		if (wait_event_killable_timeout(t->room_wq, kv_room(t), HZ / 10) < 0 ||
+		    time_after(jiffies, deadline)) {
+			kv_stat_inc(sp, alloc_fails);
+			return NULL;
+		}
+	}
+	if (atomic64_read(&t->warm) > t->high_wmark)
+		kv_kick_demotion(t);
+
+	page = alloc_pages_node(nid, gfp, 0);
+	if (!page) {
+		atomic64_dec(&t->warm);
+		wake_up_all(&t->room_wq);
+		kv_stat_inc(sp, alloc_fails);
+		pr_warn_ratelimited("cxl_kv: no free page on warm node %d\n", nid);
+		return NULL;
+	}
+	kv_stat_inc(sp, warm_pages);
+	return page;
+}
+
+/**
+ * kv_warm_free() - drop the module's reference to a warm page, uncharge it.
+ * @t: tier set.
+ * @sp: space it was accounted to.
+ * @page: the page; already unmapped from user space.
+ */
+void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page)
+{
+	ClearPageDirty(page);
+	put_page(page);
+	kv_stat_add(sp, warm_pages, -1);
+	atomic64_dec(&t->warm);
+	wake_up_all(&t->room_wq);
+}
+
+/**
+ * kv_slot_alloc() - take a free cold slot.
+ * @t: tier set.
+ * @slot: out.
+ *
+ * Return: 0 or -ENOSPC.
+ */
+int kv_slot_alloc(struct kv_tiers *t, u32 *slot)
+{
+	unsigned long s;
+
+	spin_lock(&t->slot_lock);
+	s = find_next_zero_bit(t->slot_map, t->nr_slots, t->slot_hint);
+	if (s >= t->nr_slots)
+		s = find_first_zero_bit(t->slot_map, t->nr_slots);
+	if (s >= t->nr_slots) {
+		spin_unlock(&t->slot_lock);
+		return -ENOSPC;
+	}
+	__set_bit(s, t->slot_map);
+	t->slots_used++;
+	t->slot_hint = s + 1;
+	spin_unlock(&t->slot_lock);
+	*slot = s;
+	return 0;
+}
+
+/**
+ * kv_slot_free() - return a cold slot.
+ * @t: tier set.
+ * @slot: a slot from kv_slot_alloc().
+ */
+void kv_slot_free(struct kv_tiers *t, u32 slot)
+{
+	spin_lock(&t->slot_lock);
+	if (!WARN_ON_ONCE(slot >= t->nr_slots ||
+			  !test_bit(slot, t->slot_map))) {
+		__clear_bit(slot, t->slot_map);
+		t->slots_used--;
+	}
+	spin_unlock(&t->slot_lock);
+}

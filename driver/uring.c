@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uring.c - io_uring IORING_OP_URING_CMD transport.
+ *
+ * sqe->cmd_op is the ioctl number; sqe->cmd holds struct cxl_kv_uring_cmd
+ * pointing at the command struct in user memory.  The transport copies it
+ * in, calls the same kv_space_cmd()/kv_ctl_cmd() as the ioctl, copies it
+ * out and completes.  Every command may sleep, so a non-blocking issue is
+ * punted to io-wq (-EAGAIN), as ublk does for its control commands.
+ * PREFETCH goes asynchronous: it returns -EIOCBQUEUED and its completion is
+ * posted from task context once every started promotion has finished.
+ */
+#include <linux/io_uring/cmd.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "cxl_kv.h"
+
+/**
+ * struct kv_uring_ctx - one uring command in flight
+ * @async: completion hook given to the command.
+ * @ioucmd: the io_uring command.
+ * @uarg: user address of the command struct.
+ * @sz: its size.
+ * @ret: result, set by kv_uring_async_done().
+ * @buf: kernel copy of the struct.
+ */
+struct kv_uring_ctx {
+	struct kv_async async;
+	struct io_uring_cmd *ioucmd;
+	void __user *uarg;
+	size_t sz;
+	int ret;
+	u8 buf[512];
+};
+
+struct kv_uring_pdu {
+	struct kv_uring_ctx *ctx;
+};
+
+static void kv_uring_task_cb(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	struct kv_uring_ctx *ctx = io_uring_cmd_to_pdu(ioucmd, struct kv_uring_pdu)->ctx;
+	int ret = ctx->ret;
+
+	if (!(issue_flags & IO_URING_F_TASK_DEAD) &&
+	    copy_to_user(ctx->uarg, ctx->buf, ctx->sz) && !ret)
+		ret = -EFAULT;
+	kfree(ctx);
+	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+}
+
+static void kv_uring_async_done(struct kv_async *a, int ret)
+{
+	struct kv_uring_ctx *ctx = container_of(a, struct kv_uring_ctx, async);
+
+	ctx->ret = ret;
+	io_uring_cmd_complete_in_task(ctx->ioucmd, kv_uring_task_cb);
+}
+
+/**
+ * kv_uring_cmd() - file_operations.uring_cmd of /dev/cxl_kv and space fds.
+ * @ioucmd: the command.
+ * @issue_flags: IO_URING_F_*.
+ *
+ * Return: the result, -EAGAIN to be re-issued from io-wq, or -EIOCBQUEUED.
+ */
+int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	const struct cxl_kv_uring_cmd *uc = io_uring_sqe_cmd(ioucmd->sqe);
+	struct kv_space *sp = kv_space_from_file(ioucmd->file);
+	unsigned int cmd = ioucmd->cmd_op;
+	size_t sz = kv_cmd_size(cmd);
+	struct file *newfile = NULL;
+	struct kv_uring_ctx *ctx;
+	u64 addr;
+	u32 len, flags;
+	long ret;
+
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
+	if (!sz || (sp && _IOC_NR(cmd) < 0x20) || (!sp && _IOC_NR(cmd) >= 0x20))
+		return -ENOTTY;
+	addr = READ_ONCE(uc->addr);
+	len = READ_ONCE(uc->len);
+	flags = READ_ONCE(uc->flags);
+	if (len != sz || flags)
+		return -EINVAL;
+	ctx = kmalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	if (WARN_ON_ONCE(sz > sizeof(ctx->buf))) {
+		ret = -EINVAL;
+		goto out_free_ctx;
+	}
+	ctx->uarg = u64_to_user_ptr(addr);
+	ctx->sz = sz;
+	ctx->ioucmd = ioucmd;
+	ctx->async.done = kv_uring_async_done;
+	if (copy_from_user(ctx->buf, ctx->uarg, sz)) {
+		ret = -EFAULT;
+		goto out_free_ctx;
+	}
+	if (!sp) {
+		ret = kv_ctl_cmd(cmd, ctx->buf, &newfile);
+		ret = kv_ctl_copy_out(ctx->uarg, ctx->buf, sz, ret, newfile);
+		goto out_free_ctx;
+	}
+	io_uring_cmd_to_pdu(ioucmd, struct kv_uring_pdu)->ctx = ctx;
+	ret = kv_space_cmd(sp, cmd, ctx->buf,
+			   cmd == CXL_KV_PREFETCH ? &ctx->async : NULL);
+	if (ret == -EIOCBQUEUED)
+		return ret;	/* ctx is freed by kv_uring_task_cb() */
+	if ((ret == 0 || ret == -EINVAL) && copy_to_user(ctx->uarg, ctx->buf, sz))
+		ret = -EFAULT;
+out_free_ctx:
+	kfree(ctx);
+	return ret;
+}
