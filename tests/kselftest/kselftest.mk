@@ -10,3 +10,4 @@ $(O)/ktest/%: tests/kselftest/%.c tests/kselftest/ktap.h $(KTEST_DEPS)
 		-luring -lnuma -lpthread -lm
 
 ktest: $(KTEST_BINS)
+-include tests/kselftest/kernel.mk
