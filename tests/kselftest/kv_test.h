@@ -285,6 +285,34 @@ static inline long kv_node_used_kb(int node)
 	return kv_meminfo(path, "MemUsed");
 }
 
+/* Pages of @node sitting in per-cpu free lists (not in MemFree), in kB. */
+static inline long kv_node_pcp_kb(int node)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	char line[256];
+	long sum = 0, v;
+	int in = 0, n;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &n) == 1) {
+			in = n == node;
+			continue;
+		}
+		if (in && sscanf(line, " count: %ld", &v) == 1)
+			sum += v;
+	}
+	fclose(f);
+	return sum * 4;
+}
+
+/* Memory of @node in use, not counting per-cpu free lists, in kB. */
+static inline long kv_node_busy_kb(int node)
+{
+	return kv_node_used_kb(node) - kv_node_pcp_kb(node);
+}
+
 static inline double kv_now(void)
 {
 	struct timespec ts;
