@@ -87,6 +87,27 @@ static int ops_bench(void)
 	return 0;
 }
 
+/* -x name=value: override one cxl-kv parameter (see struct kvp_params) */
+static int set_param(struct kvp_params *p, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	unsigned long v;
+
+	if (!eq)
+		return -EINVAL;
+	v = strtoul(eq + 1, NULL, 0);
+#define P(n, f) if (!strncmp(kv, n "=", sizeof(n))) { p->f = (kvp_u32)v; return 0; }
+	P("alpha_q16", alpha_q16) P("tau_steps", tau_steps)
+	P("score_shift", score_shift) P("sink_tokens", sink_tokens)
+	P("recent_tokens", recent_tokens) P("pf_window", pf_window)
+	P("pf_window_max", pf_window_max) P("pf_epoch", pf_epoch)
+	P("phase_window", phase_window) P("phase_enter", phase_enter)
+	P("phase_exit", phase_exit) P("scan_limit", scan_limit)
+	P("flags", flags)
+#undef P
+	return -EINVAL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *trace = NULL, *moon = NULL, *pols = "all";
@@ -94,9 +115,11 @@ int main(int argc, char **argv)
 	uint64_t blocks = 0;
 	uint32_t maxreq = 0;
 	struct kvsim_events ev;
+	struct kvp_params op;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "t:m:n:P:w:b:Oh")) != -1) {
+	kvp_params_default(&op);
+	while ((opt = getopt(argc, argv, "t:m:n:P:w:b:x:Oh")) != -1) {
 		switch (opt) {
 		case 't': trace = optarg; break;
 		case 'm': moon = optarg; break;
@@ -105,6 +128,13 @@ int main(int argc, char **argv)
 		case 'w': snprintf(warms, sizeof(warms), "%s", optarg); break;
 		case 'b': blocks = strtoull(optarg, NULL, 0); break;
 		case 'O': return ops_bench();
+		case 'x':
+			if (set_param(&op, optarg) || kvp_params_validate(&op)) {
+				fprintf(stderr, "kvsim: bad -x %s\n", optarg);
+				return 2;
+			}
+			kvsim_ours_params = &op;
+			break;
 		default:
 			fprintf(stderr, "usage: kvsim -t TRACE | -m MOONCAKE.jsonl "
 				"[-n N] [-P pol,..|all] [-w f,..] [-b blocks] | -O\n");

@@ -363,6 +363,8 @@ static struct hent heap_pop(struct heap *h)
 
 /* ---- the simulator ----------------------------------------------------- */
 
+const struct kvp_params *kvsim_ours_params;
+
 struct sim {
 	const struct kvsim_events *ev;
 	struct kvsim_result *res;
@@ -606,8 +608,12 @@ static int sim_setup(struct sim *s, const struct kvsim_events *ev, int pol,
 		p.flags = KVP_P_PREFETCH;
 		break;
 	case KVSIM_OURS:
+		if (kvsim_ours_params)
+			p = *kvsim_ours_params;
 		break;
 	case KVSIM_OURS_NOPF:
+		if (kvsim_ours_params)
+			p = *kvsim_ours_params;
 		p.flags &= ~(KVP_P_PREFETCH | KVP_P_PF_ADAPT);
 		break;
 	default:
@@ -661,6 +667,7 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 	t0 = now_s();
 	for (uint64_t i = 0; i < ev->n && !ret; i++) {
 		uint32_t idx = ev->arg[i], q;
+		int hit;
 
 		switch (ev->op[i]) {
 		case KVSIM_EV_STEP:
@@ -703,7 +710,8 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 				kvp_on_access(s.st, idx, s.now);
 			if (pol == KVSIM_H2O)
 				s.acc[idx] += ev->mass[i] / 65536.0;
-			if (s.tier[idx] == T_WARM) {
+			hit = s.tier[idx] == T_WARM;
+			if (hit) {
 				res->hits++;
 				if (s.fl[idx] & F_PF) {
 					s.fl[idx] &= ~F_PF;
@@ -731,6 +739,9 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 			if (!is_kvp(pol) || ret)
 				break;
 			kvp_on_hint(s.st, idx, ev->mass[i], s.now);
+			/* the module only sees misses (faults): prefetch there */
+			if (s.tier[idx] == T_WARM && hit)
+				break;
 			{
 				int n = kvp_prefetch_window(s.st, idx, pf,
 							    2 * KVP_PF_WINDOW_MAX);

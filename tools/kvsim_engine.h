@@ -53,6 +53,9 @@ struct kvsim_result {
 	uint32_t w_hist[KVP_PF_WINDOW_MAX + 1]; /* final W over heads (ours) */
 };
 
+/* cxl-kv parameters to use instead of kvp_params_default() (NULL: defaults) */
+extern const struct kvp_params *kvsim_ours_params;
+
 int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev);
 int kvsim_events_from_mooncake(const char *path, struct kvsim_events *ev,
 			       uint32_t max_requests);

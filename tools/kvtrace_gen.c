@@ -89,15 +89,15 @@ void kvtrace_cfg_default(struct kvtrace_cfg *c)
 	c->seed = 1;
 	c->frac_local = 0.60;
 	c->frac_retr = 0.05;
-	c->budget = 0.10;
-	c->win_local = 16;
+	c->budget = 0.20;
+	c->win_local = 32;
 	c->win_mixed = 4;
 	c->sink_local = 0.45;
 	c->sink_mixed = 0.25;
 	c->sink_retr = 0.10;
 	c->pareto = 1.2;
 	c->sigma = 0.5;
-	c->rho = 0.95;
+	c->rho = 0.99;
 	c->on_steps = 300;
 	c->off_steps = 100;
 	c->quiet = 0.02;
@@ -108,7 +108,7 @@ void kvtrace_cfg_default(struct kvtrace_cfg *c)
 }
 
 static const char *const preset_names =
-	"tiny small llama3-8b llama3-8b-retr llama3-8b-local llama-70b";
+	"tiny small llama3-8b llama3-8b-retr llama3-8b-dense llama3-8b-local llama-70b";
 
 const char *kvtrace_preset_names(void)
 {
@@ -135,14 +135,20 @@ int kvtrace_preset(const char *name, struct kvtrace_cfg *c)
 		/* more retrieval heads, larger read budget, faster churn */
 		c->frac_local = 0.50;
 		c->frac_retr = 0.10;
-		c->budget = 0.20;
+		c->budget = 0.35;
+		c->win_local = 64;
 		c->on_steps = 150;
 		c->needle_move = 0.05;
+	} else if (!strcmp(name, "llama3-8b-dense")) {
+		/* close to dense attention: half of the old blocks per step */
+		c->frac_local = 0.50;
+		c->budget = 0.50;
+		c->win_local = 64;
 	} else if (!strcmp(name, "llama3-8b-local")) {
 		/* streaming-dominated model, small budget */
 		c->frac_local = 0.75;
 		c->frac_retr = 0.03;
-		c->budget = 0.05;
+		c->budget = 0.10;
 	} else if (!strcmp(name, "llama-70b")) {
 		c->layers = 80;
 		c->kv_heads = 8;

@@ -18,9 +18,13 @@
  *   - within a sweep, looking at scan_limit eligible entries without a
  *     victim lowers thr by two buckets (1/8 octave each), and four victims in
  *     a row found immediately raise it by one.
+ *   - a whole sweep without a victim sets thr to the highest bucket seen in
+ *     it (so the next pass takes the current maximum), or ends the call if
+ *     nothing eligible was seen.
  * Each victim therefore costs at most scan_limit eligible looks plus the
  * skipped non-eligible entries (8 bytes each, sequential), amortised O(1);
- * a call only sweeps everything when nothing eligible is left.
+ * a call only sweeps everything when the threshold was far off or nothing
+ * eligible is left.
  *
  * See Documentation/policy.rst for the math and the parameters.
  */
@@ -36,7 +40,7 @@
 
 /* Priority histogram: 4.4 log buckets of a Q16 priority, see kvp_bucket(). */
 #define KVP_NB		272u
-#define KVP_PROBE_EVERY	256u	/* accesses between probes of a W=0 head */
+#define KVP_PROBE_EVERY	1024u	/* accesses between probes of a W=0 head */
 
 struct kvp_ent {
 	kvp_u32 last;	/* step of the last access / hint / write */
@@ -775,7 +779,8 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 	struct kvp_ent *ents = kvp_ents(st);
 	struct kvp_head *heads = kvp_heads(st);
 	kvp_u32 bph = st->g.blocks_per_head;
-	kvp_u32 n = 0, looked = 0, dry = 0, zdry = 0, q, blk, i;
+	kvp_u32 n = 0, looked = 0, dry = 0, dry_seen = 0, dry_max = 0;
+	kvp_u32 q, blk, i;
 	kvp_u64 scanned = 0;
 
 	if (!want || !st->warm)
@@ -795,6 +800,9 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 
 			st->hist[b]++;
 			looked++;
+			dry_seen = 1;
+			if (b > dry_max)
+				dry_max = b;
 			if (b >= st->thr) {
 				kvp_set_tier(e, KVP_TIER_EVICTING);
 				st->warm--;
@@ -807,7 +815,8 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 				}
 				looked = 0;
 				dry = 0;
-				zdry = 0;
+				dry_seen = 0;
+				dry_max = 0;
 			} else if (looked >= st->p.scan_limit) {
 				st->thr = st->thr > 2 ? st->thr - 2 : 0;
 				st->easy = 0;
@@ -828,17 +837,18 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			kvp_sweep_end(st);
 		}
 		/*
-		 * A whole sweep without a victim: nothing (more) is eligible at
-		 * thr; drop thr to 0, and give up after a whole sweep at 0.
+		 * A whole sweep without a victim: nothing is eligible at thr.
+		 * Drop thr to the highest bucket seen in that sweep (the next
+		 * pass then finds it: 'now' is fixed within a call), or stop
+		 * when nothing eligible was seen at all.
 		 */
-		if (st->thr) {
-			zdry = 0;
-			if (++dry >= st->nent) {
-				st->thr = 0;
-				dry = 0;
-			}
-		} else if (++zdry >= st->nent) {
-			break;
+		if (++dry >= st->nent) {
+			if (!dry_seen)
+				break;
+			st->thr = dry_max;
+			dry = 0;
+			dry_seen = 0;
+			dry_max = 0;
 		}
 	}
 	st->hand = i;

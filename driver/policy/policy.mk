@@ -16,3 +16,5 @@ $(KVP_LIB): $(KVP_OBJS)
 USER_TARGETS += $(KVP_LIB)
 UNIT_DEPS += $(KVP_LIB)
 
+UNIT_SRCS += tests/unit/test_policy_math.c tests/unit/test_policy_core.c \
+	     tests/unit/test_policy_sim.c

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Policy core: parameters, states, victims, prefetch windows, phases. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvpolicy.h"
+
+static struct kvp_state *mk(const struct kvp_geom *g, const struct kvp_params *p)
+{
+	kvp_u64 sz = kvp_state_size(g);
+	struct kvp_state *st;
+
+	cr_assert_gt(sz, 0);
+	st = aligned_alloc(8, (sz + 7) & ~7ull);
+	cr_assert_not_null(st);
+	memset(st, 0xa5, sz);	/* kvp_init must not rely on zeroed memory */
+	cr_assert_eq(kvp_init(st, sz, g, p), 0);
+	return st;
+}
+
+static uint64_t rs = 88172645463325252ull;
+
+static kvp_u32 rnd(kvp_u32 n)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return (kvp_u32)(rs % n);
+}
+
+Test(policy_params, defaults_valid)
+{
+	struct kvp_params p;
+
+	kvp_params_default(&p);
+	cr_assert_eq(kvp_params_validate(&p), 0);
+	cr_assert_eq(p.tau_steps, 1000);
+	cr_assert_eq(p.sink_tokens, 4);
+	cr_assert_eq(p.flags, KVP_P_ALL);
+}
+
+Test(policy_params, rejects_bad_values)
+{
+	struct kvp_params d, p;
+
+	kvp_params_default(&d);
+#define BAD(stmt) do { p = d; stmt; \
+	cr_assert_eq(kvp_params_validate(&p), -KVP_EINVAL, #stmt); } while (0)
+	BAD(p.alpha_q16 = 0);
+	BAD(p.alpha_q16 = KVP_ONE + 1);
+	BAD(p.tau_steps = 0);
+	BAD(p.score_shift = 13);
+	BAD(p.pf_window = p.pf_window_max + 1);
+	BAD(p.pf_window_max = KVP_PF_WINDOW_MAX + 1);
+	BAD(p.pf_epoch = 0);
+	BAD(p.phase_window = 3);
+	BAD(p.phase_exit = p.phase_enter);
+	BAD(p.phase_enter = 0);
+	BAD(p.scan_limit = 0);
+	BAD(p.flags = 1u << 20);
+	BAD(p.flags = KVP_P_PF_ADAPT);
+	BAD(p.reserved[1] = 1);
+#undef BAD
+	p = d;
+	p.alpha_q16 = KVP_ONE;	/* alpha = 1 is allowed */
+	cr_assert_eq(kvp_params_validate(&p), 0);
+	cr_assert_eq(kvp_params_validate(NULL), -KVP_EINVAL);
+}
+
+Test(policy_params, geometry)
+{
+	struct kvp_geom g = { 128, 64, 16, 16 }, bad;
+	struct kvp_params p;
+	struct kvp_state *st;
+	char small[64];
+
+	cr_assert_eq(kvp_geom_validate(&g), 0);
+	bad = g;
+	bad.layers = 0;
+	cr_assert_eq(kvp_geom_validate(&bad), -KVP_EINVAL);
+	cr_assert_eq(kvp_state_size(&bad), 0);
+	bad = g;
+	bad.kv_heads = KVP_MAX_KV_HEADS + 1;
+	cr_assert_eq(kvp_geom_validate(&bad), -KVP_EINVAL);
+	bad = g;
+	bad.blocks_per_head = 1u << 20;
+	cr_assert_eq(kvp_geom_validate(&bad), -KVP_ERANGE);
+	/* 8 bytes per entry, plus per-head and header overhead */
+	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 16 * 128 * 64 + 4096);
+	kvp_params_default(&p);
+	cr_assert_eq(kvp_init((struct kvp_state *)(void *)small, sizeof(small),
+			      &g, &p), -KVP_ENOSPC);
+	st = mk(&g, &p);	/* 128 layers x 64 heads works */
+	cr_assert_eq(kvp_on_write(st, kvp_idx(&g, 127, 63, 15), 1), 0);
+	cr_assert_eq(kvp_on_write(st, 128 * 64 * 16, 1), -KVP_EINVAL);
+	free(st);
+}
+
+Test(policy_core, transitions_and_errors)
+{
+	struct kvp_geom g = { 1, 1, 64, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	struct kvp_entry_info e;
+
+	kvp_params_default(&p);
+	st = mk(&g, &p);
+	cr_assert_eq(kvp_on_hint(st, 3, 100, 0), -KVP_ENOENT);
+	cr_assert_eq(kvp_pin(st, 3), -KVP_ENOENT);
+	cr_assert_eq(kvp_on_write(st, 3, 0), 0);
+	cr_assert_eq(kvp_warm_count(st), 1);
+	cr_assert_eq(kvp_on_hint(st, 3, KVP_ONE + 1, 0), -KVP_ERANGE);
+	cr_assert_eq(kvp_on_hint(st, 3, KVP_ONE / 64, 5), 0);
+	kvp_entry_get(st, 3, &e);
+	cr_assert_eq(e.tier, KVP_TIER_WARM);
+	cr_assert(e.hinted);
+	cr_assert_eq(e.last_step, 5);
+	/* shift 4: 1/64 counts as 1/4; alpha 1/4: ema = 1/16 */
+	cr_assert_eq(e.ema_q16, KVP_ONE / 16);
+	cr_assert_eq(kvp_unpin(st, 3), -KVP_EINVAL);
+	cr_assert_eq(kvp_pin(st, 3), 0);
+	cr_assert_eq(kvp_set_cold(st, 3), -KVP_EBUSY);
+	cr_assert_eq(kvp_unpin(st, 3), 0);
+	cr_assert_eq(kvp_set_cold(st, 3), 0);
+	cr_assert_eq(kvp_warm_count(st), 0);
+	cr_assert_eq(kvp_on_write(st, 3, 6), -KVP_EBUSY);
+	kvp_entry_get(st, 3, &e);
+	cr_assert_eq(e.tier, KVP_TIER_COLD);
+	cr_assert(e.cold_copy);
+	cr_assert_eq(kvp_on_access(st, 3, 7), 0);	/* miss */
+	cr_assert_eq(kvp_set_resident(st, 3, 7), -KVP_EINVAL);
+	cr_assert_eq(kvp_set_resident(st, 3, KVP_BY_DEMAND), 0);
+	cr_assert_eq(kvp_on_access(st, 3, 8), KVP_ACC_HIT);
+	for (int i = 0; i < 255; i++)
+		cr_assert_eq(kvp_pin(st, 3), 0);
+	cr_assert_eq(kvp_pin(st, 3), -KVP_EOVERFLOW);
+	cr_assert_eq(kvp_set_absent(st, 3), -KVP_EBUSY);
+	for (int i = 0; i < 255; i++)
+		kvp_unpin(st, 3);
+	cr_assert_eq(kvp_set_absent(st, 3), 0);
+	cr_assert_eq(kvp_warm_count(st), 0);
+	free(st);
+}
+
+/* victims are WARM, unpinned, unprotected, unique; capacity holds */
+Test(policy_core, victims_fuzz)
+{
+	struct kvp_geom g = { 3, 2, 40, 16 };
+	kvp_u32 nent = 3 * 2 * 40, out[64];
+	struct kvp_params p;
+
+	for (int variant = 0; variant < 4; variant++) {
+		struct kvp_state *st;
+		kvp_u32 len[6] = { 0 }, step = 0;
+		int short_round;
+		kvp_u64 cap = 30 + rnd(60);
+
+		kvp_params_default(&p);
+		if (variant & 1)
+			p.flags = 0;		/* no protection, no phase */
+		if (variant & 2)
+			p.recent_tokens = 200;	/* many protected */
+		st = mk(&g, &p);
+		for (int round = 0; round < 3000; round++) {
+			kvp_u32 q = rnd(6), op = rnd(10), idx;
+
+			step += rnd(3);
+			if (op < 3 && len[q] < 40) {
+				cr_assert_eq(kvp_on_write(st, q * 40 + len[q], step), 0);
+				len[q]++;
+			} else if (len[q]) {
+				struct kvp_entry_info e;
+
+				idx = q * 40 + rnd(len[q]);
+				kvp_entry_get(st, idx, &e);
+				if (op < 7) {
+					kvp_on_access(st, idx, step);
+					kvp_on_hint(st, idx, rnd(KVP_ONE), step);
+					if (e.tier == KVP_TIER_COLD)
+						kvp_set_resident(st, idx, KVP_BY_DEMAND);
+				} else if (op == 7 && e.pins < 2) {
+					kvp_pin(st, idx);
+				} else if (op == 8 && e.pins) {
+					kvp_unpin(st, idx);
+				}
+			}
+			/* a round of making room */
+			short_round = 0;
+			while (kvp_warm_count(st) > cap) {
+				kvp_u32 want = (kvp_u32)(kvp_warm_count(st) - cap);
+				int n;
+
+				if (want > 64)
+					want = 64;
+				n = kvp_pick_victims(st, want, out, step);
+				cr_assert_geq(n, 0);
+				for (int i = 0; i < n; i++) {
+					struct kvp_entry_info e;
+
+					kvp_entry_get(st, out[i], &e);
+					cr_assert_eq(e.tier, KVP_TIER_EVICTING);
+					cr_assert_eq(e.pins, 0);
+					cr_assert_eq(kvp_is_protected(st, out[i]), 0,
+						     "victim %u protected", out[i]);
+					for (int j = 0; j < i; j++)
+						cr_assert_neq(out[i], out[j]);
+				}
+				for (int i = 0; i < n; i++)
+					cr_assert_eq(kvp_set_cold(st, out[i]), 0);
+				if ((kvp_u32)n < want) {
+					/* only if nothing eligible is left */
+					for (kvp_u32 i = 0; i < nent; i++) {
+						struct kvp_entry_info e;
+
+						kvp_entry_get(st, i, &e);
+						cr_assert(e.tier != KVP_TIER_WARM ||
+							  e.pins ||
+							  kvp_is_protected(st, i),
+							  "eligible %u left behind", i);
+					}
+					short_round = 1;
+					break;
+				}
+			}
+			if (!short_round)
+				cr_assert_leq(kvp_warm_count(st), cap);
+		}
+		free(st);
+	}
+}
+
+Test(policy_core, evicting_abort)
+{
+	struct kvp_geom g = { 1, 1, 32, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 v[4], w[4];
+	struct kvp_entry_info e;
+
+	kvp_params_default(&p);
+	p.flags = 0;
+	st = mk(&g, &p);
+	for (kvp_u32 i = 0; i < 4; i++)
+		kvp_on_write(st, i, 0);
+	cr_assert_eq(kvp_pick_victims(st, 2, v, 10), 2);
+	cr_assert_eq(kvp_warm_count(st), 2);
+	cr_assert_eq(kvp_pick_victims(st, 4, w, 10), 2);	/* not v again */
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			cr_assert_neq(v[i], w[j]);
+	cr_assert_eq(kvp_set_resident(st, v[0], KVP_BY_ABORT), 0);
+	kvp_entry_get(st, v[0], &e);
+	cr_assert_eq(e.tier, KVP_TIER_WARM);
+	cr_assert_eq(kvp_warm_count(st), 1);
+	free(st);
+}
+
+/* low-score blocks leave before high-score ones of the same age */
+Test(policy_core, victim_order_follows_priority)
+{
+	struct kvp_geom g = { 1, 4, 256, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[256], low = 0, got = 0;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PROTECT;	/* decode from the start */
+	st = mk(&g, &p);
+	for (kvp_u32 i = 0; i < 4 * 256; i++)
+		kvp_on_write(st, i, 0);
+	for (kvp_u32 i = 0; i < 4 * 256; i++)
+		for (int k = 0; k < 8; k++)	/* odd blocks: heavy hitters */
+			kvp_on_hint(st, i, (i & 1) ? KVP_ONE / 8 : KVP_ONE / 2048,
+				    100);
+	/* a first sweep calibrates the threshold, then measure */
+	for (int r = 0; r < 8; r++) {
+		int n = kvp_pick_victims(st, 32, out, 200 + r);
+
+		for (int i = 0; i < n; i++) {
+			low += !(out[i] & 1);
+			got++;
+			kvp_set_cold(st, out[i]);
+		}
+	}
+	cr_assert_eq(got, 256);
+	cr_assert_geq(low, got * 9 / 10, "only %u of %u victims low-score", low, got);
+	free(st);
+}
+
+Test(policy_prefetch, window_clipping)
+{
+	struct kvp_geom g = { 1, 2, 64, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[16];
+	int n;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PREFETCH;	/* fixed W, decode */
+	p.pf_window = 3;
+	st = mk(&g, &p);
+	for (kvp_u32 b = 0; b < 20; b++)	/* head 0: 20 written blocks */
+		kvp_on_write(st, b, 0);
+	for (kvp_u32 b = 0; b < 20; b++)
+		kvp_set_cold(st, b);
+	/* at 0: only 1..3 */
+	n = kvp_prefetch_window(st, 0, out, 16);
+	cr_assert_eq(n, 3);
+	for (int i = 0; i < n; i++)
+		cr_assert(out[i] >= 1 && out[i] <= 3);
+	/* at the last written block 19: 16..18, never 20+ (unwritten) */
+	n = kvp_prefetch_window(st, 19, out, 16);
+	cr_assert_eq(n, 3);
+	for (int i = 0; i < n; i++)
+		cr_assert(out[i] >= 16 && out[i] <= 18);
+	/* middle, with resident blocks skipped and no duplicates */
+	kvp_set_resident(st, 9, KVP_BY_DEMAND);
+	n = kvp_prefetch_window(st, 10, out, 16);
+	cr_assert_eq(n, 5);
+	for (int i = 0; i < n; i++) {
+		cr_assert(out[i] >= 7 && out[i] <= 13 && out[i] != 10 &&
+			  out[i] != 9);
+		for (int j = 0; j < i; j++)
+			cr_assert_neq(out[i], out[j]);
+	}
+	/* max respected, nearest first */
+	n = kvp_prefetch_window(st, 10, out, 2);
+	cr_assert_eq(n, 2);
+	cr_assert(out[0] == 11 && out[1] == 8);
+	/* never crosses into the next head */
+	n = kvp_prefetch_window(st, 64, out, 16);
+	cr_assert_eq(n, 0);
+	/* nothing when W = 0 or prefetch is off */
+	p.pf_window = 0;
+	kvp_set_params(st, &p);
+	cr_assert_eq(kvp_prefetch_window(st, 10, out, 16), 0);
+	p.pf_window = 3;
+	p.flags = 0;
+	kvp_set_params(st, &p);
+	cr_assert_eq(kvp_prefetch_window(st, 10, out, 16), 0);
+	free(st);
+}
+
+/* a head whose prefetches get used grows W; one that wastes them stops */
+Test(policy_prefetch, adaptivity)
+{
+	struct kvp_geom g = { 1, 2, 4096, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[64];
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PREFETCH | KVP_P_PF_ADAPT;
+	p.pf_window = 1;
+	p.pf_window_max = 6;
+	st = mk(&g, &p);
+	for (kvp_u32 i = 0; i < 2 * 4096; i++) {
+		kvp_on_write(st, i, 0);
+		kvp_set_cold(st, i);
+	}
+	/* head 0 scans sequentially: prefetched neighbours are read next */
+	for (kvp_u32 b = 0; b < 4000; b++) {
+		int n, r = kvp_on_access(st, b, b);
+
+		if (!(r & KVP_ACC_HIT))
+			kvp_set_resident(st, b, KVP_BY_DEMAND);
+		n = kvp_prefetch_window(st, b, out, 64);
+		for (int i = 0; i < n; i++)
+			kvp_set_resident(st, out[i], KVP_BY_PREFETCH);
+	}
+	cr_assert_eq(kvp_head_window(st, 0, 0), 6, "W %d",
+		     kvp_head_window(st, 0, 0));
+	/* head 1 jumps randomly: prefetched blocks get evicted unread */
+	for (kvp_u32 k = 0; k < 400; k++) {
+		kvp_u32 b = 4096 + 8 + rnd(4096 - 16);
+		int n, r = kvp_on_access(st, b, k);
+
+		if (!(r & KVP_ACC_HIT))
+			kvp_set_resident(st, b, KVP_BY_DEMAND);
+		n = kvp_prefetch_window(st, b, out, 64);
+		for (int i = 0; i < n; i++)
+			kvp_set_resident(st, out[i], KVP_BY_PREFETCH);
+		for (int i = 0; i < n; i++)
+			kvp_set_cold(st, out[i]);
+		kvp_set_cold(st, b);
+	}
+	cr_assert_eq(kvp_head_window(st, 0, 1), 0, "W %d",
+		     kvp_head_window(st, 0, 1));
+	free(st);
+}
+
+static void feed(struct kvp_state *st, int reads, int writes, kvp_u32 *wb)
+{
+	/* interleave reads and writes at the given ratio */
+	for (int i = 0; i < reads + writes; i++) {
+		if (writes && (i % ((reads + writes) / writes)) == 0 &&
+		    *wb < 65536) {
+			kvp_on_write(st, (*wb)++, 0);
+		} else {
+			kvp_on_access(st, 0, 0);
+		}
+	}
+}
+
+Test(policy_phase, switch_and_hysteresis)
+{
+	struct kvp_geom g = { 1, 1, 65536, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	struct kvp_stats s;
+	kvp_u32 wb = 0;
+
+	kvp_params_default(&p);
+	p.phase_window = 256;
+	st = mk(&g, &p);
+	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
+	feed(st, 0, 1000, &wb);			/* prefill: writes only */
+	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
+	feed(st, 6000, 1000, &wb);		/* 6:1 - not enough */
+	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
+	feed(st, 2000, 100, &wb);		/* 20:1 */
+	cr_assert_eq(kvp_phase(st), KVP_PHASE_DECODE);
+	feed(st, 6000, 1000, &wb);		/* 6:1 inside the band: stay */
+	cr_assert_eq(kvp_phase(st), KVP_PHASE_DECODE);
+	feed(st, 2000, 1000, &wb);		/* 2:1 - back to prefill */
+	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
+	kvp_get_stats(st, &s);
+	cr_assert_eq(s.phase_switches, 2);
+	/* jitter around 7:1 must not flap */
+	for (int i = 0; i < 20; i++)
+		feed(st, i & 1 ? 500 : 900, 100, &wb);
+	kvp_get_stats(st, &s);
+	cr_assert_eq(s.phase_switches, 2);
+	free(st);
+}
+
+Test(policy_phase, prefill_streams_in)
+{
+	struct kvp_geom g = { 1, 1, 256, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[8];
+
+	kvp_params_default(&p);
+	st = mk(&g, &p);
+	/* prefill writes land WARM; no prefetch in prefill */
+	for (kvp_u32 b = 0; b < 100; b++)
+		cr_assert_eq(kvp_on_write(st, b, b / 32), 0);
+	cr_assert_eq(kvp_warm_count(st), 100);
+	kvp_set_cold(st, 50);
+	cr_assert_eq(kvp_prefetch_window(st, 51, out, 8), 0);
+	/* the oldest unprotected blocks leave first */
+	cr_assert_eq(kvp_pick_victims(st, 1, out, 4), 1);
+	cr_assert_lt(out[0], 32);
+	cr_assert_geq(out[0], 1);	/* block 0 holds the sinks */
+	free(st);
+}
