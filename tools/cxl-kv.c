@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cxl-kv - administer the cxl-kv tiered KV cache.
+ *
+ *   cxl-kv [GLOBAL] list [--human]
+ *   cxl-kv [GLOBAL] region [--memdev memN | --dax daxX.Y] [--no-online]
+ *   cxl-kv [GLOBAL] attach [--node N[,N..]] --cold DEV[,DEV..]
+ *                          [--budget SIZE | --budget-pages N] [--cold-max SIZE]
+ *                          (--cold and --node default to $CXLKV_NVME and
+ *                          $CXLKV_WARM_NODE when set, as in the test guest)
+ *   cxl-kv [GLOBAL] detach
+ *   cxl-kv [GLOBAL] stats [--space PID:FD] [--per-head] [--watch SECS
+ *                         [--count N]] [--human]
+ *   cxl-kv [GLOBAL] params get [--space PID:FD] [--human] [NAME...]
+ *   cxl-kv [GLOBAL] params set [--space PID:FD] NAME=VALUE...
+ *   GLOBAL: --sysfs-root DIR, --device PATH
+ *
+ * JSON on stdout by default; --human for tables.  Exit status: 0 success,
+ * 1 the operation failed, 2 bad arguments (usage on stderr).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <cxl_kv.h>
+
+#include "common.h"
+
+#define EXIT_USAGE 2
+#define MAX_SPACES 64
+
+static const char *sysfs_root = "/sys";
+
+static const char usage_text[] =
+"usage: cxl-kv [--sysfs-root DIR] [--device PATH] <command> [options]\n"
+"commands:\n"
+"  list [--human]                       nodes, dax/CXL origin, tiers, module, spaces\n"
+"  region [--memdev memN | --dax daxX.Y] [--no-online]\n"
+"                                       CXL RAM region -> dax -> warm NUMA node\n"
+"  attach [--node N[,N..]] --cold DEV[,DEV..] [--budget SIZE | --budget-pages N]\n"
+"         [--cold-max SIZE]             bring up the tier set (root)\n"
+"  detach                               release the tier set (root)\n"
+"  stats [--space PID:FD] [--per-head] [--watch SECS [--count N]] [--human]\n"
+"  params get [--space PID:FD] [--human] [NAME...]\n"
+"  params set [--space PID:FD] NAME=VALUE...\n"
+"  help\n";
+
+static int usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "cxl-kv: %s\n", why);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int fail(const char *what, int rc)
+{
+	fprintf(stderr, "cxl-kv: %s: %s\n", what, strerror(-rc));
+	return 1;
+}
+
+/* ------------------------------------------------------------------ list */
+
+static const char *const feature_names[] = {
+	"uring_cmd", "multi_node", "multi_cold", "cold_fd", "clean_drop",
+	"prefetch_wait",
+};
+
+struct space_entry {
+	int pid, fd;
+	struct cxl_kv_space *space;
+};
+
+/* Spaces named by --space, or every space the caller can see. */
+static int open_spaces(struct cxl_kv_ctx *ctx, const char *ref,
+		       struct space_entry *out, int max)
+{
+	struct cxl_kv_space_ref refs[MAX_SPACES];
+	int n, i, got = 0, rc;
+
+	if (ref) {
+		if (parse_space_ref(ref, &out[0].pid, &out[0].fd))
+			return -EINVAL;
+		rc = cxl_kv_space_open_pid(ctx, out[0].pid, out[0].fd,
+					   &out[0].space);
+		return rc ? rc : 1;
+	}
+	n = cxl_kv_list_spaces(ctx, refs, MAX_SPACES);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && i < MAX_SPACES && got < max; i++) {
+		if (refs[i].pid == getpid())
+			continue;
+		if (cxl_kv_space_open_pid(ctx, refs[i].pid, refs[i].fd,
+					  &out[got].space))
+			continue;
+		out[got].pid = refs[i].pid;
+		out[got].fd = refs[i].fd;
+		got++;
+	}
+	return got;
+}
+
+static void close_spaces(struct space_entry *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		cxl_kv_space_close(s[i].space);
+}
+
+static void space_json(struct jw *w, struct space_entry *e)
+{
+	const struct cxl_kv_layout *lo = cxl_kv_space_get_layout(e->space);
+	struct cxl_kv_space_info si;
+
+	jw_u64(w, "pid", (uint64_t)e->pid);
+	jw_u64(w, "fd", (uint64_t)e->fd);
+	if (!cxl_kv_space_get_info(e->space, &si))
+		jw_u64(w, "id", si.id);
+	jw_u64(w, "layers", lo->geo.layers);
+	jw_u64(w, "kv_heads", lo->geo.kv_heads);
+	jw_u64(w, "head_dim", lo->geo.head_dim);
+	jw_u64(w, "dtype_bytes", lo->geo.dtype_bytes);
+	jw_u64(w, "max_tokens", lo->geo.max_tokens);
+	jw_u64(w, "tokens_per_block", lo->tokens_per_block);
+	jw_u64(w, "blocks_per_stream", lo->blocks_per_stream);
+	jw_u64(w, "mmap_bytes", lo->mmap_bytes);
+}
+
+static void module_json(struct jw *w, struct cxl_kv_ctx *ctx)
+{
+	struct cxl_kv_features f;
+	struct cxl_kv_info info;
+
+	jw_obj_begin(w, "module");
+	if (cxl_kv_get_features(ctx, &f)) {
+		jw_bool(w, "loaded", 0);
+		jw_obj_end(w);
+		return;
+	}
+	jw_bool(w, "loaded", 1);
+	jw_u64(w, "version", f.version);
+	jw_u64(w, "page_size", f.page_size);
+	jw_arr_begin(w, "features");
+	for (unsigned int i = 0; i < 6; i++)
+		if (f.features & (1ULL << i))
+			jw_str(w, NULL, feature_names[i]);
+	jw_arr_end(w);
+	if (!cxl_kv_get_info(ctx, &info)) {
+		jw_bool(w, "attached", info.attached);
+		jw_arr_begin(w, "warm_nodes");
+		for (unsigned int i = 0; i < info.nr_nodes && i < CXL_KV_MAX_NODES; i++)
+			jw_u64(w, NULL, info.nodes[i]);
+		jw_arr_end(w);
+		jw_u64(w, "nr_cold", info.nr_cold);
+		jw_u64(w, "nr_spaces", info.nr_spaces);
+		jw_u64(w, "budget_pages", info.budget_pages);
+		jw_u64(w, "high_wmark", info.high_wmark);
+		jw_u64(w, "low_wmark", info.low_wmark);
+		jw_u64(w, "warm_pages", info.warm_pages);
+		jw_u64(w, "cold_slots", info.cold_slots);
+		jw_u64(w, "cold_used", info.cold_used);
+	}
+	jw_obj_end(w);
+}
+
+static int cmd_list(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "human", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct space_entry spaces[MAX_SPACES];
+	struct cxl_kv_node *n;
+	int human = 0, c, ns, rc, tiers[64], ntiers = 0;
+	struct jw w;
+
+	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': human = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return usage("list takes no arguments");
+	rc = cxl_kv_refresh_nodes(ctx);
+	if (rc < 0)
+		return fail("reading NUMA nodes", rc);
+	ns = open_spaces(ctx, NULL, spaces, MAX_SPACES);
+	if (ns < 0)
+		ns = 0;
+
+	if (human) {
+		struct cxl_kv_features f;
+		struct cxl_kv_info info;
+
+		printf("%-5s %-5s %12s %12s %5s %-8s %-8s %-8s\n", "node",
+		       "cpus", "size_MiB", "free_MiB", "tier", "origin", "dax",
+		       "region");
+		cxl_kv_node_foreach(ctx, n)
+			printf("%-5d %-5s %12llu %12llu %5d %-8s %-8s %-8s\n",
+			       cxl_kv_node_get_id(n),
+			       cxl_kv_node_has_cpus(n) ? "yes" : "no",
+			       cxl_kv_node_get_size(n) >> 20,
+			       cxl_kv_node_get_free(n) >> 20,
+			       cxl_kv_node_get_memory_tier(n),
+			       cxl_kv_origin_name(cxl_kv_node_get_origin(n)),
+			       cxl_kv_node_get_dax(n) ?: "-",
+			       cxl_kv_node_get_region(n) ?: "-");
+		n = cxl_kv_get_warm_node(ctx);
+		if (n)
+			printf("warm node: %d\n", cxl_kv_node_get_id(n));
+		else
+			printf("warm node: none\n");
+		if (cxl_kv_get_features(ctx, &f)) {
+			printf("module: not loaded\n");
+		} else if (!cxl_kv_get_info(ctx, &info) && info.attached) {
+			printf("module: v%u, attached, %u warm node(s), %u cold, "
+			       "budget %llu pages, warm %llu, cold %llu/%llu, "
+			       "%u space(s)\n", f.version, info.nr_nodes,
+			       info.nr_cold, (unsigned long long)info.budget_pages,
+			       (unsigned long long)info.warm_pages,
+			       (unsigned long long)info.cold_used,
+			       (unsigned long long)info.cold_slots, info.nr_spaces);
+		} else {
+			printf("module: v%u, not attached\n", f.version);
+		}
+		for (int i = 0; i < ns; i++) {
+			const struct cxl_kv_layout *lo =
+				cxl_kv_space_get_layout(spaces[i].space);
+
+			printf("space pid %d fd %d: %ux%ux%u dtype %u, %llu tokens, "
+			       "%llu MiB\n", spaces[i].pid, spaces[i].fd,
+			       lo->geo.layers, lo->geo.kv_heads, lo->geo.head_dim,
+			       lo->geo.dtype_bytes,
+			       (unsigned long long)lo->geo.max_tokens,
+			       (unsigned long long)(lo->mmap_bytes >> 20));
+		}
+		close_spaces(spaces, ns);
+		return 0;
+	}
+
+	jw_init(&w, stdout, 1);
+	jw_obj_begin(&w, NULL);
+	jw_arr_begin(&w, "nodes");
+	cxl_kv_node_foreach(ctx, n) {
+		int t = cxl_kv_node_get_memory_tier(n), seen = 0;
+
+		jw_obj_begin(&w, NULL);
+		jw_i64(&w, "node", cxl_kv_node_get_id(n));
+		jw_bool(&w, "cpus", cxl_kv_node_has_cpus(n));
+		jw_u64(&w, "size", cxl_kv_node_get_size(n));
+		jw_u64(&w, "free", cxl_kv_node_get_free(n));
+		jw_i64(&w, "memory_tier", t);
+		jw_str(&w, "origin", cxl_kv_origin_name(cxl_kv_node_get_origin(n)));
+		jw_str(&w, "dax", cxl_kv_node_get_dax(n));
+		jw_str(&w, "region", cxl_kv_node_get_region(n));
+		jw_bool(&w, "warm", n == cxl_kv_get_warm_node(ctx));
+		jw_obj_end(&w);
+		for (int i = 0; i < ntiers; i++)
+			seen |= tiers[i] == t;
+		if (!seen && t >= 0 && ntiers < 64)
+			tiers[ntiers++] = t;
+	}
+	jw_arr_end(&w);
+	jw_arr_begin(&w, "tiers");
+	for (int i = 0; i < ntiers; i++) {
+		jw_obj_begin(&w, NULL);
+		jw_i64(&w, "memory_tier", tiers[i]);
+		jw_arr_begin(&w, "nodes");
+		cxl_kv_node_foreach(ctx, n)
+			if (cxl_kv_node_get_memory_tier(n) == tiers[i])
+				jw_i64(&w, NULL, cxl_kv_node_get_id(n));
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	module_json(&w, ctx);
+	jw_arr_begin(&w, "spaces");
+	for (int i = 0; i < ns; i++) {
+		jw_obj_begin(&w, NULL);
+		space_json(&w, &spaces[i]);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	close_spaces(spaces, ns);
+	return jw_finish(&w) ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- region */
+
+static int first_ram_memdev(char *out, size_t len)
+{
+	char path[PATH_MAX], buf[64];
+	struct dirent *de;
+	DIR *d;
+	int found = -ENODEV;
+
+	snprintf(path, sizeof(path), "%s/bus/cxl/devices", sysfs_root);
+	d = opendir(path);
+	if (!d)
+		return -ENODEV;
+	while ((de = readdir(d)) && found) {
+		FILE *f;
+
+		if (strncmp(de->d_name, "mem", 3))
+			continue;
+		snprintf(path, sizeof(path), "%s/bus/cxl/devices/%.64s/ram/size",
+			 sysfs_root, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && strtoull(buf, NULL, 0) > 0 &&
+		    strlen(de->d_name) < len) {
+			strcpy(out, de->d_name);
+			found = 0;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The dax device the region's dax_region holds: realpath has /REGION/. */
+static int dax_of_region(const char *region, char *out, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX], needle[80];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(needle, sizeof(needle), "/%s/", region);
+	snprintf(path, sizeof(path), "%s/bus/dax/devices", sysfs_root);
+	d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "dax", 3))
+			continue;
+		snprintf(path, sizeof(path), "%s/bus/dax/devices/%.64s",
+			 sysfs_root, de->d_name);
+		if (realpath(path, real) && strstr(real, needle) &&
+		    strlen(de->d_name) < len) {
+			strcpy(out, de->d_name);
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	return -ENOENT;
+}
+
+static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "memdev", required_argument, NULL, 'm' },
+		{ "dax", required_argument, NULL, 'd' },
+		{ "no-online", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char memdev[64] = "", dax[64] = "", region[64] = "", path[PATH_MAX];
+	int c, rc, online = 1, node = -1;
+	struct jw w;
+
+	while ((c = getopt_long(argc, argv, "m:d:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (strlen(optarg) >= sizeof(memdev))
+				return usage("memdev name too long");
+			strcpy(memdev, optarg);
+			break;
+		case 'd':
+			if (strlen(optarg) >= sizeof(dax) || strncmp(optarg, "dax", 3))
+				return usage("--dax takes a name like dax0.0");
+			strcpy(dax, optarg);
+			break;
+		case 'n': online = 0; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return usage("region takes no positional arguments");
+	if (memdev[0] && dax[0])
+		return usage("--memdev and --dax exclude each other");
+	if (!dax[0]) {
+		if (!memdev[0] && first_ram_memdev(memdev, sizeof(memdev)))
+			return fail("no CXL memdev with volatile capacity", -ENODEV);
+		rc = cxl_kv_region_create_ram(ctx, memdev, region, sizeof(region));
+		if (rc)
+			return fail("creating the RAM region", rc);
+		/* cxl_region creates dax_regionN/daxN.0 asynchronously */
+		for (int i = 0; i < 50; i++) {
+			if (!dax_of_region(region, dax, sizeof(dax)))
+				break;
+			usleep(100000);
+		}
+		if (!dax[0])
+			return fail("no dax device appeared for the region", -ENOENT);
+	}
+	if (online) {
+		snprintf(path, sizeof(path), "%s/bus/dax/drivers/kmem", sysfs_root);
+		if (access(path, F_OK) && !strcmp(sysfs_root, "/sys") &&
+		    system("modprobe kmem") != 0)
+			return fail("modprobe kmem", -ENODEV);
+		rc = cxl_kv_dax_online(ctx, dax, &node);
+		if (rc)
+			return fail("onlining the dax device", rc);
+	}
+	jw_init(&w, stdout, 1);
+	jw_obj_begin(&w, NULL);
+	jw_str(&w, "memdev", memdev[0] ? memdev : NULL);
+	jw_str(&w, "region", region[0] ? region : NULL);
+	jw_str(&w, "dax", dax);
+	if (node >= 0)
+		jw_i64(&w, "node", node);
+	else
+		jw_null(&w, "node");
+	jw_obj_end(&w);
+	return jw_finish(&w) ? 1 : 0;
+}
+
+/* ---------------------------------------------------------- attach/detach */
+
+static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "node", required_argument, NULL, 'n' },
+		{ "cold", required_argument, NULL, 'c' },
+		{ "budget", required_argument, NULL, 'b' },
+		{ "budget-pages", required_argument, NULL, 'p' },
+		{ "cold-max", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	unsigned int nodes[CXL_KV_MAX_NODES], nr_nodes = 0, nr_cold = 0;
+	const char *cold[CXL_KV_MAX_COLD];
+	char coldbuf[1024], *tok, *save;
+	uint64_t budget = 0, pages = 0, cold_max = 0;
+	struct cxl_kv_features f;
+	int c, rc;
+
+	coldbuf[0] = '\0';
+	while ((c = getopt_long(argc, argv, "n:c:b:p:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_u32_list(optarg, nodes, CXL_KV_MAX_NODES, &nr_nodes))
+				return usage("--node takes N[,N...] (at most 8)");
+			break;
+		case 'c':
+			if (strlen(optarg) >= sizeof(coldbuf))
+				return usage("--cold too long");
+			strcpy(coldbuf, optarg);
+			break;
+		case 'b':
+			if (parse_size(optarg, &budget) || !budget)
+				return usage("--budget takes a size (e.g. 64M)");
+			break;
+		case 'p':
+			if (parse_u64(optarg, &pages) || !pages)
+				return usage("--budget-pages takes a page count");
+			break;
+		case 'm':
+			if (parse_size(optarg, &cold_max))
+				return usage("--cold-max takes a size");
+			break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return usage("attach takes no positional arguments");
+	/* defaults from the test rig's environment */
+	if (!coldbuf[0] && getenv("CXLKV_NVME") &&
+	    strlen(getenv("CXLKV_NVME")) < sizeof(coldbuf))
+		strcpy(coldbuf, getenv("CXLKV_NVME"));
+	if (!nr_nodes && getenv("CXLKV_WARM_NODE") &&
+	    parse_u32_list(getenv("CXLKV_WARM_NODE"), nodes, CXL_KV_MAX_NODES,
+			   &nr_nodes))
+		return usage("CXLKV_WARM_NODE is not a node list");
+	if (!coldbuf[0])
+		return usage("attach needs --cold DEV[,DEV...]");
+	if (budget && pages)
+		return usage("--budget and --budget-pages exclude each other");
+	for (tok = strtok_r(coldbuf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (nr_cold >= CXL_KV_MAX_COLD)
+			return usage("at most 4 cold devices");
+		cold[nr_cold++] = tok;
+	}
+	if (!nr_nodes) {
+		struct cxl_kv_node *n = cxl_kv_get_warm_node(ctx);
+
+		if (!n)
+			return fail("no CPU-less memory node (use --node)", -ENODEV);
+		nodes[nr_nodes++] = (unsigned int)cxl_kv_node_get_id(n);
+	}
+	rc = cxl_kv_get_features(ctx, &f);
+	if (rc)
+		return fail("cxl_kv module", rc);
+	if (budget)
+		pages = budget / f.page_size;
+	if (!pages) {
+		/* default: half the warm nodes' free memory */
+		for (unsigned int i = 0; i < nr_nodes; i++)
+			pages += cxl_kv_node_get_free(
+				cxl_kv_node_get_by_id(ctx, (int)nodes[i])) /
+				 2 / f.page_size;
+	}
+	rc = cxl_kv_attach(ctx, nodes, nr_nodes, cold, nr_cold, pages, cold_max);
+	if (rc)
+		return fail("attach", rc);
+	printf("{\"attached\": true, \"nodes\": [");
+	for (unsigned int i = 0; i < nr_nodes; i++)
+		printf("%s%u", i ? ", " : "", nodes[i]);
+	printf("], \"cold\": %u, \"budget_pages\": %llu}\n", nr_cold,
+	       (unsigned long long)pages);
+	return 0;
+}
+
+static int cmd_detach(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	int rc;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (argc != 1)
+		return usage("detach takes no arguments");
+	rc = cxl_kv_detach(ctx);
+	if (rc)
+		return fail("detach", rc);
+	printf("{\"attached\": false}\n");
+	return 0;
+}
+
+/* ----------------------------------------------------------------- stats */
+
+static void per_head_json(struct jw *w, struct cxl_kv_space *s)
+{
+	const struct cxl_kv_layout *lo = cxl_kv_space_get_layout(s);
+
+	jw_arr_begin(w, "heads");
+	for (uint32_t l = 0; l < lo->geo.layers; l++)
+		for (uint32_t h = 0; h < lo->geo.kv_heads; h++) {
+			struct cxl_kv_residency r;
+
+			if (cxl_kv_residency(s, l, h, 0, lo->blocks_per_stream,
+					     NULL, &r))
+				continue;
+			jw_obj_begin(w, NULL);
+			jw_u64(w, "layer", l);
+			jw_u64(w, "head", h);
+			jw_u64(w, "warm", r.nr_warm);
+			jw_u64(w, "cold", r.nr_cold);
+			jw_u64(w, "empty", r.nr_empty);
+			jw_u64(w, "pinned", r.nr_pinned);
+			jw_obj_end(w);
+		}
+	jw_arr_end(w);
+}
+
+static void per_head_table(struct cxl_kv_space *s)
+{
+	const struct cxl_kv_layout *lo = cxl_kv_space_get_layout(s);
+
+	printf("%6s %5s %8s %8s %8s %8s\n", "layer", "head", "warm", "cold",
+	       "empty", "pinned");
+	for (uint32_t l = 0; l < lo->geo.layers; l++)
+		for (uint32_t h = 0; h < lo->geo.kv_heads; h++) {
+			struct cxl_kv_residency r;
+
+			if (cxl_kv_residency(s, l, h, 0, lo->blocks_per_stream,
+					     NULL, &r))
+				continue;
+			printf("%6u %5u %8u %8u %8u %8u\n", l, h, r.nr_warm,
+			       r.nr_cold, r.nr_empty, r.nr_pinned);
+		}
+}
+
+static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
+		      int human, int pretty)
+{
+	struct space_entry spaces[MAX_SPACES];
+	struct cxl_kv_stats st;
+	struct cxl_kv_info info;
+	int ns, rc;
+	struct jw w;
+
+	rc = cxl_kv_get_global_stats(ctx, &st);
+	if (rc)
+		return fail("global stats", rc);
+	rc = cxl_kv_get_info(ctx, &info);
+	if (rc)
+		return fail("info", rc);
+	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
+	if (ns < 0)
+		return fail(ref ? ref : "listing spaces", ns);
+	if (human) {
+		printf("module: warm %llu/%llu pages, cold %llu/%llu slots, "
+		       "%u space(s)\n", (unsigned long long)info.warm_pages,
+		       (unsigned long long)info.budget_pages,
+		       (unsigned long long)info.cold_used,
+		       (unsigned long long)info.cold_slots, info.nr_spaces);
+		stats_table(stdout, &st);
+		for (int i = 0; i < ns; i++) {
+			struct cxl_kv_stats ss;
+
+			printf("\nspace pid %d fd %d\n", spaces[i].pid, spaces[i].fd);
+			if (!cxl_kv_space_stats(spaces[i].space, &ss))
+				stats_table(stdout, &ss);
+			if (per_head)
+				per_head_table(spaces[i].space);
+		}
+		close_spaces(spaces, ns);
+		fflush(stdout);
+		return 0;
+	}
+	jw_init(&w, stdout, pretty);
+	jw_obj_begin(&w, NULL);
+	jw_obj_begin(&w, "module");
+	jw_bool(&w, "attached", info.attached);
+	jw_u64(&w, "budget_pages", info.budget_pages);
+	jw_u64(&w, "warm_pages", info.warm_pages);
+	jw_u64(&w, "cold_slots", info.cold_slots);
+	jw_u64(&w, "cold_used", info.cold_used);
+	jw_u64(&w, "nr_spaces", info.nr_spaces);
+	jw_obj_end(&w);
+	stats_json(&w, "global", &st);
+	jw_arr_begin(&w, "spaces");
+	for (int i = 0; i < ns; i++) {
+		struct cxl_kv_stats ss;
+
+		jw_obj_begin(&w, NULL);
+		space_json(&w, &spaces[i]);
+		if (!cxl_kv_space_stats(spaces[i].space, &ss))
+			stats_json(&w, "stats", &ss);
+		if (per_head)
+			per_head_json(&w, spaces[i].space);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	close_spaces(spaces, ns);
+	return jw_finish(&w) ? 1 : 0;
+}
+
+static int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "space", required_argument, NULL, 's' },
+		{ "per-head", no_argument, NULL, 'p' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "human", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *ref = NULL;
+	uint64_t watch = 0, count = 0;
+	int c, per_head = 0, human = 0, pid, fd, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "s:pw:c:Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_space_ref(optarg, &pid, &fd))
+				return usage("--space takes PID:FD");
+			ref = optarg;
+			break;
+		case 'p': per_head = 1; break;
+		case 'w':
+			if (parse_u64(optarg, &watch) || !watch || watch > 3600)
+				return usage("--watch takes seconds, 1..3600");
+			break;
+		case 'c':
+			if (parse_u64(optarg, &count) || !count)
+				return usage("--count takes a positive number");
+			break;
+		case 'H': human = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return usage("stats takes no positional arguments");
+	if (count && !watch)
+		return usage("--count needs --watch");
+	if (!watch)
+		return stats_once(ctx, ref, per_head, human, 1);
+	/* --watch: one record per interval (JSON lines), until --count */
+	for (uint64_t i = 0; !count || i < count; i++) {
+		if (i)
+			sleep((unsigned int)watch);
+		rc = stats_once(ctx, ref, per_head, human, 0);
+		if (rc)
+			break;
+		if (human)
+			printf("\n");
+		fflush(stdout);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------- params */
+
+static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "space", required_argument, NULL, 's' },
+		{ "human", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct space_entry spaces[MAX_SPACES];
+	struct cxl_kv_params set;
+	const char *ref = NULL, *verb;
+	uint64_t only = 0;
+	int c, human = 0, pid, fd, ns, rc = 0, is_set;
+	struct jw w;
+
+	if (argc < 2)
+		return usage("params needs get or set");
+	verb = argv[1];
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(verb, "get") && strcmp(verb, "set"))
+		return usage("params needs get or set");
+	is_set = !strcmp(verb, "set");
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "s:Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_space_ref(optarg, &pid, &fd))
+				return usage("--space takes PID:FD");
+			ref = optarg;
+			break;
+		case 'H': human = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage(NULL);
+		}
+	}
+	memset(&set, 0, sizeof(set));
+	for (int i = optind; i < argc; i++) {
+		char name[64], *eq;
+		uint64_t bit, v;
+
+		if (strlen(argv[i]) >= sizeof(name))
+			return usage("parameter too long");
+		strcpy(name, argv[i]);
+		eq = strchr(name, '=');
+		if (is_set != !!eq)
+			return usage(is_set ? "params set takes NAME=VALUE" :
+					      "params get takes NAME");
+		if (eq)
+			*eq = '\0';
+		if (cxl_kv_param_lookup(name, &bit)) {
+			fprintf(stderr, "cxl-kv: unknown parameter '%s'\n", name);
+			return usage(NULL);
+		}
+		if (eq) {
+			if (parse_u64(eq + 1, &v) || v > UINT32_MAX)
+				return usage("parameter values are 0..4294967295");
+			cxl_kv_param_set_value(&set, bit, (uint32_t)v);
+		}
+		only |= bit;
+	}
+	if (is_set && !set.mask)
+		return usage("params set needs NAME=VALUE");
+	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
+	if (ns < 0)
+		return fail(ref ? ref : "listing spaces", ns);
+	if (ns == 0) {
+		fprintf(stderr, "cxl-kv: no cxl_kv space open in any process\n");
+		return 1;
+	}
+	if (!only)
+		only = CXL_KV_PARAM_ALL;
+	jw_init(&w, stdout, 1);
+	if (!human) {
+		jw_obj_begin(&w, NULL);
+		jw_arr_begin(&w, "spaces");
+	}
+	for (int i = 0; i < ns && !rc; i++) {
+		struct cxl_kv_params p;
+
+		if (is_set) {
+			p = set;
+			rc = cxl_kv_params_set(spaces[i].space, &p);
+			if (rc) {
+				fail("params set", rc);
+				break;
+			}
+		}
+		rc = cxl_kv_params_get(spaces[i].space, &p);
+		if (rc) {
+			fail("params get", rc);
+			break;
+		}
+		if (human) {
+			printf("space pid %d fd %d\n", spaces[i].pid, spaces[i].fd);
+			for (uint64_t b = 1; b & CXL_KV_PARAM_ALL; b <<= 1) {
+				uint32_t v;
+
+				if ((b & only) && !cxl_kv_param_get_value(&p, b, &v))
+					printf("  %-14s %u\n", cxl_kv_param_name(b), v);
+			}
+			continue;
+		}
+		jw_obj_begin(&w, NULL);
+		jw_u64(&w, "pid", (uint64_t)spaces[i].pid);
+		jw_u64(&w, "fd", (uint64_t)spaces[i].fd);
+		p.mask = only;
+		jw_obj_begin(&w, "params");
+		for (uint64_t b = 1; b & CXL_KV_PARAM_ALL; b <<= 1) {
+			uint32_t v;
+
+			if ((b & only) && !cxl_kv_param_get_value(&p, b, &v))
+				jw_u64(&w, cxl_kv_param_name(b), v);
+		}
+		jw_obj_end(&w);
+		jw_obj_end(&w);
+	}
+	if (!human) {
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	close_spaces(spaces, ns);
+	return rc ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static const struct {
+	const char *name;
+	int (*fn)(struct cxl_kv_ctx *ctx, int argc, char **argv);
+} commands[] = {
+	{ "list", cmd_list },
+	{ "region", cmd_region },
+	{ "attach", cmd_attach },
+	{ "detach", cmd_detach },
+	{ "stats", cmd_stats },
+	{ "params", cmd_params },
+};
+
+int main(int argc, char **argv)
+{
+	const char *device = NULL;
+	struct cxl_kv_ctx *ctx;
+	int i, rc;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--sysfs-root") && i + 1 < argc) {
+			sysfs_root = argv[++i];
+		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+			device = argv[++i];
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "cxl-kv: unknown option '%s'\n", argv[i]);
+			return usage(NULL);
+		}
+	}
+	if (i >= argc)
+		return usage("no command");
+	if (!strcmp(argv[i], "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	rc = cxl_kv_new(&ctx);
+	if (rc)
+		return fail("cxl_kv_new", rc);
+	if ((strcmp(sysfs_root, "/sys") &&
+	     (rc = cxl_kv_set_sysfs_root(ctx, sysfs_root))) ||
+	    (device && (rc = cxl_kv_set_device_path(ctx, device)))) {
+		cxl_kv_unref(ctx);
+		return usage(strerror(-rc));
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name))
+			continue;
+		optind = 1;
+		rc = commands[c].fn(ctx, argc - i, argv + i);
+		cxl_kv_unref(ctx);
+		return rc;
+	}
+	cxl_kv_unref(ctx);
+	fprintf(stderr, "cxl-kv: unknown command '%s'\n", argv[i]);
+	return usage(NULL);
+}

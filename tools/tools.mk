@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+# cxl-kv (admin CLI) and cxl-kv-bench (decode / serve benchmark), linked
+# statically with libcxl_kv so the guest needs no library path.
+TOOLS_COMMON_OBJS := $(O)/tools/common.o $(O)/tools/json.o $(O)/tools/mooncake.o
+CXLKV_BIN := $(O)/cxl-kv
+CXLKV_BENCH := $(O)/cxl-kv-bench
+
+USER_TARGETS += $(CXLKV_BIN) $(CXLKV_BENCH)
+UNIT_SRCS += tests/unit/test_lib_json.c
+UNIT_DEPS += $(TOOLS_COMMON_OBJS)
+INSTALL_TARGETS += install-tools
+
+$(CXLKV_BIN): $(O)/tools/cxl-kv.o $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
+
+# decode drives the policy issue's trace generator (tools/kvtrace_gen.c)
+$(CXLKV_BENCH): $(O)/tools/cxl-kv-bench.o $(O)/tools/bench_serve.o \
+		$(TOOLS_COMMON_OBJS) $(O)/tools/kvtrace_gen.o $(LIBCXLKV_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
+
+.PHONY: install-tools
+install-tools: $(CXLKV_BIN) $(CXLKV_BENCH)
+	install -D -m 0755 $(CXLKV_BIN) $(DESTDIR)$(BINDIR)/cxl-kv
+	install -D -m 0755 $(CXLKV_BENCH) $(DESTDIR)$(BINDIR)/cxl-kv-bench
+	@for m in Documentation/man/cxl-kv*.8 Documentation/man/cxl-kv*.1; do \
+		[ -f "$$m" ] || continue; s=$${m##*.}; \
+		install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); \
+	done
