@@ -48,6 +48,31 @@ static vm_fault_t kv_map(struct vm_fault *vmf, struct page *page)
 	return 0;
 }
 
+#define KV_FAULT_RA	8	/* most blocks a cold fault reads ahead */
+
+/*
+ * Readahead after a cold fault: the policy's window around the block
+ * (kvp_prefetch_window(): cold neighbours of the same head, in decode phase
+ * only, when CXL_KV_POLICY_F_PREFETCH is set), promoted asynchronously.
+ * Skipped above the high watermark: it would only evict something else.
+ */
+static void kv_fault_readahead(struct kv_space *sp, const u32 *blks, int n)
+{
+	u64 pgs[2 * KV_FAULT_RA], issued = 0, resident = 0;
+	int i;
+
+	if (atomic64_read(&sp->tiers->warm) >= sp->tiers->high_wmark) {
+		/* The policy saw the blocks as candidates; nothing was read. */
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		pgs[2 * i] = kv_block_pg(sp, blks[i], 0);
+		pgs[2 * i + 1] = kv_block_pg(sp, blks[i], 1);
+	}
+	kv_promote_pages(sp, pgs, 2 * n, KV_PROMOTE_NOWAIT, true, NULL,
+			 &issued, &resident);
+}
+
 static vm_fault_t kv_fault(struct vm_fault *vmf)
 {
 	struct kv_space *sp = vmf->vma->vm_file->private_data;
@@ -56,9 +81,10 @@ static vm_fault_t kv_fault(struct vm_fault *vmf)
 	u64 pg = vmf->pgoff;
 	struct kv_entry *e;
 	vm_fault_t ret;
+	u32 ra[KV_FAULT_RA];
 	ktime_t t0 = 0;
+	int err, nra;
 	u32 slot;
-	int err;
 
 	if (kv_check_vma(sp, vmf->vma, __func__) || pg >= sp->nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -148,10 +174,13 @@ again:
 	kv_stat_add(sp, nvme_read_bytes, PAGE_SIZE);
 	kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_DEMAND);
 	kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
+	nra = kvp_prefetch_window(sp->pol, kv_pg_block(sp, pg), ra, KV_FAULT_RA);
 	ret = kv_map(vmf, e->page);
 	mutex_unlock(&sp->lock);
 	wake_up_all(&sp->wq);
 	kv_stats_record_latency(sp, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	if (nra > 0)
+		kv_fault_readahead(sp, ra, nra);
 	return ret;
 
 out_free_fresh:
