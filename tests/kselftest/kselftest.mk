@@ -11,3 +11,4 @@ $(O)/ktest/%: tests/kselftest/%.c tests/kselftest/ktap.h $(KTEST_DEPS)
 
 ktest: $(KTEST_BINS)
 -include tests/kselftest/kernel.mk
+-include tests/kselftest/lib.mk
