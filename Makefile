@@ -53,7 +53,7 @@ KTEST_DEPS :=
 INSTALL_TARGETS :=
 
 .PHONY: all module userspace check unit ktest ktest-run run deps vm-shell \
-	install install-headers modules_install clean help check-fail-demo bench-kernel
+	install install-headers dkms-install modules_install clean help check-fail-demo bench-kernel
 all: module userspace
 
 -include driver/policy/policy.mk
@@ -83,6 +83,20 @@ install-headers:
 	install -D -m 0644 include/uapi/linux/cxl_kv.h $(DESTDIR)$(INCLUDEDIR)/linux/cxl_kv.h
 
 install: modules_install install-headers $(INSTALL_TARGETS)
+
+# DKMS: the module sources and dkms.conf (version from git describe) into
+# /usr/src/cxl_kv-<version>; `dkms add/build/install` when dkms is present.
+DKMS_SRC = $(DESTDIR)/usr/src/cxl_kv-$(VERSION)
+dkms-install:
+	install -d $(DKMS_SRC)/driver/policy $(DKMS_SRC)/include/uapi/linux
+	install -m 0644 Kbuild $(DKMS_SRC)/
+	install -m 0644 driver/*.c driver/*.h $(DKMS_SRC)/driver/
+	install -m 0644 driver/policy/*.c driver/policy/*.h $(DKMS_SRC)/driver/policy/
+	install -m 0644 include/uapi/linux/cxl_kv.h $(DKMS_SRC)/include/uapi/linux/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
+	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null; then \
+		dkms add -m cxl_kv -v $(VERSION) && dkms install -m cxl_kv -v $(VERSION); \
+	fi
 
 deps:
 	scripts/deps.sh
