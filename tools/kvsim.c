@@ -201,6 +201,10 @@ int main(int argc, char **argv)
 			       r.meta_per_token, r.decisions_per_s,
 			       (unsigned long long)r.overflows,
 			       (unsigned long long)r.bad_victims);
+			if (pol == KVSIM_OURS || pol == KVSIM_OURS_NOPF)
+				printf(" phase_switches=%llu final_phase=%s",
+				       (unsigned long long)r.phase_switches,
+				       r.final_phase ? "decode" : "prefill");
 			if (pol == KVSIM_OURS) {
 				printf(" final_W=");
 				for (int w = 0; w <= (int)KVP_PF_WINDOW_MAX; w++)

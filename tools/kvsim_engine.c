@@ -770,6 +770,13 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 	if (ev->tokens)
 		res->meta_per_token = (double)res->meta_bytes /
 			((double)ev->tokens * ev->g.layers * ev->g.kv_heads);
+	if (s.st) {
+		struct kvp_stats ks;
+
+		kvp_get_stats(s.st, &ks);
+		res->phase_switches = ks.phase_switches;
+		res->final_phase = kvp_phase(s.st);
+	}
 	if (s.st && (pol == KVSIM_OURS)) {
 		for (uint32_t l = 0; l < ev->g.layers; l++)
 			for (uint32_t h = 0; h < ev->g.kv_heads; h++) {

@@ -51,6 +51,8 @@ struct kvsim_result {
 	double seconds;		/* replay wall time */
 	double decisions_per_s;	/* (reads + writes + victims) / seconds */
 	uint32_t w_hist[KVP_PF_WINDOW_MAX + 1]; /* final W over heads (ours) */
+	uint64_t phase_switches;	/* kvp policies */
+	int final_phase;
 };
 
 /* cxl-kv parameters to use instead of kvp_params_default() (NULL: defaults) */

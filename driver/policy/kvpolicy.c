@@ -56,7 +56,7 @@ struct kvp_head {
 	kvp_u16 since_probe;	/* accesses while W == 0 */
 	kvp_u8 w;		/* current prefetch half-window, blocks */
 	kvp_u8 pad;
-	kvp_u32 pad2;
+	kvp_u32 mean;		/* running mean hint, Q16 (KVP_P_NORM) */
 };
 
 struct kvp_state {
@@ -421,7 +421,8 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
  * @score_q16: attention mass of the block, Q16 (0..KVP_ONE).
  * @step: current step.
  *
- * ema = alpha * min(1, score << score_shift) + (1 - alpha) * ema; the first
+ * ema = alpha * s' + (1 - alpha) * ema, s' = min(1, score << score_shift),
+ * or with KVP_P_NORM s' = min(15/16, score / (2 * head mean)); the first
  * hint starts from ema = 0.  A hint also counts as a use for recency.
  *
  * Return: 0, -KVP_EINVAL for a bad index, -KVP_ERANGE for score > 1.0,
@@ -440,9 +441,26 @@ int kvp_on_hint(struct kvp_state *st, kvp_u32 idx, kvp_u32 score_q16,
 	e = &kvp_ents(st)[idx];
 	if (kvp_tier_of(e) == KVP_TIER_ABSENT)
 		return -KVP_ENOENT;
-	s = score_q16 << st->p.score_shift;
-	if (s > KVP_ONE || (score_q16 >> (31 - st->p.score_shift)))
-		s = KVP_ONE;
+	if (st->p.flags & KVP_P_NORM) {
+		struct kvp_head *h = &kvp_heads(st)[kvp_queue_of(st, idx)];
+
+		/* mean += (s - mean) / 64; the first hint seeds it */
+		if (!h->mean)
+			h->mean = score_q16 ? score_q16 : 1;
+		else if (score_q16 >= h->mean)
+			h->mean += (score_q16 - h->mean) >> 6;
+		else
+			h->mean -= (h->mean - score_q16) >> 6;
+		if (!h->mean)
+			h->mean = 1;
+		s = (kvp_u32)(((kvp_u64)score_q16 << KVP_SHIFT) / (2ull * h->mean));
+		if (s > KVP_ONE - KVP_ONE / 16)
+			s = KVP_ONE - KVP_ONE / 16;
+	} else {
+		s = score_q16 << st->p.score_shift;
+		if (s > KVP_ONE || (score_q16 >> (31 - st->p.score_shift)))
+			s = KVP_ONE;
+	}
 	ema = kvp_ema_q16(e->ema, s, st->p.alpha_q16);
 	e->ema = (kvp_u16)(ema > 0xffff ? 0xffff : ema);
 	e->fl |= KVP_E_HINTED;
@@ -723,11 +741,16 @@ int kvp_is_protected(const struct kvp_state *st, kvp_u32 idx)
 			     idx - q * st->g.blocks_per_head);
 }
 
-/* Priority of an eligible entry now; PREFILL ignores scores (pure age). */
+/*
+ * Priority of an eligible entry now; PREFILL ignores scores (pure age).
+ * The age counts the current step (age = now - last + 1): with age 0 every
+ * block touched in the current step would get priority 0 whatever its score,
+ * and a step that reads more blocks than fit would degenerate into LRU.
+ */
 static inline kvp_u32 kvp_entry_prio(const struct kvp_state *st,
 				     const struct kvp_ent *e, kvp_u32 now)
 {
-	kvp_u32 age = now - e->last, d;
+	kvp_u32 age = now - e->last + 1, d;
 
 	if ((kvp_u64)age >= 16ull * st->p.tau_steps)
 		d = KVP_ONE;

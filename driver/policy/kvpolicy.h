@@ -84,8 +84,9 @@ struct kvp_geom {
 #define KVP_P_PREFETCH	(1u << 1) /* kvp_prefetch_window() returns blocks */
 #define KVP_P_PF_ADAPT	(1u << 2) /* per-head adaptive W (needs PREFETCH) */
 #define KVP_P_PHASE	(1u << 3) /* phase detection; off = always decode */
+#define KVP_P_NORM	(1u << 4) /* hints relative to the head's mean hint */
 #define KVP_P_ALL	(KVP_P_PROTECT | KVP_P_PREFETCH | KVP_P_PF_ADAPT | \
-			 KVP_P_PHASE)
+			 KVP_P_PHASE | KVP_P_NORM)
 
 /**
  * struct kvp_params - every policy knob (defaults from kvp_params_default()).
@@ -93,10 +94,16 @@ struct kvp_geom {
  *                 Default 0.25 (16384).
  * @tau_steps:     recency time constant tau in steps, > 0:
  *                 decay = 1 - exp(-age/tau).  Default 1000.
- * @score_shift:   hint gain: a hint s is used as min(1, s << score_shift),
- *                 so a block holding >= 2^-shift of its head's attention
- *                 counts as fully important.  0..12.  Default 4 (0 = the
- *                 seed's raw attention mass).
+ * @score_shift:   hint gain without KVP_P_NORM: a hint s is used as
+ *                 min(1, s << score_shift), so a block holding >= 2^-shift
+ *                 of its head's attention counts as fully important.  0..12.
+ *                 Default 4 (0 = the seed's raw attention mass).  With
+ *                 KVP_P_NORM (default) a hint is used as
+ *                 min(15/16, s / (2 * m)), m = the head's running mean hint
+ *                 (EMA, weight 1/64): a block at twice its head's average
+ *                 attention counts as (almost) fully important whatever the
+ *                 context length; the 15/16 cap keeps 1 - ema >= 1/16 so
+ *                 recency can still retire a quiet heavy hitter.
  * @sink_tokens:   attention sinks: the first S tokens of every head are
  *                 never victims (with KVP_P_PROTECT).  Tokens.  Default 4.
  * @recent_tokens: recent window: the last R written tokens of every head are

@@ -117,8 +117,26 @@ Test(policy_core, transitions_and_errors)
 	cr_assert_eq(e.tier, KVP_TIER_WARM);
 	cr_assert(e.hinted);
 	cr_assert_eq(e.last_step, 5);
-	/* shift 4: 1/64 counts as 1/4; alpha 1/4: ema = 1/16 */
-	cr_assert_eq(e.ema_q16, KVP_ONE / 16);
+	/* KVP_P_NORM: the first hint is its head's mean, s' = 1/2;
+	 * alpha 1/4: ema = 1/8 */
+	cr_assert_eq(e.ema_q16, KVP_ONE / 8);
+	/* without it, shift 4: 1/64 counts as 1/4; ema = 1/8 + 1/16 */
+	p.flags &= ~KVP_P_NORM;
+	cr_assert_eq(kvp_set_params(st, &p), 0);
+	cr_assert_eq(kvp_on_hint(st, 3, KVP_ONE / 64, 5), 0);
+	kvp_entry_get(st, 3, &e);
+	cr_assert_eq(e.ema_q16, KVP_ONE * 3 / 32 + KVP_ONE / 16);
+	/* a heavy hitter saturates to 1.0 without NORM, to 15/16 with it */
+	for (int i = 0; i < 100; i++)
+		kvp_on_hint(st, 3, KVP_ONE, 5);
+	kvp_entry_get(st, 3, &e);
+	cr_assert_geq(e.ema_q16, KVP_ONE - 8);
+	p.flags |= KVP_P_NORM;
+	cr_assert_eq(kvp_set_params(st, &p), 0);
+	for (int i = 0; i < 100; i++)
+		kvp_on_hint(st, 3, KVP_ONE, 5);
+	kvp_entry_get(st, 3, &e);
+	cr_assert_leq(e.ema_q16, KVP_ONE - KVP_ONE / 16 + 8);
 	cr_assert_eq(kvp_unpin(st, 3), -KVP_EINVAL);
 	cr_assert_eq(kvp_pin(st, 3), 0);
 	cr_assert_eq(kvp_set_cold(st, 3), -KVP_EBUSY);
