@@ -453,7 +453,8 @@ int kvp_on_hint(struct kvp_state *st, kvp_u32 idx, kvp_u32 score_q16,
 			h->mean -= (h->mean - score_q16) >> 6;
 		if (!h->mean)
 			h->mean = 1;
-		s = (kvp_u32)(((kvp_u64)score_q16 << KVP_SHIFT) / (2ull * h->mean));
+		/* score / (2 mean) in Q16; score <= 2^16 so << 15 fits */
+		s = (score_q16 << (KVP_SHIFT - 1)) / h->mean;
 		if (s > KVP_ONE - KVP_ONE / 16)
 			s = KVP_ONE - KVP_ONE / 16;
 	} else {
