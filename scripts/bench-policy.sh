@@ -38,6 +38,7 @@ cat "$D"/*.txt > "$D/all.txt"
 
 # table: one row per trace x warm in {10,25,50} %
 awk -v presets="$PRESETS" '
+function gib(v) { return v == "" ? "-" : sprintf("%.1f", v / 1024) }
 function kv(s, k,   i, n, a, b) {
 	n = split(s, a, " ");
 	for (i = 1; i <= n; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
@@ -46,12 +47,13 @@ function kv(s, k,   i, n, a, b) {
 {
 	t = kv($0, "trace"); w = kv($0, "warm"); p = kv($0, "policy");
 	hit[t, w, p] = kv($0, "hit");
+	crd[t, w, p] = kv($0, "cold_read_MiB");
 	if (!(t in seen)) { seen[t] = 1; order[++nt] = t }
 	if (p == "cxl-kv") meta[t] = kv($0, "meta_B_per_token");
 }
 END {
-	printf "| trace | warm | lru | seed | h2o | cxl-kv | cxl-kv-nopf | belady | cxl-kv/belady |\n";
-	printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+	printf "| trace | warm | lru | seed | h2o | cxl-kv | cxl-kv-nopf | belady | cxl-kv/belady | cold read GiB lru/seed/cxl-kv/belady |\n";
+	printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
 	split("0.10 0.25 0.50", ws, " ");
 	for (i = 1; i <= nt; i++) {
 		t = order[i];
@@ -64,6 +66,9 @@ END {
 			}
 			b = hit[t, w, "belady"]; o = hit[t, w, "cxl-kv"];
 			line = line sprintf(" %s |", b > 0 ? sprintf("%.3f", o / b) : "-");
+			line = line sprintf(" %s / %s / %s / %s |", gib(crd[t, w, "lru"]),
+				gib(crd[t, w, "seed"]), gib(crd[t, w, "cxl-kv"]),
+				gib(crd[t, w, "belady"]));
 			print line;
 		}
 	}

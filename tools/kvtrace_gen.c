@@ -137,7 +137,7 @@ int kvtrace_preset(const char *name, struct kvtrace_cfg *c)
 		c->frac_retr = 0.10;
 		c->budget = 0.35;
 		c->win_local = 64;
-		c->on_steps = 150;
+		c->on_steps = 250;
 		c->needle_move = 0.05;
 	} else if (!strcmp(name, "llama3-8b-dense")) {
 		/* close to dense attention: half of the old blocks per step */
