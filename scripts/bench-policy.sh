@@ -25,7 +25,7 @@ for p in $PRESETS; do
 		> "$D/$p.txt"
 done
 if [ -r "$MOONCAKE" ]; then
-	"$O/kvsim" -m "$MOONCAKE" -P lru,cxl-kv,belady -w "$WARMS" |
+	"$O/kvsim" -m "$MOONCAKE" -P lru,cxl-kv,cxl-kv-nopf,belady -w "$WARMS" |
 		sed 's/^/trace=mooncake /' > "$D/mooncake.txt"
 	echo "# mooncake: $MOONCAKE"
 else
@@ -104,10 +104,12 @@ if command -v gnuplot >/dev/null 2>&1; then
 		for t in $(awk '{split($1,a,"="); print a[2]}' "$D/all.txt" | uniq); do
 			printf "set title '%s'\nplot " "$t"
 			sep=""
+			lt=0
 			for p in lru seed h2o cxl-kv cxl-kv-nopf belady; do
+				lt=$((lt + 1))
 				[ -s "$D/plot-$t-$p.dat" ] || continue
-				printf "%s'%s' using 1:2 with linespoints title '%s'" \
-					"$sep" "$D/plot-$t-$p.dat" "$p"
+				printf "%s'%s' using 1:2 with linespoints lt %d title '%s'" \
+					"$sep" "$D/plot-$t-$p.dat" "$lt" "$p"
 				sep=", "
 			done
 			echo
