@@ -10,6 +10,8 @@ int bench_usage(const char *why);
 double bench_now(void);
 void bench_pattern(uint64_t seed, uint32_t layer, uint32_t head,
 		   unsigned int kind, uint64_t token, void *buf, uint32_t len);
+int bench_check(uint64_t seed, uint32_t layer, uint32_t head,
+		unsigned int kind, uint64_t token, const void *buf, uint32_t len);
 int bench_serve(struct cxl_kv_ctx *ctx, int argc, char **argv);
 
 /* Mooncake JSONL: the hash_ids of one line; returns the count or -errno. */

@@ -109,9 +109,8 @@ static void slot_io(struct serve *s, uint32_t slot, uint64_t id, int w)
 						s->written_bytes += lo->token_bytes;
 						continue;
 					}
-					bench_pattern(s->seed, l, h, k, tok, s->expect,
-						      lo->token_bytes);
-					if (memcmp(p, s->expect, lo->token_bytes)) {
+					if (bench_check(s->seed, l, h, k, tok, p,
+							lo->token_bytes)) {
 						if (s->mismatches++ < 5)
 							printf("# MISMATCH block id %llu slot %u "
 							       "layer %u head %u token %u\n",

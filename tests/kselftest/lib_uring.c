@@ -34,7 +34,7 @@ int main(void)
 	struct cxl_kv_residency res = { .layer = 1, .head = 1, .first_block = 0,
 					 .nr_blocks = 16, .bitmap = (uintptr_t)bm };
 	struct cxl_kv_stats st;
-	struct cxl_kv_params params;
+	struct cxl_kv_params params = { 0 };
 	struct cxl_kv_features f;
 	struct cxl_kv_space *s;
 	struct cxl_kv_ctx *ctx;
