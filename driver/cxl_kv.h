@@ -12,7 +12,8 @@
  * Lock order (outer first):
  *   kv_ctl_lock (mutex, main.c)
  *     -> kv_space.lock (mutex)
- *        -> mapping->i_mmap_rwsem, page table locks (unmap_mapping_range)
+ *        -> page lock (kv_fault() returns pages locked; kv_unmap_page())
+ *           -> mapping->i_mmap_rwsem, page table locks (unmap_mapping_range)
  *        -> kv_tiers.slot_lock (spinlock)
  *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks and krefs.
  * No path takes kv_space.lock while holding another space's lock, and no
@@ -291,7 +292,7 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done);
 void kv_demote_work(struct work_struct *work);
 void kv_kick_demotion(struct kv_tiers *t);
-void kv_unmap_page(struct kv_space *sp, u64 pg);
+void kv_unmap_page(struct kv_space *sp, u64 pg, struct page *page);
 
 /* policy glue (policy_glue.c) */
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);

@@ -41,11 +41,19 @@ static int kv_check_vma(struct kv_space *sp, struct vm_area_struct *vma,
 	return 0;
 }
 
+/*
+ * Hand @page to the core, locked: the core installs the PTE under the page
+ * lock, and kv_unmap_page() takes the page lock before it zaps, so a zap
+ * that follows our unlock of kv_space.lock cannot miss a PTE still being
+ * installed (which would leave a user mapping of a freed page).
+ * Lock order: kv_space.lock -> page lock.
+ */
 static vm_fault_t kv_map(struct vm_fault *vmf, struct page *page)
 {
 	get_page(page);
+	lock_page(page);
 	vmf->page = page;
-	return 0;
+	return VM_FAULT_LOCKED;
 }
 
 #define KV_FAULT_RA	8	/* most blocks a cold fault reads ahead */

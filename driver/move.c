@@ -26,6 +26,7 @@
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -177,14 +178,21 @@ static void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
  * kv_unmap_page() - zap every user mapping of page @pg of @sp.
  * @sp: space.
  * @pg: page index.
+ * @page: its warm page.
  *
- * Context: kv_space.lock held, so no new mapping appears until it drops.
+ * The page lock waits out a fault that got @page from kv_fault() and is
+ * still installing its PTE (kv_fault() returns the page locked); after
+ * that, kv_space.lock keeps new faults out until the caller is done.
+ *
+ * Context: kv_space.lock held.
  */
-void kv_unmap_page(struct kv_space *sp, u64 pg)
+void kv_unmap_page(struct kv_space *sp, u64 pg, struct page *page)
 {
 	lockdep_assert_held(&sp->lock);
+	lock_page(page);
 	unmap_mapping_range(sp->file->f_mapping, (loff_t)pg << PAGE_SHIFT,
 			    PAGE_SIZE, 1);
+	unlock_page(page);
 }
 
 static void kv_space_io_end(struct kv_space *sp)
@@ -384,7 +392,7 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 			continue;
 		if (!(e->flags & KV_F_DIRTY) && e->slot != KV_NO_SLOT) {
 			/* Clean with a valid cold copy: drop, no I/O. */
-			kv_unmap_page(sp, pg);
+			kv_unmap_page(sp, pg, e->page);
 			kv_warm_free(t, sp, e->page);
 			e->page = NULL;
 			e->state = KV_COLD;
@@ -404,7 +412,7 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 			break;
 		}
 		e->state = KV_WB;
-		kv_unmap_page(sp, pg);
+		kv_unmap_page(sp, pg, e->page);
 		/* Any write from now on faults and sets DIRTY again. */
 		e->flags &= ~(KV_F_DIRTY | KV_F_TOUCHED | KV_F_PREFETCH);
 		e->slot = slot;
