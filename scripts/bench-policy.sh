@@ -6,7 +6,7 @@
 #
 #   O=build MOONCAKE=path/conversation_trace.jsonl scripts/bench-policy.sh
 #
-# Outputs under $O/bench-policy/: traces (*.kvt), raw kvsim lines (*.txt),
+# Outputs under $O/bench-policy/: traces (*.kvt), raw kvsim lines (*.res, all.txt),
 # table.md, hit-vs-warm.png (if gnuplot is installed).  Never committed.
 set -eu
 
@@ -22,19 +22,19 @@ mkdir -p "$D"
 for p in $PRESETS; do
 	"$O/kvtrace" -p "$p" -s "$SEED" -o "$D/$p.kvt" | sed 's/^/# /'
 	"$O/kvsim" -t "$D/$p.kvt" -P "$POLS" -w "$WARMS" | sed "s/^/trace=$p /" \
-		> "$D/$p.txt"
+		> "$D/$p.res"
 done
 if [ -r "$MOONCAKE" ]; then
 	"$O/kvsim" -m "$MOONCAKE" -P lru,cxl-kv,cxl-kv-nopf,belady -w "$WARMS" |
-		sed 's/^/trace=mooncake /' > "$D/mooncake.txt"
+		sed 's/^/trace=mooncake /' > "$D/mooncake.res"
 	echo "# mooncake: $MOONCAKE"
 else
-	rm -f "$D/mooncake.txt"
+	rm -f "$D/mooncake.res"
 	echo "# mooncake: skipped: trace file '$MOONCAKE' not readable (set MOONCAKE=)"
 fi
 "$O/kvsim" -O | sed 's/^/# /'
 
-cat "$D"/*.txt > "$D/all.txt"
+cat "$D"/*.res > "$D/all.txt"
 
 # table: one row per trace x warm in {10,25,50} %
 awk -v presets="$PRESETS" '
