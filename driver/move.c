@@ -9,8 +9,8 @@
  * the lock and revalidates every page:
  *
  *   - write failed              -> WARM, dirty, slot freed
- *   - faulted meanwhile (TOUCHED)-> WARM; the slot is kept as a valid cold
- *                                  copy unless the page was written (DIRTY)
+ *   - faulted (TOUCHED) or pinned -> WARM; the slot is kept as a valid cold
+ *     meanwhile                    copy unless the page was written (DIRTY)
  *   - otherwise                 -> COLD, the warm page is freed
  *
  * The race this closes: a fault between the zap and the end of the write
@@ -448,7 +448,8 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 			e->slot = KV_NO_SLOT;
 			if (!ret)
 				ret = it->err;
-		} else if (e->flags & KV_F_TOUCHED) {
+		} else if (e->flags & KV_F_TOUCHED || kv_block_pinned(sp, it->pg)) {
+			/* Touched or pinned while written: stays warm. */
 			e->state = KV_WARM;
 			e->flags &= ~KV_F_TOUCHED;
 			if (e->flags & KV_F_DIRTY) {
