@@ -10,7 +10,7 @@ LIBCXLKV_SO := $(O)/libcxl_kv.so.1.0.0
 LIBCXLKV_PC := $(O)/libcxl_kv.pc
 LIBCXLKV_LIBS := -luring -lnuma
 
-USER_TARGETS += $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
+USER_TARGETS += $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC) $(O)/cxl-kv-example
 UNIT_SRCS += tests/unit/test_lib_ctx.c tests/unit/test_lib_tiers.c \
 	     tests/unit/test_lib_layout.c tests/unit/test_lib_uring.c \
 	     tests/unit/test_lib_args.c
@@ -33,6 +33,11 @@ $(LIBCXLKV_SO): $(LIBCXLKV_OBJS) lib/libcxl_kv.sym
 		-o $@ $(LIBCXLKV_OBJS) $(LIBCXLKV_LIBS)
 	ln -sf $(notdir $@) $(O)/$(LIBCXLKV_SONAME)
 	ln -sf $(LIBCXLKV_SONAME) $(O)/libcxl_kv.so
+
+# The library guide's complete example (Documentation/library.rst), built
+# and run in the guest (tests/kselftest/lib.list) so the guide stays true.
+$(O)/cxl-kv-example: $(O)/lib/example.o $(LIBCXLKV_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS)
 
 $(LIBCXLKV_PC): lib/libcxl_kv.pc.in
 	@mkdir -p $(dir $@)
