@@ -47,7 +47,7 @@ $(LIBCXLKV_PC): lib/libcxl_kv.pc.in
 
 # Every function declared in lib/cxl_kv.h is in the map and exported by the
 # .so, and nothing else is.
-.PHONY: check-syms install-lib
+.PHONY: check-syms install-lib test-python
 check-syms: $(LIBCXLKV_SO)
 	@grep -ohE '^[a-z].*[ *]cxl_kv_[a-z_0-9]+\(' lib/cxl_kv.h | \
 		grep -oE 'cxl_kv_[a-z_0-9]+\($$' | tr -d '(' | sort > $(O)/syms.header
@@ -69,3 +69,8 @@ install-lib: $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
 		[ -f "$$m" ] || continue; \
 		install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man3/$$(basename $$m); \
 	done
+
+# Host-side tests of the Python binding (marshalling; no module needed).
+test-python: $(LIBCXLKV_SO)
+	CXL_KV_LIB=$(abspath $(O))/libcxl_kv.so.1 python3 -m unittest discover \
+		-s lib/python -p 'test_*.py' -v

@@ -142,6 +142,8 @@ static void node_dax(struct cxl_kv_ctx *ctx, struct cxl_kv_node *node)
 	struct dirent *de;
 	DIR *d;
 
+	/* without a dax device: boot memory if the node has CPUs */
+	node->origin = node->has_cpus ? CXL_KV_ORIGIN_DRAM : CXL_KV_ORIGIN_UNKNOWN;
 	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), "bus/dax/devices"))
 		return;
 	d = opendir(path);
@@ -181,9 +183,6 @@ static void node_dax(struct cxl_kv_ctx *ctx, struct cxl_kv_node *node)
 		break;
 	}
 	closedir(d);
-	if (!node->dax[0])
-		node->origin = node->has_cpus ? CXL_KV_ORIGIN_DRAM :
-						CXL_KV_ORIGIN_UNKNOWN;
 }
 
 static int node_cmp(const void *a, const void *b)

@@ -326,3 +326,17 @@ Test(lib_tiers, dax_online_sequence)
 	cr_expect_eq(cxl_kv_dax_online(ctx, "../x", &nid), -EINVAL);
 	cr_expect_eq(cxl_kv_dax_online(ctx, NULL, &nid), -EINVAL);
 }
+
+/* No dax bus at all (no dax modules loaded): node 0 is still boot DRAM. */
+Test(lib_tiers, no_dax_bus)
+{
+	char cmd[PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/bus/dax'", root);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(cxl_kv_refresh_nodes(ctx), 3);
+	cr_expect_eq(cxl_kv_node_get_origin(cxl_kv_node_get_by_id(ctx, 0)),
+		     CXL_KV_ORIGIN_DRAM);
+	cr_expect_null(cxl_kv_node_get_dax(cxl_kv_node_get_by_id(ctx, 1)));
+	cr_expect_eq(cxl_kv_node_get_id(cxl_kv_get_warm_node(ctx)), 1);
+}

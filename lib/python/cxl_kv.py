@@ -1,0 +1,490 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""cxl_kv - Python binding of libcxl_kv (ctypes, standard library only).
+
+    import cxl_kv
+    with cxl_kv.Context() as ctx:
+        print(ctx.warm_node())
+        sp = ctx.create_space(layers=4, kv_heads=2, head_dim=128,
+                              dtype_bytes=2, max_tokens=512)
+        buf = sp.map()                  # writable memoryview of the space
+        sp.kv(0, 0, cxl_kv.K, 0)[:] = bytes(sp.layout["token_bytes"])
+        sp.hints(1, [(0, 0, 0, 0x8000)])
+        sp.prefetch(1, head_mask=0b11, pos=511, window=64, wait=True)
+        print(sp.stats()["warm_pages"])
+        sp.close()
+
+Every library error raises OSError with the errno the C call returned.
+Space.numpy() gives a numpy view (layers, kv_heads, 2, max_tokens, head_dim)
+of the mapping when numpy is installed.  The library is found through
+$CXL_KV_LIB, then ctypes.util.find_library("cxl_kv"), then libcxl_kv.so.1.
+"""
+
+import ctypes
+import ctypes.util
+import os
+
+__all__ = ["Context", "Space", "layout", "K", "V", "PARAMS", "lib"]
+
+K, V = 0, 1
+
+CXL_KV_PREFETCH_F_WAIT = 1
+CXL_KV_MAX_NODES = 8
+CXL_KV_MAX_COLD = 4
+CXL_KV_STATS_HIST = 16
+
+u8, u16, u32, u64 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64
+
+
+# ------------------------------------------------------------- UAPI structs
+
+class Features(ctypes.Structure):
+    _fields_ = [("version", u32), ("page_size", u32), ("features", u64),
+                ("reserved", u64 * 6)]
+
+
+class ColdDev(ctypes.Structure):
+    _fields_ = [("path", u64), ("fd", u32), ("flags", u32),
+                ("max_bytes", u64), ("reserved", u64)]
+
+
+class Attach(ctypes.Structure):
+    _fields_ = [("nr_nodes", u32), ("nr_cold", u32),
+                ("nodes", u32 * CXL_KV_MAX_NODES), ("budget_pages", u64),
+                ("high_wmark", u64), ("low_wmark", u64), ("flags", u64),
+                ("cold", ColdDev * CXL_KV_MAX_COLD), ("reserved", u64 * 4)]
+
+
+class Info(ctypes.Structure):
+    _fields_ = [("attached", u32), ("nr_nodes", u32),
+                ("nodes", u32 * CXL_KV_MAX_NODES), ("nr_cold", u32),
+                ("nr_spaces", u32), ("budget_pages", u64), ("high_wmark", u64),
+                ("low_wmark", u64), ("warm_pages", u64), ("cold_slots", u64),
+                ("cold_used", u64), ("cold_devs", u64 * CXL_KV_MAX_COLD),
+                ("features", u64), ("reserved", u64 * 4)]
+
+
+STATS_COUNTERS = ("warm_pages", "cold_pages", "faults_zero", "faults_warm",
+                  "faults_cold", "promotions", "demotions", "clean_drops",
+                  "wb_aborts", "prefetch_issued", "prefetch_used",
+                  "nvme_read_bytes", "nvme_write_bytes", "io_errors",
+                  "alloc_waits", "alloc_fails", "hints")
+
+
+class Stats(ctypes.Structure):
+    _fields_ = ([("flags", u32), ("pad", u32)] +
+                [(n, u64) for n in STATS_COUNTERS] +
+                [("lat_hist", u64 * CXL_KV_STATS_HIST), ("reserved", u64 * 8)])
+
+
+class Hint(ctypes.Structure):
+    _fields_ = [("layer", u16), ("head", u16), ("block", u32), ("score", u32),
+                ("reserved", u32)]
+
+
+class Hints(ctypes.Structure):
+    _fields_ = [("step", u64), ("hints", u64), ("count", u32), ("flags", u32),
+                ("done", u32), ("pad", u32), ("reserved", u64 * 2)]
+
+
+class Range(ctypes.Structure):
+    _fields_ = [("layer", u16), ("head", u16), ("first_block", u32),
+                ("nr_blocks", u32), ("reserved", u32)]
+
+
+class Ranges(ctypes.Structure):
+    _fields_ = [("step", u64), ("ranges", u64), ("count", u32), ("flags", u32),
+                ("done", u64), ("reserved", u64 * 2)]
+
+
+class Prefetch(ctypes.Structure):
+    _fields_ = [("layer", u32), ("flags", u32), ("head_mask", u64),
+                ("pos", u64), ("window", u64), ("issued", u64),
+                ("resident", u64), ("reserved", u64 * 2)]
+
+
+class Residency(ctypes.Structure):
+    _fields_ = [("layer", u16), ("head", u16), ("flags", u32),
+                ("first_block", u32), ("nr_blocks", u32), ("bitmap", u64),
+                ("nr_warm", u32), ("nr_cold", u32), ("nr_empty", u32),
+                ("nr_pinned", u32), ("reserved", u64 * 2)]
+
+
+PARAMS = ("alpha_q16", "tau_steps", "score_shift", "sink_tokens",
+          "recent_tokens", "pf_window", "pf_window_max", "pf_epoch",
+          "phase_window", "phase_enter", "phase_exit", "scan_limit",
+          "policy_flags")
+
+
+class Params(ctypes.Structure):
+    _fields_ = ([("mask", u64)] + [(n, u32) for n in PARAMS] +
+                [("pad", u32), ("reserved", u64 * 4)])
+
+
+class SpaceInfo(ctypes.Structure):
+    _fields_ = [("layers", u32), ("kv_heads", u32), ("head_dim", u32),
+                ("dtype_bytes", u32), ("max_tokens", u64), ("flags", u64),
+                ("tokens_per_block", u32), ("token_bytes", u32),
+                ("blocks_per_stream", u32), ("pad", u32),
+                ("stream_bytes", u64), ("mmap_bytes", u64), ("id", u64),
+                ("reserved", u64 * 3)]
+
+
+# ---------------------------------------------------------- library structs
+
+class Geometry(ctypes.Structure):
+    _fields_ = [("layers", u32), ("kv_heads", u32), ("head_dim", u32),
+                ("dtype_bytes", u32), ("max_tokens", u64)]
+
+
+class Layout(ctypes.Structure):
+    _fields_ = [("geo", Geometry), ("page_size", u32), ("token_bytes", u32),
+                ("tokens_per_block", u32), ("blocks_per_stream", u32),
+                ("stream_bytes", u64), ("mmap_bytes", u64)]
+
+
+ORIGINS = {0: "unknown", 1: "dram", 2: "cxl", 3: "nvdimm", 4: "hmem"}
+
+
+def _load():
+    names = [os.environ.get("CXL_KV_LIB"), ctypes.util.find_library("cxl_kv"),
+             "libcxl_kv.so.1"]
+    last = None
+    for name in names:
+        if not name:
+            continue
+        try:
+            return ctypes.CDLL(name, use_errno=False)
+        except OSError as e:
+            last = e
+    raise OSError("libcxl_kv not found (set CXL_KV_LIB): %s" % last)
+
+
+lib = _load()
+
+_P, _VP, _I, _U, _U64 = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
+                         ctypes.c_uint, ctypes.c_uint64)
+
+
+def _sig(name, res, *args):
+    f = getattr(lib, name)
+    f.restype = res
+    f.argtypes = list(args)
+    return f
+
+
+_sig("cxl_kv_new", _I, ctypes.POINTER(_P))
+_sig("cxl_kv_unref", None, _P)
+_sig("cxl_kv_set_sysfs_root", _I, _P, ctypes.c_char_p)
+_sig("cxl_kv_set_device_path", _I, _P, ctypes.c_char_p)
+_sig("cxl_kv_get_log_priority", _I, _P)
+_sig("cxl_kv_set_log_priority", None, _P, _I)
+_sig("cxl_kv_refresh_nodes", _I, _P)
+_sig("cxl_kv_node_get_first", _P, _P)
+_sig("cxl_kv_node_get_next", _P, _P)
+_sig("cxl_kv_get_warm_node", _P, _P)
+_sig("cxl_kv_node_get_id", _I, _P)
+_sig("cxl_kv_node_has_cpus", ctypes.c_bool, _P)
+_sig("cxl_kv_node_get_size", ctypes.c_ulonglong, _P)
+_sig("cxl_kv_node_get_free", ctypes.c_ulonglong, _P)
+_sig("cxl_kv_node_get_memory_tier", _I, _P)
+_sig("cxl_kv_node_get_origin", _I, _P)
+_sig("cxl_kv_node_get_dax", ctypes.c_char_p, _P)
+_sig("cxl_kv_node_get_region", ctypes.c_char_p, _P)
+_sig("cxl_kv_get_features", _I, _P, ctypes.POINTER(Features))
+_sig("cxl_kv_get_info", _I, _P, ctypes.POINTER(Info))
+_sig("cxl_kv_get_global_stats", _I, _P, ctypes.POINTER(Stats))
+_sig("cxl_kv_attach", _I, _P, ctypes.POINTER(_U), _U,
+     ctypes.POINTER(ctypes.c_char_p), _U, _U64, _U64)
+_sig("cxl_kv_detach", _I, _P)
+_sig("cxl_kv_layout_init", _I, ctypes.POINTER(Layout), ctypes.POINTER(Geometry), u32)
+_sig("cxl_kv_layout_offset", _I, ctypes.POINTER(Layout), u32, u32, _U, _U64,
+     ctypes.POINTER(_U64))
+_sig("cxl_kv_space_create", _I, _P, ctypes.POINTER(Geometry), ctypes.POINTER(_P))
+_sig("cxl_kv_space_open_pid", _I, _P, _I, _I, ctypes.POINTER(_P))
+_sig("cxl_kv_space_map", _I, _P, ctypes.POINTER(_VP))
+_sig("cxl_kv_space_close", None, _P)
+_sig("cxl_kv_space_get_fd", _I, _P)
+_sig("cxl_kv_space_get_layout", ctypes.POINTER(Layout), _P)
+_sig("cxl_kv_space_use_uring", _I, _P, _U)
+_sig("cxl_kv_hints", _I, _P, _U64, ctypes.POINTER(Hint), _U, ctypes.POINTER(_U))
+for _n in ("promote", "demote", "pin", "unpin"):
+    _sig("cxl_kv_" + _n, _I, _P, ctypes.POINTER(Range), _U, ctypes.POINTER(_U64))
+_sig("cxl_kv_access", _I, _P, _U64, ctypes.POINTER(Range), _U, ctypes.POINTER(_U64))
+_sig("cxl_kv_prefetch", _I, _P, u32, _U64, _U64, _U64, _U,
+     ctypes.POINTER(_U64), ctypes.POINTER(_U64))
+_sig("cxl_kv_residency", _I, _P, u32, u32, u32, u32, ctypes.POINTER(_U64),
+     ctypes.POINTER(Residency))
+_sig("cxl_kv_space_stats", _I, _P, ctypes.POINTER(Stats))
+_sig("cxl_kv_params_get", _I, _P, ctypes.POINTER(Params))
+_sig("cxl_kv_params_set", _I, _P, ctypes.POINTER(Params))
+_sig("cxl_kv_param_lookup", _I, ctypes.c_char_p, ctypes.POINTER(_U64))
+_sig("cxl_kv_prep_score", _I, _VP, _I, ctypes.POINTER(Hints))
+_sig("cxl_kv_prep_prefetch", _I, _VP, _I, ctypes.POINTER(Prefetch))
+
+
+def _check(rc):
+    if rc < 0:
+        raise OSError(-rc, os.strerror(-rc))
+    return rc
+
+
+def _todict(s):
+    out = {}
+    for name, _ in s._fields_:
+        if name in ("reserved", "pad"):
+            continue
+        v = getattr(s, name)
+        out[name] = list(v) if isinstance(v, ctypes.Array) else v
+    return out
+
+
+def layout(layers, kv_heads, head_dim, dtype_bytes, max_tokens, page_size=4096):
+    """The mmap layout of a space of this geometry, as the module computes it."""
+    geo = Geometry(layers, kv_heads, head_dim, dtype_bytes, max_tokens)
+    lo = Layout()
+    _check(lib.cxl_kv_layout_init(ctypes.byref(lo), ctypes.byref(geo), page_size))
+    d = _todict(lo)
+    d.update(_todict(lo.geo))
+    del d["geo"]
+    return d
+
+
+def make_hints(hints):
+    """A ctypes array of struct cxl_kv_hint from (layer, head, block, score)."""
+    arr = (Hint * len(hints))()
+    for i, (layer, head, block, score) in enumerate(hints):
+        arr[i].layer, arr[i].head, arr[i].block, arr[i].score = layer, head, block, score
+    return arr
+
+
+def make_ranges(ranges):
+    """A ctypes array of struct cxl_kv_range from (layer, head, first, count)."""
+    arr = (Range * len(ranges))()
+    for i, (layer, head, first, n) in enumerate(ranges):
+        arr[i].layer, arr[i].head, arr[i].first_block, arr[i].nr_blocks = layer, head, first, n
+    return arr
+
+
+def kv_numpy_view(buffer, lo):
+    """numpy view (layers, kv_heads, 2, max_tokens, head_dim) of a space's
+    mapping with layout @lo; the page padding of each stream is cut off."""
+    import numpy as np  # optional dependency
+    dt = {1: np.uint8, 2: np.float16, 4: np.float32}[lo["dtype_bytes"]]
+    per_stream = lo["stream_bytes"] // lo["token_bytes"]
+    a = np.frombuffer(buffer, dtype=dt, count=lo["mmap_bytes"] // lo["dtype_bytes"])
+    a = a.reshape(lo["layers"], lo["kv_heads"], 2, per_stream, lo["head_dim"])
+    return a[:, :, :, :lo["max_tokens"], :]
+
+
+class Context:
+    """A libcxl_kv context (struct cxl_kv_ctx)."""
+
+    def __init__(self, sysfs_root=None, device=None):
+        p = _P()
+        _check(lib.cxl_kv_new(ctypes.byref(p)))
+        self._ctx = p
+        if sysfs_root:
+            _check(lib.cxl_kv_set_sysfs_root(p, sysfs_root.encode()))
+        if device:
+            _check(lib.cxl_kv_set_device_path(p, device.encode()))
+
+    def close(self):
+        if self._ctx:
+            lib.cxl_kv_unref(self._ctx)
+            self._ctx = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    @staticmethod
+    def _node(n):
+        dax = lib.cxl_kv_node_get_dax(n)
+        region = lib.cxl_kv_node_get_region(n)
+        return {"node": lib.cxl_kv_node_get_id(n),
+                "cpus": bool(lib.cxl_kv_node_has_cpus(n)),
+                "size": lib.cxl_kv_node_get_size(n),
+                "free": lib.cxl_kv_node_get_free(n),
+                "memory_tier": lib.cxl_kv_node_get_memory_tier(n),
+                "origin": ORIGINS.get(lib.cxl_kv_node_get_origin(n), "unknown"),
+                "dax": dax.decode() if dax else None,
+                "region": region.decode() if region else None}
+
+    def nodes(self):
+        """Memory nodes, re-read from sysfs, as dicts."""
+        _check(lib.cxl_kv_refresh_nodes(self._ctx))
+        out, n = [], lib.cxl_kv_node_get_first(self._ctx)
+        while n:
+            out.append(self._node(n))
+            n = lib.cxl_kv_node_get_next(n)
+        return out
+
+    def warm_node(self):
+        n = lib.cxl_kv_get_warm_node(self._ctx)
+        return self._node(n) if n else None
+
+    def features(self):
+        f = Features()
+        _check(lib.cxl_kv_get_features(self._ctx, ctypes.byref(f)))
+        return _todict(f)
+
+    def info(self):
+        i = Info()
+        _check(lib.cxl_kv_get_info(self._ctx, ctypes.byref(i)))
+        d = _todict(i)
+        d["nodes"] = d["nodes"][:i.nr_nodes]
+        d["cold_devs"] = d["cold_devs"][:i.nr_cold]
+        return d
+
+    def global_stats(self):
+        s = Stats()
+        _check(lib.cxl_kv_get_global_stats(self._ctx, ctypes.byref(s)))
+        return _todict(s)
+
+    def attach(self, nodes, cold, budget_pages, cold_max_bytes=0):
+        n = (_U * max(1, len(nodes)))(*nodes)
+        c = (ctypes.c_char_p * max(1, len(cold)))(*[x.encode() for x in cold])
+        _check(lib.cxl_kv_attach(self._ctx, n, len(nodes), c, len(cold),
+                                 budget_pages, cold_max_bytes))
+
+    def detach(self):
+        _check(lib.cxl_kv_detach(self._ctx))
+
+    def create_space(self, layers, kv_heads, head_dim, dtype_bytes, max_tokens):
+        geo = Geometry(layers, kv_heads, head_dim, dtype_bytes, max_tokens)
+        p = _P()
+        _check(lib.cxl_kv_space_create(self._ctx, ctypes.byref(geo), ctypes.byref(p)))
+        return Space(self, p)
+
+    def open_space(self, pid, fd):
+        p = _P()
+        _check(lib.cxl_kv_space_open_pid(self._ctx, pid, fd, ctypes.byref(p)))
+        return Space(self, p)
+
+
+class Space:
+    """A KV space (struct cxl_kv_space); close() unmaps and closes it."""
+
+    def __init__(self, ctx, p):
+        self._ctx = ctx          # keeps the context object alive
+        self._sp = p
+        lo = lib.cxl_kv_space_get_layout(p).contents
+        self.layout = _todict(lo)
+        self.layout.update(_todict(lo.geo))
+        del self.layout["geo"]
+        self._buf = None
+
+    @property
+    def fd(self):
+        return lib.cxl_kv_space_get_fd(self._sp)
+
+    def close(self):
+        if self._sp:
+            self._buf = None
+            lib.cxl_kv_space_close(self._sp)
+            self._sp = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def use_uring(self, entries=8):
+        _check(lib.cxl_kv_space_use_uring(self._sp, entries))
+
+    def map(self):
+        """The whole space as a writable memoryview (valid until close())."""
+        if self._buf is None:
+            addr = _VP()
+            _check(lib.cxl_kv_space_map(self._sp, ctypes.byref(addr)))
+            arr = (ctypes.c_char * self.layout["mmap_bytes"]).from_address(addr.value)
+            self._buf = memoryview(arr).cast("B")
+        return self._buf
+
+    def numpy(self):
+        """numpy view (layers, kv_heads, 2, max_tokens, head_dim)."""
+        return kv_numpy_view(self.map(), self.layout)
+
+    def offset(self, layer, head, kind, token):
+        off = _U64()
+        lo = lib.cxl_kv_space_get_layout(self._sp)
+        _check(lib.cxl_kv_layout_offset(lo, layer, head, kind, token, ctypes.byref(off)))
+        return off.value
+
+    def kv(self, layer, head, kind, token):
+        """memoryview of one token's K (kind 0) or V (kind 1) vector."""
+        off = self.offset(layer, head, kind, token)
+        return self.map()[off:off + self.layout["token_bytes"]]
+
+    def hints(self, step, hints):
+        arr = make_hints(hints)
+        done = _U()
+        _check(lib.cxl_kv_hints(self._sp, step, arr, len(hints), ctypes.byref(done)))
+        return done.value
+
+    def _ranges(self, fn, ranges, step=None):
+        arr = make_ranges(ranges)
+        done = _U64()
+        if step is None:
+            _check(fn(self._sp, arr, len(ranges), ctypes.byref(done)))
+        else:
+            _check(fn(self._sp, step, arr, len(ranges), ctypes.byref(done)))
+        return done.value
+
+    def access(self, step, ranges):
+        return self._ranges(lib.cxl_kv_access, ranges, step)
+
+    def promote(self, ranges):
+        return self._ranges(lib.cxl_kv_promote, ranges)
+
+    def demote(self, ranges):
+        return self._ranges(lib.cxl_kv_demote, ranges)
+
+    def pin(self, ranges):
+        return self._ranges(lib.cxl_kv_pin, ranges)
+
+    def unpin(self, ranges):
+        return self._ranges(lib.cxl_kv_unpin, ranges)
+
+    def prefetch(self, layer, head_mask, pos, window, wait=False):
+        issued, resident = _U64(), _U64()
+        _check(lib.cxl_kv_prefetch(self._sp, layer, head_mask, pos, window,
+                                   CXL_KV_PREFETCH_F_WAIT if wait else 0,
+                                   ctypes.byref(issued), ctypes.byref(resident)))
+        return issued.value, resident.value
+
+    def residency(self, layer, head, first_block, nr_blocks):
+        words = (_U64 * ((nr_blocks + 63) // 64))()
+        r = Residency()
+        _check(lib.cxl_kv_residency(self._sp, layer, head, first_block, nr_blocks,
+                                    words, ctypes.byref(r)))
+        d = _todict(r)
+        d["resident"] = [bool(words[i // 64] >> (i % 64) & 1) for i in range(nr_blocks)]
+        del d["bitmap"]
+        return d
+
+    def stats(self):
+        s = Stats()
+        _check(lib.cxl_kv_space_stats(self._sp, ctypes.byref(s)))
+        return _todict(s)
+
+    def params(self):
+        p = Params()
+        _check(lib.cxl_kv_params_get(self._sp, ctypes.byref(p)))
+        return {n: getattr(p, n) for n in PARAMS}
+
+    def set_params(self, **kw):
+        p = Params()
+        for name, value in kw.items():
+            bit = _U64()
+            _check(lib.cxl_kv_param_lookup(name.encode(), ctypes.byref(bit)))
+            setattr(p, name, value)
+            p.mask |= bit.value
+        _check(lib.cxl_kv_params_set(self._sp, ctypes.byref(p)))
+        return self.params()
