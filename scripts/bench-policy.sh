@@ -121,4 +121,13 @@ else
 	echo "# plot: skipped: gnuplot not installed"
 fi
 
-cat "$D/table.md"
+cat "$D/table.md" | sed '$d'
+# per-head prefetch adaptivity (generator ground truth for the head kinds)
+echo
+echo "# cxl-kv prefetch by head kind: heads, mean final W, accuracy"
+grep ' policy=cxl-kv ' "$D/all.txt" | grep -v '^trace=mooncake' |
+	awk '{ t = $1; w = $3; s = ""; for (i = 1; i <= NF; i++)
+		if ($i ~ /^(local|mixed|retr)_(heads|meanW|pf_acc)=/) s = s " " $i;
+		if (w == "warm=0.10" || w == "warm=0.25") print "#", t, w, s }'
+echo
+tail -n 1 "$D/table.md"

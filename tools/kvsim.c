@@ -217,6 +217,22 @@ int main(int argc, char **argv)
 				for (int w = 0; w <= (int)KVP_PF_WINDOW_MAX; w++)
 					if (r.w_hist[w])
 						printf("%d:%u,", w, r.w_hist[w]);
+				for (int k = 0; k < KVTRACE_NKINDS; k++) {
+					static const char *const kn[] = {
+						"local", "mixed", "retr" };
+
+					if (!r.kind_heads[k])
+						continue;
+					printf(" %s_heads=%llu %s_meanW=%.2f "
+					       "%s_pf=%llu %s_pf_acc=%.3f", kn[k],
+					       (unsigned long long)r.kind_heads[k],
+					       kn[k], (double)r.kind_w[k] /
+					       r.kind_heads[k], kn[k],
+					       (unsigned long long)r.kind_pf[k],
+					       kn[k], r.kind_pf[k] ?
+					       (double)r.kind_pf_used[k] /
+					       r.kind_pf[k] : 0);
+				}
 			}
 			printf("\n");
 			fflush(stdout);

@@ -139,6 +139,20 @@ int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev)
 			}
 			pos += n;
 			break;
+		case KVTRACE_OP_KIND:
+			layer = (w >> 18) & 1023;
+			head = (w >> 10) & 255;
+			if (layer >= t->h.layers || head >= t->h.kv_heads ||
+			    (w & 1023) >= KVTRACE_NKINDS)
+				return -EINVAL;
+			if (!ev->kinds) {
+				ev->kinds = calloc(nq, 1);
+				if (!ev->kinds)
+					return -ENOMEM;
+			}
+			ev->kinds[layer * t->h.kv_heads + head] = w & 1023;
+			ret = 0;
+			break;
 		case KVTRACE_OP_READ:
 			n = w & 1023;
 			layer = (w >> 18) & 1023;
@@ -290,6 +304,7 @@ void kvsim_events_free(struct kvsim_events *ev)
 	free(ev->arg);
 	free(ev->mass);
 	free(ev->next);
+	free(ev->kinds);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -716,6 +731,9 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 				if (s.fl[idx] & F_PF) {
 					s.fl[idx] &= ~F_PF;
 					res->pf_used++;
+					if (ev->kinds)
+						res->kind_pf_used[ev->kinds[
+							sim_queue(&s, idx)]]++;
 				}
 				if (pol == KVSIM_LRU) {
 					lru_unlink(&s, idx);
@@ -757,6 +775,9 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 					sim_insert(&s, b, i, KVP_BY_PREFETCH);
 					s.fl[b] |= F_PF;
 					res->pf_issued++;
+					if (ev->kinds)
+						res->kind_pf[ev->kinds[
+							sim_queue(&s, b)]]++;
 					res->cold_read_blocks++;
 				}
 			}
@@ -784,6 +805,12 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 
 				if (w >= 0 && w <= (int)KVP_PF_WINDOW_MAX)
 					res->w_hist[w]++;
+				if (w >= 0 && ev->kinds) {
+					int k = ev->kinds[l * ev->g.kv_heads + h];
+
+					res->kind_heads[k]++;
+					res->kind_w[k] += (uint64_t)w;
+				}
 			}
 	}
 out:

@@ -36,6 +36,7 @@ struct kvsim_events {
 	uint64_t tokens;	/* tokens per head at the end */
 	uint32_t block_bytes;	/* bytes moved per block (K + V pages) */
 	int mooncake;		/* no per-head sequences (no recent window) */
+	uint8_t *kinds;		/* per queue: KVTRACE kind, or NULL */
 };
 
 struct kvsim_result {
@@ -51,6 +52,10 @@ struct kvsim_result {
 	double seconds;		/* replay wall time */
 	double decisions_per_s;	/* (reads + writes + victims) / seconds */
 	uint32_t w_hist[KVP_PF_WINDOW_MAX + 1]; /* final W over heads (ours) */
+	/* per head kind (generated traces; cxl-kv): heads, sum of final W,
+	 * prefetched blocks, of which read before eviction */
+	uint64_t kind_heads[KVTRACE_NKINDS], kind_w[KVTRACE_NKINDS];
+	uint64_t kind_pf[KVTRACE_NKINDS], kind_pf_used[KVTRACE_NKINDS];
 	uint64_t phase_switches;	/* kvp policies */
 	int final_phase;
 };

@@ -309,6 +309,11 @@ int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
 			gs->n_retr++;
 	}
 
+	for (qi = 0; qi < nq; qi++)
+		if (emit(t, KVTRACE_OP_KIND << 28 | (qi / c->kv_heads) << 18 |
+			    (qi % c->kv_heads) << 10 | (uint32_t)qs[qi].type))
+			goto out;
+
 	/* prefill: chunks of writes, one step each */
 	while (pos < c->prompt_tokens) {
 		uint32_t n = c->prompt_tokens - pos, b0, b1, b;
@@ -551,6 +556,11 @@ int kvtrace_dump_text(const struct kvtrace *t, void *file)
 			break;
 		case KVTRACE_OP_WRITE:
 			fprintf(f, "W %u\n", w & 0x0fffffff);
+			break;
+		case KVTRACE_OP_KIND:
+			fprintf(f, "K %u %u %s\n", (w >> 18) & 1023,
+				(w >> 10) & 255, (w & 1023) == 0 ? "local" :
+				(w & 1023) == 1 ? "mixed" : "retrieval");
 			break;
 		case KVTRACE_OP_READ:
 			n = w & 1023;

@@ -11,6 +11,11 @@
  *         (block << 16 | mass_q16)           blocks of (layer, head) read in
  *                                            this step, with their attention
  *                                            mass (Q16, saturated at 65535)
+ *   KIND  (4 << 28 | layer << 18 | head << 10 | kind)
+ *                                            generator ground truth: the kind
+ *                                            of (layer, head), 0 local,
+ *                                            1 mixed, 2 retrieval (optional,
+ *                                            before the first STEP)
  * See Documentation/policy.rst.
  */
 #ifndef KVTRACE_GEN_H
@@ -23,6 +28,8 @@
 #define KVTRACE_OP_STEP	 1u
 #define KVTRACE_OP_WRITE 2u
 #define KVTRACE_OP_READ	 3u
+#define KVTRACE_OP_KIND	 4u
+#define KVTRACE_NKINDS	 3
 #define KVTRACE_OP(w)	((w) >> 28)
 
 struct kvtrace_hdr {

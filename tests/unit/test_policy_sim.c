@@ -125,6 +125,12 @@ Test(policy_sim, trace_roundtrip_and_mooncake)
 	cr_assert_eq(kvtrace_load(path, &u), 0);
 	cr_assert_eq(t.n, u.n);
 	cr_assert_eq(memcmp(t.w, u.w, t.n * 4), 0);
+	/* the head kinds travel with the trace */
+	cr_assert_eq(kvsim_events_from_trace(&u, &ev), 0);
+	cr_assert_not_null(ev.kinds);
+	for (uint32_t q = 0; q < c.layers * c.kv_heads; q++)
+		cr_assert_lt(ev.kinds[q], KVTRACE_NKINDS);
+	kvsim_events_free(&ev);
 	kvtrace_free(&t);
 	kvtrace_free(&u);
 
@@ -146,4 +152,33 @@ Test(policy_sim, trace_roundtrip_and_mooncake)
 	}
 	kvsim_events_free(&ev);
 	unlink(path);
+}
+
+/* adaptive W per head kind: local heads (sequential windows) keep or grow
+ * it, mixed heads (scattered top-k) stop; measured on a replay */
+Test(policy_sim, prefetch_adapts_per_head_kind, .timeout = 120)
+{
+	struct kvtrace_cfg c;
+	struct kvtrace t;
+	struct kvtrace_genstats gs;
+	struct kvsim_events ev;
+	struct kvsim_result r;
+	double wl, wm;
+
+	cr_assert_eq(kvtrace_preset("llama3-8b", &c), 0);
+	c.layers = 8;
+	c.decode_steps = 128;
+	cr_assert_eq(kvtrace_generate(&c, &t, &gs), 0);
+	cr_assert_eq(kvsim_events_from_trace(&t, &ev), 0);
+	kvtrace_free(&t);
+	cr_assert_eq(kvsim_run(&ev, KVSIM_OURS, ev.footprint / 10, &r), 0);
+	cr_assert_gt(r.kind_heads[0], 0);
+	cr_assert_gt(r.kind_heads[1], 0);
+	wl = (double)r.kind_w[0] / r.kind_heads[0];
+	wm = (double)r.kind_w[1] / r.kind_heads[1];
+	cr_assert_geq(wl, 1.0, "local heads mean W %f", wl);
+	cr_assert_lt(wm, 0.5, "mixed heads mean W %f", wm);
+	cr_assert_gt((double)r.kind_pf_used[0] / r.kind_pf[0],
+		     (double)r.kind_pf_used[1] / (r.kind_pf[1] + 1));
+	kvsim_events_free(&ev);
 }
