@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench-policy.sh - replay generated traces and the Mooncake trace under every
@@ -8,7 +8,7 @@
 #
 # Outputs under $O/bench-policy/: traces (*.kvt), raw kvsim lines (*.res, all.txt),
 # table.md, hit-vs-warm.png (if gnuplot is installed).  Never committed.
-set -eu
+set -euo pipefail
 
 O=${O:-build}
 MOONCAKE=${MOONCAKE:-../shared/data/mooncake-fast25/conversation_trace.jsonl}
