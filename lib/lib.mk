@@ -74,3 +74,9 @@ install-lib: $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
 test-python: $(LIBCXLKV_SO)
 	CXL_KV_LIB=$(abspath $(O))/libcxl_kv.so.1 python3 -m unittest discover \
 		-s lib/python -p 'test_*.py' -v
+
+# Section-3 pages from the kernel-doc comments (fails on an undocumented
+# export); the generated pages are committed in Documentation/man/.
+.PHONY: man
+man:
+	MAN_DATE=$$(git log -1 --format=%cs 2>/dev/null) lib/kdoc2man.py Documentation/man
