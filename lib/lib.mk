@@ -70,10 +70,11 @@ install-lib: $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
 		install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man3/$$(basename $$m); \
 	done
 
-# Host-side tests of the Python binding (marshalling; no module needed).
-test-python: $(LIBCXLKV_SO)
-	CXL_KV_LIB=$(abspath $(O))/libcxl_kv.so.1 python3 -m unittest discover \
-		-s lib/python -p 'test_*.py' -v
+# Host-side tests, no module needed: the Python binding's marshalling and
+# the cxl-kv CLI (JSON schema on fake sysfs trees, exit codes).
+test-python: $(LIBCXLKV_SO) $(O)/cxl-kv
+	CXL_KV_LIB=$(abspath $(O))/libcxl_kv.so.1 CXLKV_CLI=$(abspath $(O))/cxl-kv \
+		python3 -m unittest discover -s lib/python -p 'test_*.py' -v
 
 # Section-3 pages from the kernel-doc comments (fails on an undocumented
 # export); the generated pages are committed in Documentation/man/.
