@@ -449,7 +449,7 @@ static int cmd_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	struct cxl_kv_stats st0, st1, st;
 	double t0, last_progress;
 	uint64_t v, i;
-	uint32_t preset_prompt;
+	uint32_t preset_prompt, kinds[KVTRACE_NKINDS] = { 0 };
 	int c, rc, in_reads = 0;
 	char *end;
 
@@ -693,11 +693,19 @@ static int cmd_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		}
+		case KVTRACE_OP_KIND:
+			/* generator ground truth (local/mixed/retrieval head) */
+			if ((w & 0x3ff) < KVTRACE_NKINDS)
+				kinds[w & 0x3ff]++;
+			break;
 		default:
 			fprintf(stderr, "cxl-kv-bench: bad trace word %#x\n", w);
 			r.failed = 1;
 		}
 	}
+	if (kinds[0] + kinds[1] + kinds[2])
+		printf("# heads: %u local, %u mixed, %u retrieval\n", kinds[0],
+		       kinds[1], kinds[2]);
 	if (in_reads && !cxl_kv_space_stats(r.space, &st1))
 		r.read_cold_faults += st1.faults_cold - st0.faults_cold;
 	if (!r.failed && (flush_hints(&r) || flush_access(&r)))
