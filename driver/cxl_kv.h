@@ -12,7 +12,9 @@
  * Lock order (outer first):
  *   kv_ctl_lock (mutex, main.c)
  *     -> kv_space.lock (mutex)
- *        -> page lock (kv_fault() returns pages locked; kv_unmap_page())
+ *        -> page locks (kv_fault() returns pages locked; kv_demote_pages()
+ *           locks every page it zaps, several at once: nobody holding one of
+ *           them waits for another or for kv_space.lock)
  *           -> mapping->i_mmap_rwsem, page table locks (unmap_mapping_range)
  *        -> kv_tiers.slot_lock (spinlock)
  *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks and krefs.
@@ -192,6 +194,8 @@ enum kv_state {
 #define KV_F_DIRTY	BIT(0)	/* warm copy newer than the cold copy */
 #define KV_F_TOUCHED	BIT(1)	/* faulted while KV_WB: stays warm */
 #define KV_F_PREFETCH	BIT(2)	/* promoted by PREFETCH, not faulted since */
+#define KV_F_ZAP	BIT(3)	/* picked by kv_demote_pages(), page locked;
+				 * set and cleared under one hold of the lock */
 
 /**
  * struct kv_entry - one page of a space; protected by kv_space.lock
@@ -292,7 +296,6 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done);
 void kv_demote_work(struct work_struct *work);
 void kv_kick_demotion(struct kv_tiers *t);
-void kv_unmap_page(struct kv_space *sp, u64 pg, struct page *page);
 
 /* policy glue (policy_glue.c) */
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);

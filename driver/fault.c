@@ -43,7 +43,7 @@ static int kv_check_vma(struct kv_space *sp, struct vm_area_struct *vma,
 
 /*
  * Hand @page to the core, locked: the core installs the PTE under the page
- * lock, and kv_unmap_page() takes the page lock before it zaps, so a zap
+ * lock, and kv_demote_pages() takes the page lock before it zaps, so a zap
  * that follows our unlock of kv_space.lock cannot miss a PTE still being
  * installed (which would leave a user mapping of a freed page).
  * Lock order: kv_space.lock -> page lock.

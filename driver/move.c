@@ -29,6 +29,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "cxl_kv.h"
 
@@ -39,6 +40,7 @@
  * @page: the warm page read into / written from.
  * @slot: the cold slot.
  * @err: 0 or -errno of its bio.
+ * @nr: for the first item of a bio: the items (pages) that bio carries.
  */
 struct kv_item {
 	struct kv_batch *b;
@@ -46,6 +48,7 @@ struct kv_item {
 	struct page *page;
 	u32 slot;
 	int err;
+	u32 nr;
 };
 
 /**
@@ -136,35 +139,56 @@ static void kv_batch_put(struct kv_batch *b)
 static void kv_bio_end(struct bio *bio)
 {
 	struct kv_item *it = bio->bi_private;
+	int err = blk_status_to_errno(bio->bi_status);
+	u32 i;
 
-	it->err = blk_status_to_errno(bio->bi_status);
-	if (it->err)
+	if (err) {
+		for (i = 0; i < it->nr; i++)
+			it[i].err = err;
 		kv_stat_inc(it->b->sp, io_errors);
+	}
 	bio_put(bio);
 	kv_batch_put(it->b);
 }
 
-/* Submit one bio per item that has a page and no error. */
+/*
+ * Submit the items that have a page and no error; runs of items whose
+ * slots are consecutive on one device share a bio (up to BIO_MAX_VECS).
+ */
 static void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
 {
 	struct kv_tiers *t = b->sp->tiers;
 	struct blk_plug plug;
 	unsigned int noio;
-	u32 i;
+	u32 i, j;
 
 	noio = memalloc_noio_save();
 	blk_start_plug(&plug);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i = j) {
 		struct kv_item *it = &b->it[i];
+		struct block_device *bdev;
 		struct bio *bio;
 		sector_t sector;
 
+		j = i + 1;
 		if (!it->page || it->err)
 			continue;
-		bio = bio_alloc(kv_slot_bdev(t, it->slot, &sector), 1, op,
+		bdev = kv_slot_bdev(t, it->slot, &sector);
+		bio = bio_alloc(bdev, min_t(u32, n - i, BIO_MAX_VECS), op,
 				GFP_NOIO);
 		bio->bi_iter.bi_sector = sector;
 		__bio_add_page(bio, it->page, PAGE_SIZE, 0);
+		for (; j < n && j - i < BIO_MAX_VECS; j++) {
+			struct kv_item *nx = &b->it[j];
+			sector_t s2;
+
+			if (!nx->page || nx->err ||
+			    kv_slot_bdev(t, nx->slot, &s2) != bdev ||
+			    s2 != sector + (sector_t)(j - i) * (PAGE_SIZE >> SECTOR_SHIFT))
+				break;
+			__bio_add_page(bio, nx->page, PAGE_SIZE, 0);
+		}
+		it->nr = j - i;
 		bio->bi_private = it;
 		bio->bi_end_io = kv_bio_end;
 		atomic_inc(&b->pending);
@@ -172,27 +196,6 @@ static void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
 	}
 	blk_finish_plug(&plug);
 	memalloc_noio_restore(noio);
-}
-
-/**
- * kv_unmap_page() - zap every user mapping of page @pg of @sp.
- * @sp: space.
- * @pg: page index.
- * @page: its warm page.
- *
- * The page lock waits out a fault that got @page from kv_fault() and is
- * still installing its PTE (kv_fault() returns the page locked); after
- * that, kv_space.lock keeps new faults out until the caller is done.
- *
- * Context: kv_space.lock held.
- */
-void kv_unmap_page(struct kv_space *sp, u64 pg, struct page *page)
-{
-	lockdep_assert_held(&sp->lock);
-	lock_page(page);
-	unmap_mapping_range(sp->file->f_mapping, (loff_t)pg << PAGE_SHIFT,
-			    PAGE_SIZE, 1);
-	unlock_page(page);
 }
 
 static void kv_space_io_end(struct kv_space *sp)
@@ -343,6 +346,13 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 /* demotion                                                                */
 /* ---------------------------------------------------------------------- */
 
+static int kv_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static bool kv_block_pinned(struct kv_space *sp, u64 pg)
 {
 	struct kvp_entry_info info;
@@ -370,30 +380,58 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 {
 	struct kv_tiers *t = sp->tiers;
 	struct kv_batch *b;
-	u32 i, k = 0;
+	u32 i, j, k = 0, nz = 0;
+	u64 *zap;
 	int ret = 0;
 
 	b = kv_batch_alloc(sp, n);
 	if (!b)
 		return -ENOMEM;
 
+	zap = kvmalloc_array(n, sizeof(*zap), GFP_KERNEL);
+	if (!zap) {
+		kv_batch_free(b);
+		return -ENOMEM;
+	}
 	mutex_lock(&sp->lock);
 	if (sp->dead) {
 		mutex_unlock(&sp->lock);
+		kvfree(zap);
 		kv_batch_free(b);
 		return -ESHUTDOWN;
 	}
+	/* 1: choose the pages and lock them (waits out PTE installs). */
 	for (i = 0; i < n; i++) {
-		u64 pg = pgs[i];
+		struct kv_entry *e = &sp->ent[pgs[i]];
+
+		if (e->state != KV_WARM || e->flags & KV_F_ZAP ||
+		    kv_block_pinned(sp, pgs[i]))
+			continue;
+		e->flags |= KV_F_ZAP;
+		lock_page(e->page);
+		zap[nz++] = pgs[i];
+	}
+	/* 2: zap their mappings, one call per run of consecutive pages. */
+	sort(zap, nz, sizeof(*zap), kv_cmp_u64, NULL);
+	for (i = 0; i < nz; i = j) {
+		for (j = i + 1; j < nz && zap[j] == zap[j - 1] + 1; j++)
+			;
+		unmap_mapping_range(sp->file->f_mapping,
+				    (loff_t)zap[i] << PAGE_SHIFT,
+				    (loff_t)(j - i) << PAGE_SHIFT, 1);
+	}
+	/* 3: unmapped and locked: drop clean pages, start write-back of dirty. */
+	for (i = 0; i < nz; i++) {
+		u64 pg = zap[i];
 		struct kv_entry *e = &sp->ent[pg];
+		struct page *page = e->page;
 		u32 slot;
 
-		if (e->state != KV_WARM || kv_block_pinned(sp, pg))
-			continue;
+		unlock_page(page);
+		e->flags &= ~KV_F_ZAP;
 		if (!(e->flags & KV_F_DIRTY) && e->slot != KV_NO_SLOT) {
 			/* Clean with a valid cold copy: drop, no I/O. */
-			kv_unmap_page(sp, pg, e->page);
-			kv_warm_free(t, sp, e->page);
+			kv_warm_free(t, sp, page);
 			e->page = NULL;
 			e->state = KV_COLD;
 			e->flags = 0;
@@ -407,19 +445,19 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 			kv_slot_free(t, e->slot);
 			e->slot = KV_NO_SLOT;
 		}
-		if (kv_slot_alloc(t, &slot)) {
+		if (ret || kv_slot_alloc(t, &slot)) {
+			/* Unmapped but still warm: it simply faults back in. */
 			ret = -ENOSPC;
-			break;
+			continue;
 		}
 		e->state = KV_WB;
-		kv_unmap_page(sp, pg, e->page);
 		/* Any write from now on faults and sets DIRTY again. */
 		e->flags &= ~(KV_F_DIRTY | KV_F_TOUCHED | KV_F_PREFETCH);
 		e->slot = slot;
-		get_page(e->page);
+		get_page(page);
 		b->it[k].b = b;
 		b->it[k].pg = pg;
-		b->it[k].page = e->page;
+		b->it[k].page = page;
 		b->it[k].slot = slot;
 		k++;
 	}
@@ -473,6 +511,7 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 	wake_up_all(&sp->wq);
 	kv_space_io_end(sp);
 out_free_batch:
+	kvfree(zap);
 	kv_batch_free(b);
 	return ret;
 }

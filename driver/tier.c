@@ -375,7 +375,8 @@ void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page)
 	put_page(page);
 	kv_stat_add(sp, warm_pages, -1);
 	atomic64_dec(&t->warm);
-	wake_up_all(&t->room_wq);
+	if (wq_has_sleeper(&t->room_wq))
+		wake_up_all(&t->room_wq);
 }
 
 /**

@@ -221,6 +221,8 @@ static inline void kv_prep_cmd(struct io_uring_sqe *sqe, int fd,
 {
 	struct cxl_kv_uring_cmd *uc;
 
+	if (!sqe)
+		return;
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
 	sqe->fd = fd;
