@@ -47,6 +47,8 @@ static int ops_bench(void)
 	uint64_t victims = 0;
 
 	kvp_params_default(&p);
+	if (kvsim_ours_params)
+		p = *kvsim_ours_params;
 	p.flags &= ~KVP_P_PHASE;	/* decode */
 	st = aligned_alloc(64, (sz + 63) & ~63ull);
 	if (!st || kvp_init(st, sz, &g, &p))
@@ -123,7 +125,7 @@ int main(int argc, char **argv)
 	uint32_t maxreq = 0;
 	struct kvsim_events ev;
 	struct kvp_params op;
-	int opt, ret;
+	int opt, ret, ops = 0;
 
 	kvp_params_default(&op);
 	while ((opt = getopt(argc, argv, "t:m:n:P:w:b:x:Oh")) != -1) {
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
 		case 'P': pols = optarg; break;
 		case 'w': snprintf(warms, sizeof(warms), "%s", optarg); break;
 		case 'b': blocks = strtoull(optarg, NULL, 0); break;
-		case 'O': return ops_bench();
+		case 'O': ops = 1; break;
 		case 'x':
 			if (set_param(&op, optarg) || kvp_params_validate(&op)) {
 				fprintf(stderr, "kvsim: bad -x %s\n", optarg);
@@ -148,6 +150,8 @@ int main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
+	if (ops)
+		return ops_bench();
 	if (trace) {
 		struct kvtrace t;
 

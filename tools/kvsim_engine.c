@@ -588,6 +588,8 @@ static int sim_setup(struct sim *s, const struct kvsim_events *ev, int pol,
 	if (!s->tier || !s->fl || !s->len)
 		return -ENOMEM;
 	kvp_params_default(&p);
+	if (kvsim_ours_params && (pol == KVSIM_OURS || pol == KVSIM_OURS_NOPF))
+		p = *kvsim_ours_params;
 	if (ev->mooncake) {
 		/* no per-sequence order: no recent window; block 0 is the
 		 * shared system prompt; no decode stream: no phases */
@@ -623,12 +625,8 @@ static int sim_setup(struct sim *s, const struct kvsim_events *ev, int pol,
 		p.flags = KVP_P_PREFETCH;
 		break;
 	case KVSIM_OURS:
-		if (kvsim_ours_params)
-			p = *kvsim_ours_params;
 		break;
 	case KVSIM_OURS_NOPF:
-		if (kvsim_ours_params)
-			p = *kvsim_ours_params;
 		p.flags &= ~(KVP_P_PREFETCH | KVP_P_PF_ADAPT);
 		break;
 	default:
