@@ -622,7 +622,7 @@ static int sim_setup(struct sim *s, const struct kvsim_events *ev, int pol,
 		p.score_shift = 0;
 		p.pf_window = 2;
 		p.pf_window_max = 2;
-		p.flags = KVP_P_PREFETCH;
+		p.flags = KVP_P_PREFETCH | KVP_P_RAW;
 		break;
 	case KVSIM_OURS:
 		break;

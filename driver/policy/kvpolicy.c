@@ -56,7 +56,7 @@ struct kvp_head {
 	kvp_u16 since_probe;	/* accesses while W == 0 */
 	kvp_u8 w;		/* current prefetch half-window, blocks */
 	kvp_u8 pad;
-	kvp_u32 mean;		/* running mean hint, Q16 (KVP_P_NORM) */
+	kvp_u32 mean;		/* running mean hint, Q16 (without KVP_P_RAW) */
 };
 
 struct kvp_state {
@@ -131,7 +131,7 @@ void kvp_params_default(struct kvp_params *p)
 	p->phase_enter = 10;
 	p->phase_exit = 4;
 	p->scan_limit = 32;
-	p->flags = KVP_P_ALL;
+	p->flags = KVP_P_DEFAULT;
 	for (i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++)
 		p->reserved[i] = 0;
 }
@@ -422,7 +422,7 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
  * @step: current step.
  *
  * ema = alpha * s' + (1 - alpha) * ema, s' = min(1, score << score_shift),
- * or with KVP_P_NORM s' = min(15/16, score / (2 * head mean)); the first
+ * or by default (no KVP_P_RAW) s' = min(15/16, score / (2 * head mean)); the first
  * hint starts from ema = 0.  A hint also counts as a use for recency.
  *
  * Return: 0, -KVP_EINVAL for a bad index, -KVP_ERANGE for score > 1.0,
@@ -441,7 +441,7 @@ int kvp_on_hint(struct kvp_state *st, kvp_u32 idx, kvp_u32 score_q16,
 	e = &kvp_ents(st)[idx];
 	if (kvp_tier_of(e) == KVP_TIER_ABSENT)
 		return -KVP_ENOENT;
-	if (st->p.flags & KVP_P_NORM) {
+	if (!(st->p.flags & KVP_P_RAW)) {
 		struct kvp_head *h = &kvp_heads(st)[kvp_queue_of(st, idx)];
 
 		/* mean += (s - mean) / 64; the first hint seeds it */

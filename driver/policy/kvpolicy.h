@@ -84,9 +84,10 @@ struct kvp_geom {
 #define KVP_P_PREFETCH	(1u << 1) /* kvp_prefetch_window() returns blocks */
 #define KVP_P_PF_ADAPT	(1u << 2) /* per-head adaptive W (needs PREFETCH) */
 #define KVP_P_PHASE	(1u << 3) /* phase detection; off = always decode */
-#define KVP_P_NORM	(1u << 4) /* hints relative to the head's mean hint */
-#define KVP_P_ALL	(KVP_P_PROTECT | KVP_P_PREFETCH | KVP_P_PF_ADAPT | \
-			 KVP_P_PHASE | KVP_P_NORM)
+#define KVP_P_RAW	(1u << 4) /* raw hints (score_shift), not normalised */
+#define KVP_P_DEFAULT	(KVP_P_PROTECT | KVP_P_PREFETCH | KVP_P_PF_ADAPT | \
+			 KVP_P_PHASE)
+#define KVP_P_ALL	(KVP_P_DEFAULT | KVP_P_RAW)
 
 /**
  * struct kvp_params - every policy knob (defaults from kvp_params_default()).
@@ -94,11 +95,11 @@ struct kvp_geom {
  *                 Default 0.25 (16384).
  * @tau_steps:     recency time constant tau in steps, > 0:
  *                 decay = 1 - exp(-age/tau).  Default 1000.
- * @score_shift:   hint gain without KVP_P_NORM: a hint s is used as
+ * @score_shift:   hint gain with KVP_P_RAW: a hint s is used as
  *                 min(1, s << score_shift), so a block holding >= 2^-shift
  *                 of its head's attention counts as fully important.  0..12.
- *                 Default 4 (0 = the seed's raw attention mass).  With
- *                 KVP_P_NORM (default) a hint is used as
+ *                 Default 4 (0 = the seed's raw attention mass).  Without
+ *                 KVP_P_RAW (default) a hint is used as
  *                 min(15/16, s / (2 * m)), m = the head's running mean hint
  *                 (EMA, weight 1/64): a block at twice its head's average
  *                 attention counts as (almost) fully important whatever the
@@ -123,7 +124,8 @@ struct kvp_geom {
  *                 the hysteresis).  Default 4.
  * @scan_limit:    eligible entries looked at without finding a victim before
  *                 the victim threshold is lowered, 1..65535.  Default 32.
- * @flags:         KVP_P_* bits.  Default KVP_P_ALL.
+ * @flags:         KVP_P_* bits.  Default KVP_P_DEFAULT (everything but
+ *                 KVP_P_RAW).
  * @reserved:      must be zero.
  */
 struct kvp_params {

@@ -38,7 +38,9 @@ Test(policy_params, defaults_valid)
 	cr_assert_eq(kvp_params_validate(&p), 0);
 	cr_assert_eq(p.tau_steps, 1000);
 	cr_assert_eq(p.sink_tokens, 4);
-	cr_assert_eq(p.flags, KVP_P_ALL);
+	cr_assert_eq(p.flags, KVP_P_DEFAULT);
+	/* the uapi mirrors bits 0..3 as CXL_KV_POLICY_F_ALL */
+	cr_assert_eq(KVP_P_DEFAULT, 0xf);
 }
 
 Test(policy_params, rejects_bad_values)
@@ -117,11 +119,11 @@ Test(policy_core, transitions_and_errors)
 	cr_assert_eq(e.tier, KVP_TIER_WARM);
 	cr_assert(e.hinted);
 	cr_assert_eq(e.last_step, 5);
-	/* KVP_P_NORM: the first hint is its head's mean, s' = 1/2;
+	/* normalised: the first hint is its head's mean, s' = 1/2;
 	 * alpha 1/4: ema = 1/8 */
 	cr_assert_eq(e.ema_q16, KVP_ONE / 8);
 	/* without it, shift 4: 1/64 counts as 1/4; ema = 1/8 + 1/16 */
-	p.flags &= ~KVP_P_NORM;
+	p.flags |= KVP_P_RAW;
 	cr_assert_eq(kvp_set_params(st, &p), 0);
 	cr_assert_eq(kvp_on_hint(st, 3, KVP_ONE / 64, 5), 0);
 	kvp_entry_get(st, 3, &e);
@@ -131,7 +133,7 @@ Test(policy_core, transitions_and_errors)
 		kvp_on_hint(st, 3, KVP_ONE, 5);
 	kvp_entry_get(st, 3, &e);
 	cr_assert_geq(e.ema_q16, KVP_ONE - 8);
-	p.flags |= KVP_P_NORM;
+	p.flags &= ~KVP_P_RAW;
 	cr_assert_eq(kvp_set_params(st, &p), 0);
 	for (int i = 0; i < 100; i++)
 		kvp_on_hint(st, 3, KVP_ONE, 5);
