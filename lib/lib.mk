@@ -64,7 +64,10 @@ install-lib: $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
 	install -D -m 0755 $(LIBCXLKV_SO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIBCXLKV_SO))
 	ln -sf $(notdir $(LIBCXLKV_SO)) $(DESTDIR)$(LIBDIR)/$(LIBCXLKV_SONAME)
 	ln -sf $(LIBCXLKV_SONAME) $(DESTDIR)$(LIBDIR)/libcxl_kv.so
-	install -D -m 0644 $(LIBCXLKV_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/libcxl_kv.pc
+	@mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libcxl_kv.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libcxl_kv.pc
 	@for m in Documentation/man/*.3; do \
 		[ -f "$$m" ] || continue; \
 		install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man3/$$(basename $$m); \

@@ -716,11 +716,12 @@ static int cmd_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		r.failed = 1;
 		memset(&st, 0, sizeof(st));
 	}
-	if (r.csv)
-		fclose(r.csv);
 	summary(&r, &st, bench_now() - t0, "decode");
-	if (o.plot && r.csv)
+	if (r.csv) {
+		fclose(r.csv);
+		r.csv = NULL;
 		plot(o.plot, "cxl-kv-bench decode: hit rate, warm and cold pages");
+	}
 out:
 	free(r.hints);
 	free(r.ranges);

@@ -50,13 +50,26 @@ int main(void)
 	ctx = lib_ctx();
 	if (!ctx || lib_attach(ctx, 1024, 64ULL << 20))
 		return ktap_skip_all("attach failed");
-	ktap_plan(6);
+	ktap_plan(7);
 
-	rc = run("decode --preset tiny --head-dim 128 --ratio 3 --steps 24 --uring");
+	rc = run("decode --preset tiny --head-dim 128 --ratio 3 --steps 24 --uring "
+		 "--plot /tmp/decode");
 	T("decode_uring", rc == 0 && strstr(out, "transport io_uring") &&
 	  strstr(out, "\nrun-summary: hit_rate=") && field("mismatches ") == 0,
 	  "rc %d out %.400s", rc, out);
 	T("decode_verified", field("verified_bytes=") > 0, "%.0f", field("verified_bytes="));
+	f = fopen("/tmp/decode.csv", "r");
+	{
+		char line[256];
+		int lines = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			lines++;
+		if (f)
+			fclose(f);
+		T("decode_plot_data", lines >= 20 && strstr(out, "# plot: "),
+		  "%d csv lines", lines);
+	}
 
 	f = fopen("/tmp/mooncake.jsonl", "w");
 	if (!f)
