@@ -30,7 +30,7 @@ int main(void)
 		return ktap_skip_all("cxl_kv_new failed");
 	if (lib_attach(ctx, 1024, 32ULL << 20))
 		return ktap_skip_all("attach failed");
-	ktap_plan(15);
+	ktap_plan(16);
 
 	rc = cxl_kv_space_create(ctx, &bad, &s);
 	T("create_bad_geometry", rc == -EINVAL && !s, "rc %d", rc);
@@ -86,6 +86,18 @@ int main(void)
 	T("kv_ptr_data", ok && !cxl_kv_kv_ptr(s, 4, 0, 0, 0) &&
 	  !cxl_kv_kv_ptr(s, 0, 0, 0, 100), "-");
 
+	{
+		uint64_t off = 0, first = 0, cnt = 0;
+		uint32_t blk = 0;
+
+		T("layout_helpers", !cxl_kv_layout_offset(lo, 3, 1, 1, 99, &off) &&
+		  base + off == (unsigned char *)cxl_kv_kv_ptr(s, 3, 1, 1, 99) &&
+		  !cxl_kv_layout_block(lo, 99, &blk) && blk == 6 &&
+		  !cxl_kv_layout_block_tokens(lo, 6, &first, &cnt) && first == 96 &&
+		  cnt == 4, "off %llu blk %u first %llu cnt %llu",
+		  (unsigned long long)off, blk, (unsigned long long)first,
+		  (unsigned long long)cnt);
+	}
 	n = cxl_kv_list_spaces(ctx, refs, 16);
 	for (int i = 0; i < n && i < 16; i++)
 		found |= refs[i].pid == getpid() &&
