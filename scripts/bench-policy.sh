@@ -88,7 +88,7 @@ END {
 if command -v gnuplot >/dev/null 2>&1; then
 	for t in $(awk '{split($1,a,"="); print a[2]}' "$D/all.txt" | uniq); do
 		for p in lru seed h2o cxl-kv cxl-kv-nopf belady; do
-			grep "^trace=$t policy=$p " "$D/all.txt" |
+			{ grep "^trace=$t policy=$p " "$D/all.txt" || true; } |
 				sed 's/.* warm=\([0-9.]*\) .* hit=\([0-9.]*\) .*/\1 \2/' \
 				> "$D/plot-$t-$p.dat"
 		done
@@ -125,7 +125,7 @@ cat "$D/table.md" | sed '$d'
 # per-head prefetch adaptivity (generator ground truth for the head kinds)
 echo
 echo "# cxl-kv prefetch by head kind: heads, mean final W, accuracy"
-grep ' policy=cxl-kv ' "$D/all.txt" | grep -v '^trace=mooncake' |
+{ grep ' policy=cxl-kv ' "$D/all.txt" | grep -v '^trace=mooncake' || true; } |
 	awk '{ t = $1; w = $3; s = ""; for (i = 1; i <= NF; i++)
 		if ($i ~ /^(local|mixed|retr)_(heads|meanW|pf_acc)=/) s = s " " $i;
 		if (w == "warm=0.10" || w == "warm=0.25") print "#", t, w, s }'
