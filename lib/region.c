@@ -4,7 +4,8 @@
  * sysfs (ndctl 76.1's "cxl create-region -t ram" is not supported yet).
  *
  * The region sequence, for one memdev with interleave 1:
- *   endpoint decoder: mode=ram, dpa_size=<memdev ram size>
+ *   endpoint decoder (the free one with the lowest id: the kernel hands out
+ *   DPA in decoder order):  mode=ram, dpa_size=<memdev ram size>
  *   root decoder:     create_ram_region -> regionN (read, then write back)
  *   regionN:          interleave_ways=1, interleave_granularity=<root's>,
  *                     size, target0=<endpoint decoder>, commit=1
@@ -53,6 +54,7 @@ static int find_decoders(struct cxl_kv_ctx *ctx, const char *memdev,
 			 char *ep, char *root, size_t len)
 {
 	char path[PATH_MAX], buf[64];
+	int best_port = 0, best_id = 0;
 	struct dirent *de;
 	DIR *d;
 
@@ -66,6 +68,7 @@ static int find_decoders(struct cxl_kv_ctx *ctx, const char *memdev,
 	}
 	while ((de = readdir(d))) {
 		unsigned long long sz;
+		int port, id;
 
 		if (strncmp(de->d_name, "decoder", 7))
 			continue;
@@ -74,7 +77,7 @@ static int find_decoders(struct cxl_kv_ctx *ctx, const char *memdev,
 			cxl_kv__copy_name(root, len, de->d_name);
 			continue;
 		}
-		if (ep[0] || !attr_path_exists(ctx, "bus/cxl/devices/%s/%s",
+		if (!attr_path_exists(ctx, "bus/cxl/devices/%s/%s",
 					       de->d_name, "dpa_size"))
 			continue;
 		/* the endpoint port's uport is the memdev */
@@ -86,8 +89,18 @@ static int find_decoders(struct cxl_kv_ctx *ctx, const char *memdev,
 					"bus/cxl/devices/%s/dpa_size", de->d_name) &&
 		    !cxl_kv__read_ull(ctx, path, &sz) && sz != 0)
 			continue;	/* already in use */
+		/*
+		 * The kernel allocates DPA in decoder order: take the free
+		 * endpoint decoder with the lowest id (decoder2.0 before 2.3).
+		 */
+		if (sscanf(de->d_name, "decoder%d.%d", &port, &id) != 2 ||
+		    (ep[0] && (port > best_port ||
+			       (port == best_port && id > best_id))))
+			continue;
 		if (cxl_kv__copy_name(ep, len, de->d_name))
 			continue;
+		best_port = port;
+		best_id = id;
 	}
 	closedir(d);
 	if (!root[0]) {

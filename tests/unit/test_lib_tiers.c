@@ -231,9 +231,20 @@ static void cxl_bus(void)
 	put("devices/platform/ACPI0017:00/root0/port1/endpoint2/decoder2.0/dpa_size", "0\n");
 	lnk("devices/platform/ACPI0017:00/root0/port1/endpoint2/uport",
 	    "../../../../../../bus/cxl/devices/mem0");
-	(void)ep;
 	lnk("bus/cxl/devices/decoder2.0",
 	    "../../../devices/platform/ACPI0017:00/root0/port1/endpoint2/decoder2.0");
+	/* more free decoders of the same endpoint (QEMU's type3 has 4) */
+	for (int i = 3; i >= 1; i--) {
+		char rel[160], tgt[160];
+
+		snprintf(rel, sizeof(rel), "%s/decoder2.%d/mode", ep, i);
+		put(rel, "none\n");
+		snprintf(rel, sizeof(rel), "%s/decoder2.%d/dpa_size", ep, i);
+		put(rel, "0\n");
+		snprintf(rel, sizeof(rel), "bus/cxl/devices/decoder2.%d", i);
+		snprintf(tgt, sizeof(tgt), "../../../%s/decoder2.%d", ep, i);
+		lnk(rel, tgt);
+	}
 	/* the region the kernel would create on the write to create_ram_region */
 	put("bus/cxl/devices/region5/interleave_ways", "0\n");
 	put("bus/cxl/devices/region5/interleave_granularity", "0\n");
@@ -282,10 +293,15 @@ Test(lib_tiers, region_create_errors)
 	cr_expect_eq(cxl_kv_region_create_ram(ctx, "../mem0", region, sizeof(region)),
 		     -EINVAL);
 	cr_expect_eq(cxl_kv_region_create_ram(ctx, "mem0", NULL, 0), -EINVAL);
-	put("devices/platform/ACPI0017:00/root0/port1/endpoint2/decoder2.0/dpa_size",
-	    "536870912\n");
+	for (int i = 0; i < 4; i++) {
+		char rel[128];
+
+		snprintf(rel, sizeof(rel), "devices/platform/ACPI0017:00/root0/port1/"
+			 "endpoint2/decoder2.%d/dpa_size", i);
+		put(rel, "536870912\n");
+	}
 	cr_expect_eq(cxl_kv_region_create_ram(ctx, "mem0", region, sizeof(region)),
-		     -EBUSY);	/* endpoint decoder already in use */
+		     -EBUSY);	/* every endpoint decoder already in use */
 }
 
 Test(lib_tiers, dax_online_sequence)
