@@ -90,6 +90,7 @@ static vm_fault_t kv_fault(struct vm_fault *vmf)
 	struct kv_entry *e;
 	vm_fault_t ret;
 	u32 ra[KV_FAULT_RA];
+	bool promoted = false;
 	ktime_t t0 = 0;
 	int err, nra;
 	u32 slot;
@@ -109,7 +110,8 @@ again:
 			kv_stat_inc(sp, prefetch_used);
 			kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
 		}
-		kv_stat_inc(sp, faults_warm);
+		if (!promoted)
+			kv_stat_inc(sp, faults_warm);
 		ret = kv_map(vmf, e->page);
 		mutex_unlock(&sp->lock);
 		goto out_free_fresh;
@@ -183,13 +185,19 @@ again:
 	kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_DEMAND);
 	kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
 	nra = kvp_prefetch_window(sp->pol, kv_pg_block(sp, pg), ra, KV_FAULT_RA);
-	ret = kv_map(vmf, e->page);
 	mutex_unlock(&sp->lock);
 	wake_up_all(&sp->wq);
 	kv_stats_record_latency(sp, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	/*
+	 * Readahead takes kv_space.lock and may wait for room, so it runs
+	 * before the page is locked for the core (page lock -> kv_space.lock
+	 * would invert the lock order); then map through the WARM path, which
+	 * revalidates.
+	 */
 	if (nra > 0)
 		kv_fault_readahead(sp, ra, nra);
-	return ret;
+	promoted = true;
+	goto again;
 
 out_free_fresh:
 	if (fresh)
@@ -201,7 +209,8 @@ out_free_fresh:
  * First write to a mapped page: it is dirty from now on and any cold copy
  * is stale.  While KV_WB the slot belongs to the mover; it sees DIRTY when
  * it revalidates.  Returns with the page locked (the page has no ->mapping,
- * so the core must not be left to lock it and look for truncation).
+ * so the core must not be left to lock it and look for truncation), locked
+ * while kv_space.lock is still held (see below).
  */
 static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 {
@@ -227,8 +236,15 @@ static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 		}
 	}
 	kvp_on_write(sp->pol, kv_pg_block(sp, pg), sp->step);
-	mutex_unlock(&sp->lock);
+	/*
+	 * Lock the page before dropping kv_space.lock: the core makes the PTE
+	 * writable under the page lock, and the demoter zaps only with it
+	 * held.  Locking after the unlock would let a demotion zap, clear
+	 * DIRTY and a racing read fault re-map the page between; pte_same()
+	 * in the core would then pass and the write go unrecorded.
+	 */
 	lock_page(page);
+	mutex_unlock(&sp->lock);
 	return VM_FAULT_LOCKED;
 }
 
