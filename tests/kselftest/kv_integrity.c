@@ -33,9 +33,21 @@ static uint64_t verify(const char *m, uint64_t seed)
 	for (uint64_t pg = 0; pg < npages; pg++) {
 		uint64_t w = kv_check((const uint64_t *)(m + pg * KV_PAGE), seed, pg);
 
-		if (w && !bad++)
-			ktap_diag("page %llu word %llu differs", (unsigned long long)pg,
-				  (unsigned long long)w - 1);
+		if (w && !bad++) {
+			const uint64_t *p = (const uint64_t *)(m + pg * KV_PAGE);
+			int zero = 1;
+
+			for (int i = 0; i < 512; i++)
+				zero &= !p[i];
+			ktap_diag("page %llu word %llu differs (want seed %llu; zero %d)",
+				  (unsigned long long)pg, (unsigned long long)w - 1,
+				  (unsigned long long)seed, zero);
+			for (uint64_t sd = 0; sd < 16; sd++)
+				for (uint64_t q = 0; q < npages; q++)
+					if (!kv_check(p, sd, q))
+						ktap_diag("  it holds seed %llu page %llu",
+							  (unsigned long long)sd, (unsigned long long)q);
+		}
 	}
 	return bad;
 }
