@@ -190,6 +190,8 @@ int cxl_kv_unpin(struct cxl_kv_space *space, const struct cxl_kv_range *ranges,
 int cxl_kv_prefetch(struct cxl_kv_space *space, uint32_t layer,
 		    uint64_t head_mask, uint64_t pos, uint64_t window,
 		    unsigned int flags, uint64_t *issued, uint64_t *resident);
+int cxl_kv_prefetch_batch(struct cxl_kv_space *space,
+			  struct cxl_kv_prefetch *pf, unsigned int count);
 int cxl_kv_residency(struct cxl_kv_space *space, uint32_t layer, uint32_t head,
 		     uint32_t first_block, uint32_t nr_blocks, uint64_t *bitmap,
 		     struct cxl_kv_residency *out);

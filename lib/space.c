@@ -882,6 +882,78 @@ int cxl_kv_prefetch(struct cxl_kv_space *space, uint32_t layer,
 }
 
 /**
+ * cxl_kv_prefetch_batch() - several prefetch windows in one go
+ * @space: space
+ * @pf: @count PREFETCH commands (layer, head_mask, pos, window, flags set by
+ *      the caller; issued and resident are written back into each)
+ * @count: number of commands, >= 1
+ *
+ * With io_uring (cxl_kv_space_use_uring()) every window is prepared with
+ * cxl_kv_prep_prefetch(), submitted together (as many as the ring holds at a
+ * time) and the call returns when all have completed, i.e. when every
+ * window is resident; through ioctl the commands are issued one after the
+ * other, each returning once its reads are submitted unless it has
+ * CXL_KV_PREFETCH_F_WAIT.
+ *
+ * Return: 0; -EINVAL (NULL, @count 0, a zero head_mask or unknown flag);
+ * or the first failing command's -errno (the others still ran).
+ */
+int cxl_kv_prefetch_batch(struct cxl_kv_space *space,
+			  struct cxl_kv_prefetch *pf, unsigned int count)
+{
+	unsigned int i, sent = 0, reaped = 0;
+	int first = 0, rc;
+
+	if (!space || !pf || !count)
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (!pf[i].head_mask || (pf[i].flags & ~CXL_KV_PREFETCH_F_ALL))
+			return -EINVAL;
+	if (!space->ring) {
+		for (i = 0; i < count; i++) {
+			pf[i].issued = pf[i].resident = 0;
+			memset(pf[i].reserved, 0, sizeof(pf[i].reserved));
+			rc = do_ioctl(space->ctx, space->fd, CXL_KV_PREFETCH, &pf[i],
+				      "PREFETCH");
+			if (rc && !first)
+				first = rc;
+		}
+		return first;
+	}
+	while (reaped < count) {
+		struct io_uring_cqe *cqe;
+		struct io_uring_sqe *sqe;
+
+		while (sent < count && (sqe = io_uring_get_sqe(space->ring))) {
+			pf[sent].flags = 0;	/* a uring prefetch always waits */
+			rc = cxl_kv_prep_prefetch(sqe, space->fd, &pf[sent]);
+			if (rc)
+				return rc;	/* cannot happen: checked above */
+			io_uring_sqe_set_data64(sqe, sent);
+			sent++;
+		}
+		rc = io_uring_submit_and_wait(space->ring, 1);
+		if (rc < 0)
+			return rc;
+		/* reap everything in flight before queueing more */
+		while (reaped < sent) {
+			rc = io_uring_wait_cqe(space->ring, &cqe);
+			if (rc)
+				return rc;
+			if (cqe->res < 0 && !first) {
+				first = cqe->res;
+				dbg(space->ctx, "PREFETCH %llu (uring): %s\n",
+				    (unsigned long long)cqe->user_data,
+				    strerror(-first));
+			}
+			io_uring_cqe_seen(space->ring, cqe);
+			reaped++;
+		}
+	}
+	return first;
+}
+
+/**
  * cxl_kv_residency() - which blocks of a run need no I/O to touch
  * @space: space
  * @layer: layer

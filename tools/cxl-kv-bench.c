@@ -155,6 +155,7 @@ struct decode_run {
 	struct cxl_kv_range *ranges;
 	unsigned int nranges, ranges_cap;
 	unsigned char *expect;
+	struct cxl_kv_prefetch *pf;	/* one per layer */
 	/* results */
 	uint64_t verified_bytes, mismatches, pages_read, blocks_read;
 	uint64_t read_cold_faults;
@@ -314,27 +315,33 @@ static void read_block(struct decode_run *r, uint32_t l, uint32_t h,
 	}
 }
 
+/* One PREFETCH window per layer, all heads, around the newest token. */
 static int prefetch_layers(struct decode_run *r)
 {
 	const struct cxl_kv_layout *lo = r->lo;
 	uint64_t mask = lo->geo.kv_heads >= 64 ? ~0ULL :
 			(1ULL << lo->geo.kv_heads) - 1;
+	struct cxl_kv_prefetch *pf = r->pf;
+	int rc;
 
 	if (!r->o->prefetch || !r->written)
 		return 0;
+	memset(pf, 0, lo->geo.layers * sizeof(*pf));
 	for (uint32_t l = 0; l < lo->geo.layers; l++) {
-		uint64_t issued = 0, resident = 0;
-		int rc = cxl_kv_prefetch(r->space, l, mask, r->written - 1,
-					 r->o->window, 0, &issued, &resident);
-
-		if (rc) {
-			fprintf(stderr, "cxl-kv-bench: PREFETCH layer %u: %s\n", l,
-				strerror(-rc));
-			return rc;
-		}
-		r->prefetch_calls++;
-		r->pf_issued_sum += issued;
-		r->pf_resident_sum += resident;
+		pf[l].layer = l;
+		pf[l].head_mask = mask;
+		pf[l].pos = r->written - 1;
+		pf[l].window = r->o->window;
+	}
+	rc = cxl_kv_prefetch_batch(r->space, pf, lo->geo.layers);
+	if (rc) {
+		fprintf(stderr, "cxl-kv-bench: PREFETCH: %s\n", strerror(-rc));
+		return rc;
+	}
+	r->prefetch_calls++;
+	for (uint32_t l = 0; l < lo->geo.layers; l++) {
+		r->pf_issued_sum += pf[l].issued;
+		r->pf_resident_sum += pf[l].resident;
 	}
 	return 0;
 }
@@ -593,13 +600,14 @@ static int cmd_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	r.lo = cxl_kv_space_get_layout(r.space);
 	rc = cxl_kv_space_map(r.space, NULL);
 	if (!rc && o.uring)
-		rc = cxl_kv_space_use_uring(r.space, 8);
+		rc = cxl_kv_space_use_uring(r.space, 64);
 	r.hints_cap = 1u << 20;
 	r.ranges_cap = 1u << 20;
 	r.hints = calloc(r.hints_cap, sizeof(*r.hints));
 	r.ranges = calloc(r.ranges_cap, sizeof(*r.ranges));
 	r.expect = malloc(r.lo->token_bytes);
-	if (!rc && (!r.hints || !r.ranges || !r.expect))
+	r.pf = calloc(geo.layers, sizeof(*r.pf));
+	if (!rc && (!r.hints || !r.ranges || !r.expect || !r.pf))
 		rc = -ENOMEM;
 	if (rc) {
 		fprintf(stderr, "cxl-kv-bench: setup: %s\n", strerror(-rc));
@@ -726,6 +734,7 @@ out:
 	free(r.hints);
 	free(r.ranges);
 	free(r.expect);
+	free(r.pf);
 	cxl_kv_space_close(r.space);
 	kvtrace_free(&t);
 	return rc || r.failed || r.mismatches ? 1 : 0;

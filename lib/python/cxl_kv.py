@@ -212,6 +212,7 @@ for _n in ("promote", "demote", "pin", "unpin"):
 _sig("cxl_kv_access", _I, _P, _U64, ctypes.POINTER(Range), _U, ctypes.POINTER(_U64))
 _sig("cxl_kv_prefetch", _I, _P, u32, _U64, _U64, _U64, _U,
      ctypes.POINTER(_U64), ctypes.POINTER(_U64))
+_sig("cxl_kv_prefetch_batch", _I, _P, ctypes.POINTER(Prefetch), _U)
 _sig("cxl_kv_residency", _I, _P, u32, u32, u32, u32, ctypes.POINTER(_U64),
      ctypes.POINTER(Residency))
 _sig("cxl_kv_space_stats", _I, _P, ctypes.POINTER(Stats))
@@ -458,6 +459,16 @@ class Space:
                                    CXL_KV_PREFETCH_F_WAIT if wait else 0,
                                    ctypes.byref(issued), ctypes.byref(resident)))
         return issued.value, resident.value
+
+    def prefetch_batch(self, windows, wait=False):
+        """Several (layer, head_mask, pos, window) prefetches in one call;
+        returns [(issued, resident), ...]."""
+        arr = (Prefetch * len(windows))()
+        for i, (layer, mask, pos, window) in enumerate(windows):
+            arr[i].layer, arr[i].head_mask, arr[i].pos, arr[i].window = layer, mask, pos, window
+            arr[i].flags = CXL_KV_PREFETCH_F_WAIT if wait else 0
+        _check(lib.cxl_kv_prefetch_batch(self._sp, arr, len(windows)))
+        return [(p.issued, p.resident) for p in arr]
 
     def residency(self, layer, head, first_block, nr_blocks):
         words = (_U64 * ((nr_blocks + 63) // 64))()

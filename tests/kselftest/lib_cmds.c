@@ -62,7 +62,7 @@ static void run(struct cxl_kv_ctx *ctx, int uring)
 		rc = cxl_kv_space_use_uring(s, 8);
 	T(N("setup"), rc == 0, "rc %d", rc);
 	if (rc) {
-		for (int i = 0; i < 16; i++)
+		for (int i = 0; i < 17; i++)
 			ktap_skip(N("rest"), "setup failed");
 		return;
 	}
@@ -102,6 +102,32 @@ static void run(struct cxl_kv_ctx *ctx, int uring)
 	  (bm[0] & 0xc0) == 0xc0, "rc %d issued %llu resident %llu bm %#llx", rc,
 	  (unsigned long long)issued, (unsigned long long)resident,
 	  (unsigned long long)bm[0]);
+
+	{
+		/* blocks 0-3 of heads 0 and 1 cold, then a batch of two windows */
+		struct cxl_kv_prefetch pf[2];
+		struct cxl_kv_range rr = { .layer = 1, .head = 0, .first_block = 0,
+					   .nr_blocks = 4 };
+
+		cxl_kv_demote(s, &rr, 1, NULL);
+		rr.head = 1;
+		cxl_kv_demote(s, &rr, 1, NULL);
+		memset(pf, 0, sizeof(pf));
+		pf[0].layer = 1;
+		pf[0].head_mask = 1;
+		pf[0].pos = 32;		/* tokens 1..63: blocks 0..3 */
+		pf[0].window = 31;
+		pf[0].flags = CXL_KV_PREFETCH_F_WAIT;
+		pf[1] = pf[0];
+		pf[1].head_mask = 2;
+		rc = cxl_kv_prefetch_batch(s, pf, 2);
+		T(N("prefetch_batch"), !rc && pf[0].issued == 8 && pf[1].issued == 8 &&
+		  !cxl_kv_residency(s, 1, 0, 0, 4, bm, &rs) && rs.nr_cold == 0 &&
+		  !cxl_kv_residency(s, 1, 1, 0, 4, bm, &rs) && rs.nr_cold == 0,
+		  "rc %d issued %llu/%llu cold %u", rc,
+		  (unsigned long long)pf[0].issued, (unsigned long long)pf[1].issued,
+		  rs.nr_cold);
+	}
 
 	memset(hints, 0, sizeof(hints));
 	for (int i = 0; i < 3; i++) {
@@ -163,12 +189,12 @@ int main(void)
 		return ktap_skip_all("cxl_kv_new failed");
 	if (lib_attach(ctx, 1024, 32ULL << 20))
 		return ktap_skip_all("attach failed");
-	ktap_plan(2 * 17);
+	ktap_plan(2 * 18);
 	run(ctx, 0);
 	if (!cxl_kv_get_features(ctx, &f) && (f.features & CXL_KV_F_URING_CMD))
 		run(ctx, 1);
 	else
-		for (int i = 0; i < 17; i++)
+		for (int i = 0; i < 18; i++)
 			ktap_skip("uring", "module without CXL_KV_F_URING_CMD");
 	cxl_kv_detach(ctx);
 	cxl_kv_unref(ctx);

@@ -84,6 +84,11 @@ Test(lib_args, space_calls_reject_null)
 	cr_expect_eq(cxl_kv_pin(NULL, &r, 1, NULL), -EINVAL);
 	cr_expect_eq(cxl_kv_unpin(NULL, &r, 1, NULL), -EINVAL);
 	cr_expect_eq(cxl_kv_prefetch(NULL, 0, 1, 0, 0, 0, NULL, NULL), -EINVAL);
+	{
+		struct cxl_kv_prefetch pf = { .head_mask = 1 };
+
+		cr_expect_eq(cxl_kv_prefetch_batch(NULL, &pf, 1), -EINVAL);
+	}
 	cr_expect_eq(cxl_kv_residency(NULL, 0, 0, 0, 1, NULL, NULL), -EINVAL);
 	cr_expect_eq(cxl_kv_space_stats(NULL, &st), -EINVAL);
 	cr_expect_eq(cxl_kv_params_get(NULL, &p), -EINVAL);
