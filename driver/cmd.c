@@ -420,8 +420,14 @@ int cxl_kv_params_set(struct kv_space *sp, struct cxl_kv_params *p)
 	    !kv_zero(p->reserved))
 		return -EINVAL;
 	if (p->mask & CXL_KV_PARAM_POLICY_FLAGS &&
-	    p->policy_flags & ~CXL_KV_POLICY_F_ALL)
+	    p->policy_flags & ~CXL_KV_POLICY_F_MASK)
 		return -EINVAL;
+	BUILD_BUG_ON(CXL_KV_POLICY_F_PROTECT != KVP_P_PROTECT ||
+		     CXL_KV_POLICY_F_PREFETCH != KVP_P_PREFETCH ||
+		     CXL_KV_POLICY_F_PF_ADAPT != KVP_P_PF_ADAPT ||
+		     CXL_KV_POLICY_F_PHASE != KVP_P_PHASE ||
+		     CXL_KV_POLICY_F_RAW != KVP_P_RAW ||
+		     CXL_KV_POLICY_F_MASK != KVP_P_ALL);
 	mutex_lock(&sp->lock);
 	kvp_get_params(sp->pol, &k);
 #define KV_SET(bit, f, kf) do { if (p->mask & (bit)) k.kf = p->f; } while (0)

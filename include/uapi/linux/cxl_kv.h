@@ -504,8 +504,8 @@ struct cxl_kv_residency {
  *	ema = alpha * score + (1 - alpha) * ema.  Default 16384 (0.25).
  * @tau_steps: recency time constant in decode steps, >= 1: a block's
  *	priority decays with 1 - exp(-age / tau).  Default 1000.
- * @score_shift: hint gain: a score s counts as min(1.0, s << score_shift),
- *	0..12.  Default 4.
+ * @score_shift: hint gain with CXL_KV_POLICY_F_RAW: a score s counts as
+ *	min(1.0, s << score_shift), 0..12.  Default 4.
  * @sink_tokens: the first tokens of every head (attention sinks) are never
  *	demoted by the worker (with CXL_KV_POLICY_F_PROTECT).  Default 4.
  * @recent_tokens: the last written tokens of every head are never demoted by
@@ -524,7 +524,8 @@ struct cxl_kv_residency {
  *	1..@phase_enter - 1.  Default 4.
  * @scan_limit: entries the victim scan looks at without success before it
  *	lowers its threshold, 1..65535.  Default 32.
- * @policy_flags: CXL_KV_POLICY_F_*.  Default CXL_KV_POLICY_F_ALL.
+ * @policy_flags: CXL_KV_POLICY_F_* (within CXL_KV_POLICY_F_MASK).  Default
+ *	CXL_KV_POLICY_F_ALL.
  * @reserved: must be zero.
  *
  * SET applies all selected fields or none: the merged set is validated as a
@@ -572,8 +573,16 @@ struct cxl_kv_params {
 #define CXL_KV_POLICY_F_PF_ADAPT	(1U << 2)
 /* Detect prefill/decode phases (off: always decode). */
 #define CXL_KV_POLICY_F_PHASE		(1U << 3)
+/* The default policy flags (the name predates CXL_KV_POLICY_F_RAW). */
 #define CXL_KV_POLICY_F_ALL		(CXL_KV_POLICY_F_PROTECT | CXL_KV_POLICY_F_PREFETCH | \
 					 CXL_KV_POLICY_F_PF_ADAPT | CXL_KV_POLICY_F_PHASE)
+/*
+ * Use hints raw (min(1.0, score << score_shift)) instead of normalised by the
+ * head's running mean hint.  Off by default.
+ */
+#define CXL_KV_POLICY_F_RAW		(1U << 4)
+/* Every policy flag PARAMS_SET accepts. */
+#define CXL_KV_POLICY_F_MASK		(CXL_KV_POLICY_F_ALL | CXL_KV_POLICY_F_RAW)
 
 /**
  * struct cxl_kv_space_info - SPACE_INFO: the geometry of a space fd
