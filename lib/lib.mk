@@ -15,6 +15,9 @@ UNIT_SRCS += tests/unit/test_lib_ctx.c tests/unit/test_lib_tiers.c \
 	     tests/unit/test_lib_layout.c tests/unit/test_lib_uring.c \
 	     tests/unit/test_lib_args.c
 UNIT_DEPS += $(LIBCXLKV_A)
+# guest programs link the archive too (kselftest.mk reads KTEST_DEPS after
+# this fragment, so it is also a prerequisite of every one of them)
+KTEST_DEPS += $(LIBCXLKV_A)
 INSTALL_TARGETS += install-lib
 
 # One object set serves both libraries.

@@ -3,6 +3,5 @@
 # static library.  Included at the end of kselftest.mk.
 LIB_KTESTS := lib_tiers lib_control lib_space lib_cmds lib_uring lib_cli lib_bench lib_region
 KTEST_PROGS += $(LIB_KTESTS)
-KTEST_DEPS += $(LIBCXLKV_A)
 $(addprefix $(O)/ktest/,$(LIB_KTESTS)): tests/kselftest/lib_util.h $(LIBCXLKV_A)
 ktest: $(addprefix $(O)/ktest/,$(LIB_KTESTS))
