@@ -360,7 +360,7 @@ int bench_serve(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		fclose(csv);
 		snprintf(cmd, sizeof(cmd),
 			 "command -v gnuplot >/dev/null 2>&1 && gnuplot -e \"set terminal png "
-			 "size 900,500; set output '%s.png'; set datafile separator ','; "
+			 "noenhanced size 900,500; set output '%s.png'; set datafile separator ','; "
 			 "set key autotitle columnhead; set xlabel 'request'; set y2tics; "
 			 "plot '%s.csv' using 1:2 with lines, '' using 1:3 with lines axes x1y2, "
 			 "'' using 1:4 with lines axes x1y2\"", plot_prefix, plot_prefix);

@@ -406,7 +406,7 @@ static void plot(const char *prefix, const char *what)
 		return;
 	}
 	snprintf(cmd, sizeof(cmd),
-		 "gnuplot -e \"set terminal png size 900,500; set output '%s.png'; "
+		 "gnuplot -e \"set terminal png noenhanced size 900,500; set output '%s.png'; "
 		 "set datafile separator ','; set key autotitle columnhead; "
 		 "set xlabel 'step'; set y2tics; set ytics nomirror; "
 		 "set title '%s'; plot '%s.csv' using 1:2 with lines axes x1y1, "
