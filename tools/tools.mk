@@ -26,3 +26,17 @@ install-tools: $(CXLKV_BIN) $(CXLKV_BENCH)
 		[ -f "$$m" ] || continue; s=$${m##*.}; \
 		install -D -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); \
 	done
+
+# bench-mooncake: guest program with the first MOONCAKE_REQS requests of the
+# Mooncake trace embedded (the trace lives outside the project, in
+# ../shared/data; without it the program is built empty and skips).
+MOONCAKE_TRACE ?= ../shared/data/mooncake-fast25/conversation_trace.jsonl
+MOONCAKE_REQS ?= 2000
+USER_TARGETS += $(O)/bench-mooncake
+
+$(O)/tools/mooncake-head.jsonl: tools/tools.mk $(wildcard $(MOONCAKE_TRACE))
+	@mkdir -p $(dir $@)
+	if [ -f "$(MOONCAKE_TRACE)" ]; then head -n $(MOONCAKE_REQS) "$(MOONCAKE_TRACE)"; fi > $@
+
+$(O)/bench-mooncake: tools/bench-mooncake.c $(O)/tools/mooncake-head.jsonl
+	$(CC) $(ALL_CFLAGS) -DMOONCAKE_FILE='"$(O)/tools/mooncake-head.jsonl"' -o $@ $<
