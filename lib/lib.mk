@@ -78,9 +78,11 @@ install-lib: $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
 
 # Host-side tests, no module needed: the Python binding's marshalling and
 # the cxl-kv CLI (JSON schema on fake sysfs trees, exit codes).
+# Debian's python3 (with python3-numpy from scripts/deps.sh) when present.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 test-python: $(LIBCXLKV_SO) $(O)/cxl-kv
 	CXL_KV_LIB=$(abspath $(O))/libcxl_kv.so.1 CXLKV_CLI=$(abspath $(O))/cxl-kv \
-		python3 -m unittest discover -s lib/python -p 'test_*.py' -v
+		$(PYTHON) -m unittest discover -s lib/python -p 'test_*.py' -v
 
 # Section-3 pages from the kernel-doc comments (fails on an undocumented
 # export); the generated pages are committed in Documentation/man/.

@@ -21,7 +21,7 @@ if [ -z "$suites" ]; then
 	done
 fi
 topos=${TOPOS:-nvdimm cxl}
-pass=0 fail=0 skip=0 bad=0
+pass=0 fail=0 skip=0 bad=0 crit=
 t0=$(date +%s)
 
 echo "== host unit tests (Criterion) =="
@@ -39,11 +39,31 @@ if [ -x "$O/unit-tests" ]; then
 	fi
 	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${c:-0}))
 	[ "$urc" -eq 0 ] || bad=1
-	echo "criterion: ${p:-0} passed, $(( ${f:-0} + ${c:-0} )) failed"
+	crit="criterion: ${p:-0} passed, $(( ${f:-0} + ${c:-0} )) failed"
+	echo "$crit"
 else
 	echo "no $O/unit-tests: build it with 'make'" >&2
 	bad=1
 fi
+
+echo
+echo "== host Python binding tests (unittest) =="
+make --no-print-directory -s test-python > "$O/python.log" 2>&1
+prc=$?
+cat "$O/python.log"
+ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} .*/\1/p' "$O/python.log" | tail -n 1)
+pskip=$(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$O/python.log" | tail -n 1)
+pfail=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' "$O/python.log" | tail -n 1)
+perr=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$O/python.log" | tail -n 1)
+pf=$(( ${pfail:-0} + ${perr:-0} ))
+if [ -z "$ran" ] || [ "$ran" -eq 0 ]; then
+	echo "python tests ran no test" >&2
+	bad=1
+fi
+pp=$(( ${ran:-0} - ${pskip:-0} - pf ))
+[ $prc -eq 0 ] || bad=1
+pass=$((pass + pp)); fail=$((fail + pf)); skip=$((skip + ${pskip:-0}))
+echo "python: $pp passed, $pf failed, ${pskip:-0} skipped"
 
 for topo in $topos; do
 	echo
@@ -68,6 +88,8 @@ done
 
 echo
 echo "== totals =="
+echo "${crit:-criterion: did not run}"
+echo "python: $pp passed, $pf failed, ${pskip:-0} skipped"
 for topo in $topos; do
 	cat "$O/vm/results-$topo-${suites//,/+}.txt" 2>/dev/null | grep -E '^(programs|ktap)\['
 done

@@ -79,7 +79,8 @@ mkdir -p "$ROOT/opt/cxlkv/bin" "$ROOT/lib/modules/$KVER/extra"
 # copy_bin FILE DEST: a binary and every shared library it needs.
 copy_bin() {
 	install -m 0755 "$1" "$2"
-	ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+	# Not every executable is ELF (scripts have no libraries to copy).
+	{ ldd "$1" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | while read -r lib; do
 		[ -e "$ROOT$lib" ] || { mkdir -p "$ROOT$(dirname "$lib")"; cp -L "$lib" "$ROOT$lib"; }
 	done
 }
