@@ -228,6 +228,14 @@ static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 		mutex_unlock(&sp->lock);
 		return VM_FAULT_NOPAGE;
 	}
+	/*
+	 * do_shared_fault() unlocks the page between ->fault and here, so a
+	 * demotion may have started write-back meanwhile (its zap found no PTE
+	 * yet).  The PTE the core installs after we return is a new mapping of
+	 * a KV_WB page: mark it TOUCHED so the mover keeps the page.
+	 */
+	if (e->state == KV_WB)
+		e->flags |= KV_F_TOUCHED;
 	if (!(e->flags & KV_F_DIRTY)) {
 		e->flags |= KV_F_DIRTY;
 		if (e->state == KV_WARM && e->slot != KV_NO_SLOT) {

@@ -486,8 +486,13 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 			e->slot = KV_NO_SLOT;
 			if (!ret)
 				ret = it->err;
-		} else if (e->flags & KV_F_TOUCHED || kv_block_pinned(sp, it->pg)) {
-			/* Touched or pinned while written: stays warm. */
+		} else if (e->flags & (KV_F_TOUCHED | KV_F_DIRTY) ||
+			   kv_block_pinned(sp, it->pg)) {
+			/*
+			 * Touched, written (DIRTY implies a mapping: only
+			 * page_mkwrite sets it) or pinned while written:
+			 * stays warm.
+			 */
 			e->state = KV_WARM;
 			e->flags &= ~KV_F_TOUCHED;
 			if (e->flags & KV_F_DIRTY) {
