@@ -153,7 +153,7 @@ if [ "$TOPO" = cxl ]; then
 else
 	# Node 1: the warm tier, an nvdimm handed to kmem (a lower memory
 	# tier).  Node 2: a second CPU-less node (256 MiB of plain RAM) for
-	# multi-node striping; a second nvdimm would misalign node 1's memory
+	# multi-node striping; a second nvdimm would misalign the first one's memory
 	# blocks and cost it two thirds of its usable size.
 	truncate -s 512M "$WORK/nv.raw"
 	MACHINE=(-machine q35,nvdimm=on -m 2304M,slots=2,maxmem=4G
