@@ -151,10 +151,10 @@ if [ "$TOPO" = cxl ]; then
 		-device cxl-type3,bus=root_port13,volatile-memdev=cxl-mem1,id=cxl-vmem0
 		-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)
 else
-	# Node 1: the warm tier, an nvdimm handed to kmem (a lower memory
-	# tier).  Node 2: a second CPU-less node (256 MiB of plain RAM) for
-	# multi-node striping; a second nvdimm would misalign the first one's memory
-	# blocks and cost it two thirds of its usable size.
+	# The warm tier: an nvdimm handed to kmem (a lower memory tier).  A
+	# second CPU-less node (256 MiB of plain RAM) for multi-node striping;
+	# a second nvdimm would misalign the first one's memory blocks and
+	# cost it two thirds of its usable size.  Linux numbers the nodes.
 	truncate -s 512M "$WORK/nv.raw"
 	MACHINE=(-machine q35,nvdimm=on -m 2304M,slots=2,maxmem=4G
 		-object memory-backend-ram,id=m0,size=2G
