@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kv_ioerr - I/O errors on the cold tier.
+ *
+ * A device-mapper device over CXLKV_NVME2 (made with the DM ioctls: the
+ * guest has no dmsetup) is the cold tier, first with a linear table.  A
+ * space twice the budget is filled with a pattern and demoted; then the
+ * table is switched to "error":
+ *
+ *  - touching a cold page raises SIGBUS (never zeroes or other data), and
+ *    io_errors rises;
+ *  - PROMOTE of cold blocks fails with a negative errno and leaves them cold;
+ *  - DEMOTE of freshly written pages fails, and the pages stay warm and
+ *    intact (design.rst: write failed -> WARM, dirty, slot freed).
+ *
+ * Then the table goes back to linear: a failed read leaves the page COLD
+ * with its slot, so every page written before reads back intact, and the
+ * pages whose write-back failed demote and read back too.  Detach, remove
+ * the dm device.
+ */
+#include <linux/dm-ioctl.h>
+#include <sys/sysmacros.h>
+
+#include "kv_test.h"
+
+#define BUDGET	256		/* warm pages */
+#define LAYERS	3		/* layers 0-1 filled first, layer 2 later */
+#define HEADS	4
+#define HDIM	128		/* 256-byte tokens, 16 per block */
+#define TOKENS	512		/* 32 pages per stream */
+#define DM_NAME	"cxlkv_ioerr"
+#define DM_SECTORS (64ULL << 11)	/* 64 MiB */
+#define NPROBE	16
+
+#define T(name, cond, ...) ktap_result(KTAP_CHECK(cond, __VA_ARGS__), name)
+
+static int dmfd = -1;
+static char nvme2_devt[32];
+
+/* ---- device mapper, by ioctl ------------------------------------------ */
+
+static void dm_init(struct dm_ioctl *io, size_t size)
+{
+	memset(io, 0, size);
+	io->version[0] = DM_VERSION_MAJOR;
+	io->version[1] = 0;
+	io->version[2] = 0;
+	io->data_size = size;
+	io->data_start = sizeof(*io);
+	snprintf(io->name, sizeof(io->name), "%s", DM_NAME);
+}
+
+static int dm_simple(unsigned long cmd, uint32_t flags, uint64_t *dev)
+{
+	char buf[16384];
+	struct dm_ioctl *io = (struct dm_ioctl *)buf;
+
+	dm_init(io, sizeof(buf));
+	io->flags = flags;
+	if (ioctl(dmfd, cmd, io) < 0)
+		return -errno;
+	if (dev)
+		*dev = io->dev;
+	return 0;
+}
+
+/* Load one target over the whole device, inactive until resumed. */
+static int dm_load(const char *type, const char *params)
+{
+	char buf[4096];
+	struct dm_ioctl *io = (struct dm_ioctl *)buf;
+	struct dm_target_spec *sp = (struct dm_target_spec *)(io + 1);
+	char *p = (char *)(sp + 1);
+
+	dm_init(io, sizeof(buf));
+	io->target_count = 1;
+	sp->sector_start = 0;
+	sp->length = DM_SECTORS;
+	snprintf(sp->target_type, sizeof(sp->target_type), "%s", type);
+	snprintf(p, 256, "%s", params);
+	sp->next = 0;
+	io->data_size = (char *)p + strlen(p) + 1 - buf;
+	io->data_size = (io->data_size + 7) & ~7U;
+	if (ioctl(dmfd, DM_TABLE_LOAD, io) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Load @type and make it live (resume swaps the inactive table in). */
+static int dm_switch(const char *type, const char *params)
+{
+	int ret = dm_load(type, params);
+
+	return ret ? ret : dm_simple(DM_DEV_SUSPEND, 0, NULL);
+}
+
+static int dm_open_control(void)
+{
+	int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	/* misc major 10, MAPPER_CTRL_MINOR 236 */
+	unlink("/tmp/cxlkv-dm-control");
+	if (mknod("/tmp/cxlkv-dm-control", S_IFCHR | 0600, makedev(10, 236)))
+		return -1;
+	return open("/tmp/cxlkv-dm-control", O_RDWR | O_CLOEXEC);
+}
+
+/* ---- pattern, every word ---------------------------------------------- */
+
+static void fill_page(volatile uint64_t *p, uint64_t seed, uint64_t pg)
+{
+	for (uint64_t w = 0; w < KV_PAGE / 8; w++)
+		p[w] = kv_pat(seed, pg, w);
+}
+
+static uint64_t check_page(const volatile uint64_t *p, uint64_t seed,
+			   uint64_t pg)
+{
+	for (uint64_t w = 0; w < KV_PAGE / 8; w++)
+		if (p[w] != kv_pat(seed, pg, w))
+			return w + 1;
+	return 0;
+}
+
+static uint64_t verify(const char *m, uint64_t seed, uint64_t from,
+		       uint64_t to)
+{
+	uint64_t bad = 0;
+
+	for (uint64_t pg = from; pg < to; pg++) {
+		uint64_t w = check_page((const uint64_t *)(m + pg * KV_PAGE),
+					seed, pg);
+
+		if (w && !bad++)
+			ktap_diag("page %llu word %llu differs (seed %llu)",
+				  (unsigned long long)pg,
+				  (unsigned long long)w - 1,
+				  (unsigned long long)seed);
+	}
+	return bad;
+}
+
+/* Write to @p; returns the signal it raised or 0 (kv_probe() reads). */
+static int probe_write(volatile uint64_t *p)
+{
+	struct sigaction sa = { .sa_handler = kv_sig_handler }, obus, osegv;
+
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	kv_sig = 0;
+	if (!sigsetjmp(kv_jmp, 1))
+		*p = 0xdeadbeefULL;
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return kv_sig;
+}
+
+/* DEMOTE or PROMOTE blocks [0, bph) of every head of layers [l0, l1). */
+static int move_layers(int fd, unsigned long cmd, int l0, int l1,
+		       uint32_t bph, uint64_t *done)
+{
+	struct cxl_kv_range r[LAYERS * HEADS];
+	struct cxl_kv_ranges q = { .ranges = (uintptr_t)r };
+	int ret;
+
+	for (int l = l0; l < l1; l++)
+		for (int h = 0; h < HEADS; h++)
+			r[q.count++] = (struct cxl_kv_range){
+				.layer = l, .head = h, .nr_blocks = bph };
+	ret = kv_ioctl(fd, cmd, &q);
+	*done = q.done;
+	return ret;
+}
+
+int main(void)
+{
+	struct cxl_kv_space_create c;
+	struct cxl_kv_stats s0 = { 0 }, s1 = { 0 };
+	struct cxl_kv_attach a;
+	struct cxl_kv_residency res;
+	uint64_t dev = 0, done, bad, npages, bph, first2, nbm[1];
+	char dmpath[64], params[64];
+	int ctl, fd = -1, ret, nsig = 0, nzero = 0, ndata = 0;
+	struct stat st;
+	char *m = MAP_FAILED;
+	const int ncase = 14;
+
+	ret = kv_preamble(&ctl);
+	if (ret)
+		return ktap_skip_all("no /dev/cxl_kv or no warm node");
+	if (stat(kv_nvme2(), &st) || !S_ISBLK(st.st_mode))
+		return ktap_skip_all("no CXLKV_NVME2 block device");
+	snprintf(nvme2_devt, sizeof(nvme2_devt), "%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	snprintf(params, sizeof(params), "%s 0", nvme2_devt);
+	dmfd = dm_open_control();
+	if (dmfd < 0)
+		return ktap_skip_all("no device-mapper control device");
+
+	ktap_plan(ncase);
+	kv_detach_quiet(ctl);
+	dm_simple(DM_DEV_REMOVE, 0, NULL);	/* leftovers of an earlier run */
+
+	/* 1: a dm device, linear over nvme2. */
+	ret = dm_simple(DM_DEV_CREATE, 0, NULL);
+	if (!ret)
+		ret = dm_switch("linear", params);
+	if (!ret)
+		ret = dm_simple(DM_DEV_STATUS, 0, &dev);
+	snprintf(dmpath, sizeof(dmpath), "/dev/dm-%u", minor(dev));
+	if (!ret && access(dmpath, F_OK)) {
+		snprintf(dmpath, sizeof(dmpath), "/tmp/cxlkv-dm-%u", minor(dev));
+		unlink(dmpath);
+		if (mknod(dmpath, S_IFBLK | 0600, makedev(major(dev), minor(dev))))
+			ret = -errno;
+	}
+	T("dm_linear", !ret, "dm create/load/resume over %s: %d", nvme2_devt, ret);
+	if (ret)
+		goto skip_rest;
+
+	/* 2: attach it as the only cold device. */
+	memset(&a, 0, sizeof(a));
+	a.nr_nodes = 1;
+	a.nodes[0] = kv_warm_node();
+	a.budget_pages = BUDGET;
+	a.nr_cold = 1;
+	a.cold[0].path = (uintptr_t)dmpath;
+	ret = kv_ioctl(ctl, CXL_KV_ATTACH, &a);
+	T("attach_dm", !ret, "ATTACH %s: %d", dmpath, ret);
+	if (ret)
+		goto skip_rest;
+
+	kv_geom(&c, LAYERS, HEADS, HDIM, TOKENS);
+	fd = kv_space(ctl, &c);
+	if (fd >= 0)
+		m = mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+	npages = c.mmap_bytes / KV_PAGE;
+	bph = c.blocks_per_stream;
+	first2 = 2 * HEADS * 2 * bph;	/* first page of layer 2 */
+
+	/* 3: layers 0-1 (2x budget) filled; the worker demotes; DEMOTE the rest. */
+	if (m != MAP_FAILED) {
+		for (uint64_t pg = 0; pg < first2; pg++)
+			fill_page((uint64_t *)(m + pg * KV_PAGE), 1, pg);
+		kv_stats(fd, CXL_KV_SPACE_STATS, &s0);
+		ret = move_layers(fd, CXL_KV_DEMOTE, 0, 2, bph, &done);
+		kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
+	}
+	T("demoted_all", m != MAP_FAILED && s0.demotions > 0 && !ret &&
+	  s1.cold_pages == first2 && s1.io_errors == 0,
+	  "fd %d, by pressure %llu, DEMOTE %d, cold %llu of %llu, io_errors %llu",
+	  fd, (unsigned long long)s0.demotions, ret,
+	  (unsigned long long)s1.cold_pages, (unsigned long long)first2,
+	  (unsigned long long)s1.io_errors);
+	if (m == MAP_FAILED)
+		goto skip_rest;
+
+	/* 4: the table becomes "error". */
+	ret = dm_switch("error", "");
+	T("dm_error", !ret, "switch to error: %d", ret);
+	if (ret)
+		goto skip_rest;
+
+	/*
+	 * 5-6: touching cold pages (reads and writes): SIGBUS every time,
+	 * io_errors rises.
+	 */
+	kv_stats(fd, CXL_KV_SPACE_STATS, &s0);
+	for (int i = 0; i < NPROBE; i++) {
+		uint64_t pg = (uint64_t)i * (first2 / NPROBE) + 3;
+		volatile uint64_t *p = (volatile uint64_t *)(m + pg * KV_PAGE);
+		/* Odd probes write: a write fault must not map a page either. */
+		int sig = i & 1 ? probe_write(p) : kv_probe((volatile char *)p);
+
+		if (sig == SIGBUS) {
+			nsig++;
+			continue;
+		}
+		/* It mapped something: say what. */
+		if (!sig && !check_page(p, 1, pg))
+			ndata++;
+		else if (!sig && !p[0] && !p[1])
+			nzero++;
+		ktap_diag("page %llu: signal %d, %s", (unsigned long long)pg, sig,
+			  !sig ? (check_page(p, 1, pg) ? "wrong data" : "the data") :
+			  "not SIGBUS");
+	}
+	kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
+	T("cold_fault_sigbus", nsig == NPROBE,
+	  "%d of %d SIGBUS (%d read the data, %d zeroes)", nsig, NPROBE, ndata,
+	  nzero);
+	T("io_errors_fault", s1.io_errors >= s0.io_errors + NPROBE &&
+	  s1.faults_cold == s0.faults_cold,
+	  "io_errors %llu -> %llu, faults_cold %llu -> %llu",
+	  (unsigned long long)s0.io_errors, (unsigned long long)s1.io_errors,
+	  (unsigned long long)s0.faults_cold, (unsigned long long)s1.faults_cold);
+
+	/* 7: PROMOTE of cold blocks fails and leaves them cold. */
+	s0 = s1;
+	ret = kv_ranges(fd, CXL_KV_PROMOTE, 0, 1, 0, 4, &done);
+	kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
+	memset(nbm, 0, sizeof(nbm));
+	kv_resident(fd, 0, 1, 0, 4, &res, nbm);
+	T("promote_eio", ret < 0 && done == 0 && res.nr_cold == 4 &&
+	  s1.io_errors > s0.io_errors && s1.cold_pages == s0.cold_pages,
+	  "PROMOTE %d done %llu, cold blocks %u, io_errors %llu -> %llu, cold pages %llu -> %llu",
+	  ret, (unsigned long long)done, res.nr_cold,
+	  (unsigned long long)s0.io_errors, (unsigned long long)s1.io_errors,
+	  (unsigned long long)s0.cold_pages, (unsigned long long)s1.cold_pages);
+
+	/* 8-9: DEMOTE of fresh pages fails; they stay warm and intact. */
+	for (uint64_t pg = first2; pg < first2 + 2 * bph; pg++)
+		fill_page((uint64_t *)(m + pg * KV_PAGE), 2, pg);
+	s0 = s1;
+	ret = kv_ranges(fd, CXL_KV_DEMOTE, 2, 0, 0, bph, &done);
+	kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
+	memset(nbm, 0, sizeof(nbm));
+	kv_resident(fd, 2, 0, 0, bph, &res, nbm);
+	T("demote_eio_stays_warm", ret < 0 && done == 0 &&
+	  res.nr_warm == bph && res.nr_cold == 0 &&
+	  s1.io_errors > s0.io_errors && s1.demotions == s0.demotions,
+	  "DEMOTE %d done %llu, warm %u cold %u of %llu blocks, io_errors %llu -> %llu",
+	  ret, (unsigned long long)done, res.nr_warm, res.nr_cold,
+	  (unsigned long long)bph, (unsigned long long)s0.io_errors,
+	  (unsigned long long)s1.io_errors);
+	bad = verify(m, 2, first2, first2 + 2 * bph);
+	T("failed_writeback_intact", !bad, "%llu bad pages", (unsigned long long)bad);
+
+	/* 10: back to linear. */
+	ret = dm_switch("linear", params);
+	T("dm_linear_again", !ret, "switch to linear: %d", ret);
+	if (ret)
+		goto skip_rest;
+
+	/*
+	 * 11-12: the pages whose write-back failed demote now (before anything
+	 * else adds pressure, so the worker has not taken them) and read back;
+	 * everything written before the errors reads back from its cold copy.
+	 */
+	ret = kv_ranges(fd, CXL_KV_DEMOTE, 2, 0, 0, bph, &done);
+	memset(nbm, 0, sizeof(nbm));
+	kv_resident(fd, 2, 0, 0, bph, &res, nbm);
+	bad = verify(m, 2, first2, first2 + 2 * bph);
+	T("demote_after_recovery", !ret && done == 2 * bph &&
+	  res.nr_cold == bph && !bad,
+	  "DEMOTE %d done %llu of %llu, cold blocks %u, %llu bad pages", ret,
+	  (unsigned long long)done, (unsigned long long)(2 * bph), res.nr_cold,
+	  (unsigned long long)bad);
+	bad = verify(m, 1, 0, first2);
+	T("cold_copy_intact", !bad, "%llu bad pages of %llu",
+	  (unsigned long long)bad, (unsigned long long)first2);
+	(void)npages;
+
+	/* 13-14: detach, remove the dm device. */
+	munmap(m, c.mmap_bytes);
+	m = MAP_FAILED;
+	close(fd);
+	fd = -1;
+	ret = kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 });
+	T("detach", !ret, "DETACH %d", ret);
+	ret = dm_simple(DM_DEV_REMOVE, 0, NULL);
+	T("dm_remove", !ret, "DM_DEV_REMOVE %d", ret);
+	close(dmfd);
+	close(ctl);
+	return ktap_finish();
+
+skip_rest:
+	if (m != MAP_FAILED)
+		munmap(m, c.mmap_bytes);
+	if (fd >= 0)
+		close(fd);
+	kv_detach_quiet(ctl);
+	dm_simple(DM_DEV_REMOVE, 0, NULL);
+	while (ktap.n < (unsigned int)ncase)
+		ktap_result(0, "not_reached");
+	return ktap_finish();
+}
