@@ -165,34 +165,6 @@ struct decode_run {
 	FILE *csv;
 };
 
-static int set_knob(struct kvtrace_cfg *c, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	char name[32];
-	double v;
-	char *end;
-
-	if (!eq || eq - kv >= (long)sizeof(name) || eq == kv)
-		return -EINVAL;
-	memcpy(name, kv, (size_t)(eq - kv));
-	name[eq - kv] = 0;
-	v = strtod(eq + 1, &end);
-	if (end == eq + 1 || *end || v < 0)
-		return -EINVAL;
-#define U(n, f) if (!strcmp(name, n)) { c->f = (uint32_t)v; return 0; }
-#define D(n, f) if (!strcmp(name, n)) { c->f = v; return 0; }
-	U("win_local", win_local) U("win_mixed", win_mixed)
-	U("needles", needles) U("needle_span", needle_span)
-	D("local", frac_local) D("retr", frac_retr) D("budget", budget)
-	D("sink_local", sink_local) D("sink_mixed", sink_mixed)
-	D("sink_retr", sink_retr) D("pareto", pareto) D("sigma", sigma)
-	D("rho", rho) D("on", on_steps) D("off", off_steps) D("quiet", quiet)
-	D("needle_move", needle_move) D("needle_return", needle_return)
-#undef U
-#undef D
-	return -EINVAL;
-}
-
 static int flush_hints(struct decode_run *r)
 {
 	unsigned int off = 0;
@@ -510,7 +482,7 @@ static int cmd_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		struct kvtrace_cfg tmp = cfg;
 
 		for (int k = 0; k < o.nknobs; k++)
-			if (set_knob(&tmp, o.knobs[k]))
+			if (kvtrace_cfg_set(&tmp, o.knobs[k], 0))
 				return bench_usage("bad -k KNOB=VALUE");
 	}
 	preset_prompt = cfg.prompt_tokens;
@@ -574,7 +546,7 @@ static int cmd_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			cfg.win_mixed = 1;
 	}
 	for (int k = 0; k < o.nknobs; k++)
-		set_knob(&cfg, o.knobs[k]);
+		kvtrace_cfg_set(&cfg, o.knobs[k], 0);
 	cfg.prompt_tokens = o.prompt;
 	if (cfg.prefill_chunk > cfg.prompt_tokens)
 		cfg.prefill_chunk = cfg.prompt_tokens;

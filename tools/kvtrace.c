@@ -27,33 +27,6 @@ static void usage(void)
 		"       needle_return\n", kvtrace_preset_names());
 }
 
-static int set_knob(struct kvtrace_cfg *c, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	char name[32];
-	double v;
-
-	if (!eq || eq - kv >= (long)sizeof(name))
-		return -EINVAL;
-	memcpy(name, kv, eq - kv);
-	name[eq - kv] = 0;
-	v = strtod(eq + 1, NULL);
-#define U(n, f) if (!strcmp(name, n)) { c->f = (uint32_t)v; return 0; }
-#define D(n, f) if (!strcmp(name, n)) { c->f = v; return 0; }
-	U("layers", layers) U("kv_heads", kv_heads) U("prompt", prompt_tokens)
-	U("decode", decode_steps) U("chunk", prefill_chunk)
-	U("win_local", win_local) U("win_mixed", win_mixed)
-	U("needles", needles) U("needle_span", needle_span)
-	D("local", frac_local) D("retr", frac_retr) D("budget", budget)
-	D("sink_local", sink_local) D("sink_mixed", sink_mixed)
-	D("sink_retr", sink_retr) D("pareto", pareto) D("sigma", sigma)
-	D("rho", rho) D("on", on_steps) D("off", off_steps) D("quiet", quiet)
-	D("needle_move", needle_move) D("needle_return", needle_return)
-#undef U
-#undef D
-	return -EINVAL;
-}
-
 int main(int argc, char **argv)
 {
 	struct kvtrace_cfg c;
@@ -98,7 +71,7 @@ int main(int argc, char **argv)
 	}
 	c.seed = seed;
 	for (int i = 0; i < nknob; i++)
-		if (set_knob(&c, knobs[i])) {
+		if (kvtrace_cfg_set(&c, knobs[i], 1)) {
 			fprintf(stderr, "kvtrace: bad knob %s\n", knobs[i]);
 			return 2;
 		}

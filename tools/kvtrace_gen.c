@@ -583,3 +583,41 @@ void kvtrace_free(struct kvtrace *t)
 	t->w = NULL;
 	t->n = t->cap = 0;
 }
+
+/*
+ * kvtrace_cfg_set() - apply one "name=value" generator knob.  With
+ * @geometry false the shape knobs (layers, kv_heads, prompt, decode, chunk)
+ * are refused: callers that size a real space set those themselves.
+ * Returns 0, or -EINVAL for an unknown knob or a malformed or negative value.
+ */
+int kvtrace_cfg_set(struct kvtrace_cfg *c, const char *kv, int geometry)
+{
+	const char *eq = strchr(kv, '=');
+	char name[32];
+	double v;
+	char *end;
+
+	if (!eq || eq == kv || eq - kv >= (long)sizeof(name))
+		return -EINVAL;
+	memcpy(name, kv, (size_t)(eq - kv));
+	name[eq - kv] = 0;
+	v = strtod(eq + 1, &end);
+	if (end == eq + 1 || *end || v < 0)
+		return -EINVAL;
+#define U(n, f) if (!strcmp(name, n)) { c->f = (uint32_t)v; return 0; }
+#define G(n, f) if (geometry && !strcmp(name, n)) { c->f = (uint32_t)v; return 0; }
+#define D(n, f) if (!strcmp(name, n)) { c->f = v; return 0; }
+	G("layers", layers) G("kv_heads", kv_heads) G("prompt", prompt_tokens)
+	G("decode", decode_steps) G("chunk", prefill_chunk)
+	U("win_local", win_local) U("win_mixed", win_mixed)
+	U("needles", needles) U("needle_span", needle_span)
+	D("local", frac_local) D("retr", frac_retr) D("budget", budget)
+	D("sink_local", sink_local) D("sink_mixed", sink_mixed)
+	D("sink_retr", sink_retr) D("pareto", pareto) D("sigma", sigma)
+	D("rho", rho) D("on", on_steps) D("off", off_steps) D("quiet", quiet)
+	D("needle_move", needle_move) D("needle_return", needle_return)
+#undef U
+#undef G
+#undef D
+	return -EINVAL;
+}

@@ -87,6 +87,7 @@ struct kvtrace_genstats {
 
 void kvtrace_cfg_default(struct kvtrace_cfg *c);
 int kvtrace_preset(const char *name, struct kvtrace_cfg *c);
+int kvtrace_cfg_set(struct kvtrace_cfg *c, const char *kv, int geometry);
 const char *kvtrace_preset_names(void);
 int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
 		     struct kvtrace_genstats *gs);
