@@ -216,6 +216,24 @@ int cxl_kv_demote(struct kv_space *sp, struct cxl_kv_ranges *r)
 	return kv_ranges_move(sp, r, false);
 }
 
+/* Undo the pins this PIN call took: the bits of @taken, in range order. */
+static void kv_pin_rollback(struct kv_space *sp, const struct cxl_kv_range *rg,
+			    u32 nr, const unsigned long *taken)
+{
+	u32 i, b, bit = 0;
+
+	mutex_lock(&sp->lock);
+	for (i = 0; i < nr; i++) {
+		for (b = 0; b < rg[i].nr_blocks; b++, bit++) {
+			if (test_bit(bit, taken))
+				kvp_unpin(sp->pol,
+					  kv_blk(sp, rg[i].layer, rg[i].head,
+						 rg[i].first_block + b));
+		}
+	}
+	mutex_unlock(&sp->lock);
+}
+
 /**
  * cxl_kv_pin() - PIN / UNPIN block ranges.
  * @sp: space.
@@ -223,31 +241,46 @@ int cxl_kv_demote(struct kv_space *sp, struct cxl_kv_ranges *r)
  * @pin: true to pin (and promote), false to unpin.
  *
  * Never-written blocks cannot be pinned and are skipped; unpinning an
- * unpinned block is skipped.
+ * unpinned block is skipped.  PIN is all or nothing: when a block already
+ * has the most pins or a promotion fails, every pin this call took is
+ * dropped again before the error is returned.
  *
  * Return: 0, -EOVERFLOW (a block already has the most pins), or -errno.
  */
 int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
 {
 	struct cxl_kv_range *rg = kv_ranges_get(sp, r, false);
+	unsigned long *taken = NULL;
+	u32 i, b, bit = 0, total = 0;
 	int ret = 0;
-	u32 i, b;
 
 	r->done = 0;
 	if (IS_ERR(rg))
 		return PTR_ERR(rg);
+	if (pin) {
+		for (i = 0; i < r->count; i++)
+			total += rg[i].nr_blocks;
+		taken = kvcalloc(BITS_TO_LONGS(total), sizeof(long), GFP_KERNEL);
+		if (!taken) {
+			ret = -ENOMEM;
+			goto out_free_ranges;
+		}
+	}
 	for (i = 0; i < r->count && !ret; i++) {
 		mutex_lock(&sp->lock);
-		for (b = 0; b < rg[i].nr_blocks; b++) {
+		for (b = 0; b < rg[i].nr_blocks; b++, bit++) {
 			u32 blk = kv_blk(sp, rg[i].layer, rg[i].head,
 					 rg[i].first_block + b);
 			int err = pin ? kvp_pin(sp->pol, blk) :
 					kvp_unpin(sp->pol, blk);
 
-			if (!err)
+			if (!err) {
 				r->done++;
-			else if (err == -KVP_EOVERFLOW)
+				if (pin)
+					__set_bit(bit, taken);
+			} else if (err == -KVP_EOVERFLOW) {
 				ret = -EOVERFLOW;
+			}
 		}
 		mutex_unlock(&sp->lock);
 		if (pin && !ret) {
@@ -264,6 +297,12 @@ int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
 			kvfree(pgs);
 		}
 	}
+	if (pin && ret) {
+		kv_pin_rollback(sp, rg, i, taken);
+		r->done = 0;
+	}
+	kvfree(taken);
+out_free_ranges:
 	kvfree(rg);
 	return ret;
 }

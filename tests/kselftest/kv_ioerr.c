@@ -10,6 +10,7 @@
  *  - touching a cold page raises SIGBUS (never zeroes or other data), and
  *    io_errors rises;
  *  - PROMOTE of cold blocks fails with a negative errno and leaves them cold;
+ *    a PIN of them fails too and takes no pin;
  *    so does PREFETCH (uring_cmd: -EIO; ioctl with F_WAIT);
  *  - DEMOTE of freshly written pages fails, and the pages stay warm and
  *    intact (design.rst: write failed -> WARM, dirty, slot freed);
@@ -189,7 +190,7 @@ int main(void)
 	int ctl, fd = -1, ret, nsig = 0, nzero = 0, ndata = 0;
 	struct stat st;
 	char *m = MAP_FAILED;
-	const int ncase = 16;
+	const int ncase = 17;
 
 	ret = kv_preamble(&ctl);
 	if (ret)
@@ -317,6 +318,13 @@ int main(void)
 	  ret, (unsigned long long)done, res.nr_cold,
 	  (unsigned long long)s0.io_errors, (unsigned long long)s1.io_errors,
 	  (unsigned long long)s0.cold_pages, (unsigned long long)s1.cold_pages);
+
+	/* 7b: a PIN whose promotion fails takes no pin (uapi.rst). */
+	ret = kv_ranges(fd, CXL_KV_PIN, 0, 1, 0, 4, &done);
+	memset(nbm, 0, sizeof(nbm));
+	kv_resident(fd, 0, 1, 0, 4, &res, nbm);
+	T("pin_eio_takes_no_pin", ret < 0 && res.nr_pinned == 0 && res.nr_cold == 4,
+	  "PIN %d, pinned %u, cold %u", ret, res.nr_pinned, res.nr_cold);
 
 	/*
 	 * 8: PREFETCH through uring_cmd completes with -EIO (uapi.rst), the

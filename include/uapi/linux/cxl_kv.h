@@ -421,7 +421,8 @@ struct cxl_kv_range {
  *
  * PROMOTE and DEMOTE are synchronous: they return when the I/O is done.
  * DEMOTE skips pinned blocks; PIN keeps a block warm (promoting it first)
- * until UNPIN; pins count, up to 65535 per block.
+ * until UNPIN; pins count, up to 255 per block.  A PIN that fails takes no
+ * pin.
  */
 struct cxl_kv_ranges {
 	__u64 step;
