@@ -229,10 +229,15 @@ if awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^verdict=/ && $i != "verdict=pass"
 		exit 1
 	fi
 fi
-if [ "$SUITE" = run ]; then
-	# make run ends on the workload's own summary line.
-	line=$(grep '^run-summary:' "$LOG" | tail -n 1)
-	[ -n "$line" ] || { echo "the workload printed no run-summary line" >&2; exit 1; }
+# make run and make bench-kernel end on the workload's own summary line.
+case "$SUITE" in
+run) want_line=run-summary ;;
+bench) want_line=kernel-summary ;;
+*) want_line= ;;
+esac
+if [ -n "$want_line" ]; then
+	line=$(grep "^$want_line:" "$LOG" | tail -n 1)
+	[ -n "$line" ] || { echo "the workload printed no $want_line line" >&2; exit 1; }
 	echo "$line"
 fi
 exit 0
