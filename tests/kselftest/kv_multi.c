@@ -30,17 +30,13 @@ static uint64_t npages, bph;
 /* Every word of a page, not a sample. */
 static void fill_page(volatile uint64_t *p, uint64_t seed, uint64_t pg)
 {
-	for (uint64_t w = 0; w < KV_PAGE / 8; w++)
-		p[w] = kv_pat(seed, pg, w);
+	kv_fill_stride(p, seed, pg, 1);
 }
 
 static uint64_t check_page(const volatile uint64_t *p, uint64_t seed,
 			   uint64_t pg)
 {
-	for (uint64_t w = 0; w < KV_PAGE / 8; w++)
-		if (p[w] != kv_pat(seed, pg, w))
-			return w + 1;
-	return 0;
+	return kv_check_stride(p, seed, pg, 1);
 }
 
 static uint64_t verify(const char *m, uint64_t seed)

@@ -170,20 +170,36 @@ static inline uint64_t kv_pat(uint64_t seed, uint64_t pg, uint64_t w)
 	return x ^ (x >> 29);
 }
 
-static inline void kv_fill(volatile uint64_t *p, uint64_t seed, uint64_t pg)
+/* Write the pattern to every @stride-th word of page @pg (1: every word). */
+static inline void kv_fill_stride(volatile uint64_t *p, uint64_t seed,
+				  uint64_t pg, uint64_t stride)
 {
-	for (uint64_t w = 0; w < KV_PAGE / 8; w += 8)
+	for (uint64_t w = 0; w < KV_PAGE / 8; w += stride)
 		p[w] = kv_pat(seed, pg, w);
 }
 
-/* Returns 0 if page @pg holds the pattern, else the first bad word + 1. */
-static inline uint64_t kv_check(const volatile uint64_t *p, uint64_t seed,
-				uint64_t pg)
+/* 0 if every @stride-th word of page @pg holds the pattern, else the first
+ * bad word + 1. */
+static inline uint64_t kv_check_stride(const volatile uint64_t *p,
+				       uint64_t seed, uint64_t pg,
+				       uint64_t stride)
 {
-	for (uint64_t w = 0; w < KV_PAGE / 8; w += 8)
+	for (uint64_t w = 0; w < KV_PAGE / 8; w += stride)
 		if (p[w] != kv_pat(seed, pg, w))
 			return w + 1;
 	return 0;
+}
+
+/* Sampled (one word in eight): fast enough for the big integrity fills. */
+static inline void kv_fill(volatile uint64_t *p, uint64_t seed, uint64_t pg)
+{
+	kv_fill_stride(p, seed, pg, 8);
+}
+
+static inline uint64_t kv_check(const volatile uint64_t *p, uint64_t seed,
+				uint64_t pg)
+{
+	return kv_check_stride(p, seed, pg, 8);
 }
 
 /* ---- SIGBUS probe ---------------------------------------------------- */
