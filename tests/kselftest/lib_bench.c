@@ -15,20 +15,7 @@ static char out[1 << 16];
 
 static int run(const char *args)
 {
-	char cmd[1024];
-	size_t n;
-	FILE *p;
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "%s/cxl-kv-bench %s 2>&1",
-		 guest_env("CXLKV_BIN", "/opt/cxlkv/bin"), args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return lib_run_tool("cxl-kv-bench", args, "2>&1", out, sizeof(out));
 }
 
 static double field(const char *key)

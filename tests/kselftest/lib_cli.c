@@ -15,24 +15,13 @@ static char out[1 << 16];
 /* Run "cxl-kv ARGS", stdout into out[]; returns the exit status. */
 static int cli(const char *fmt, ...)
 {
-	char args[512], cmd[1024];
+	char args[512];
 	va_list ap;
-	size_t n;
-	FILE *p;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s/cxl-kv %s 2>/tmp/cli.err",
-		 guest_env("CXLKV_BIN", "/opt/cxlkv/bin"), args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return lib_run_tool("cxl-kv", args, "2>/tmp/cli.err", out, sizeof(out));
 }
 
 static int err_has_usage(void)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cxl_kv.h>
 
@@ -60,6 +61,30 @@ static inline int lib_attach(struct cxl_kv_ctx *ctx, uint64_t pages,
 	if (!cxl_kv_get_info(ctx, &info) && info.attached)
 		cxl_kv_detach(ctx);
 	return cxl_kv_attach(ctx, &node, 1, cold, 1, pages, cold_bytes);
+}
+
+/*
+ * Run "$CXLKV_BIN/TOOL ARGS REDIRECT" through the shell, its stdout into
+ * @out (NUL-terminated, truncated to @len - 1).  Returns the exit status,
+ * or -1 if it could not run or died on a signal.
+ */
+static inline int lib_run_tool(const char *tool, const char *args,
+			       const char *redirect, char *out, size_t len)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s/%s %s %s",
+		 guest_env("CXLKV_BIN", "/opt/cxlkv/bin"), tool, args, redirect);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #endif
