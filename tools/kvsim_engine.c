@@ -179,6 +179,22 @@ int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev)
 	return ev_link(ev);
 }
 
+/* Append @v to the growable id array; 0 or -ENOMEM. */
+static int ids_push(uint32_t **ids, uint32_t *nid, uint32_t *idcap, uint32_t v)
+{
+	if (*nid + 1 > *idcap) {
+		uint32_t cap = *idcap ? *idcap * 2 : 1 << 16;
+		uint32_t *n2 = realloc(*ids, (size_t)cap * sizeof(**ids));
+
+		if (!n2)
+			return -ENOMEM;
+		*ids = n2;
+		*idcap = cap;
+	}
+	(*ids)[(*nid)++] = v;
+	return 0;
+}
+
 /*
  * Mooncake conversation trace: one JSON object per line with "hash_ids", a
  * list of 512-token block hashes.  Each request is one step; a hash seen
@@ -222,33 +238,15 @@ int kvsim_events_from_mooncake(const char *path, struct kvsim_events *ev,
 				goto out;
 			}
 			p = end;
-			if (nid + 2 > idcap) {
-				uint32_t *n2;
-
-				idcap = idcap ? idcap * 2 : 1 << 16;
-				n2 = realloc(ids, idcap * 4);
-				if (!n2) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				ids = n2;
-			}
-			ids[nid++] = (uint32_t)v;
+			ret = ids_push(&ids, &nid, &idcap, (uint32_t)v);
+			if (ret)
+				goto out;
 			if (v > maxid)
 				maxid = (uint32_t)v;
 		}
-		if (nid + 1 > idcap) {
-			uint32_t *n2;
-
-			idcap = idcap ? idcap * 2 : 1 << 16;
-			n2 = realloc(ids, idcap * 4);
-			if (!n2) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			ids = n2;
-		}
-		ids[nid++] = NONE;
+		ret = ids_push(&ids, &nid, &idcap, NONE);
+		if (ret)
+			goto out;
 		step++;
 	}
 	if (!step) {
