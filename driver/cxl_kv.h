@@ -283,7 +283,7 @@ extern const struct vm_operations_struct kv_vm_ops;
 int kv_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* ---------------------------------------------------------------------- */
-/* tier moves (move.c)                                                     */
+/* tier moves (move.c, reclaim.c)                                         */
 /* ---------------------------------------------------------------------- */
 
 int kv_read_slot(struct kv_tiers *t, u32 slot, struct page *page);
