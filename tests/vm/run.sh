@@ -161,7 +161,7 @@ else
 		-object memory-backend-ram,id=m2,size=256M
 		-numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1
 		-numa node,nodeid=2,memdev=m2
-		-object memory-backend-file,id=nv1,share=on,mem-path="$WORK/nv.raw",size=512M
+		-object memory-backend-memfd,id=nv1,share=on,prealloc=on,size=512M
 		-device nvdimm,id=nvdimm1,memdev=nv1,node=1)
 fi
 ACCEL=(-accel tcg -cpu max,hypervisor=off)
