@@ -161,12 +161,21 @@ static int kv_ranges_move(struct kv_space *sp, struct cxl_kv_ranges *r,
 			  bool promote)
 {
 	struct cxl_kv_range *rg = kv_ranges_get(sp, r, false);
+	struct kv_demoter *d = NULL;
 	int ret = 0, err;
 	u32 i;
 
 	r->done = 0;
 	if (IS_ERR(rg))
 		return PTR_ERR(rg);
+	/* One demoter for all ranges: their writes share the pipeline. */
+	if (!promote) {
+		d = kv_demote_begin(sp);
+		if (!d) {
+			kvfree(rg);
+			return -ENOMEM;
+		}
+	}
 	for (i = 0; i < r->count; i++) {
 		u64 *pgs = kv_range_pages(sp, &rg[i]);
 		u64 resident = 0;
@@ -180,9 +189,13 @@ static int kv_ranges_move(struct kv_space *sp, struct cxl_kv_ranges *r,
 					       KV_PROMOTE_WAIT, false, NULL,
 					       &r->done, &resident);
 		else
-			err = kv_demote_pages(sp, pgs, 2 * rg[i].nr_blocks,
-					      &r->done);
+			err = kv_demote_add(d, pgs, 2 * rg[i].nr_blocks);
 		kvfree(pgs);
+		if (err && !ret)
+			ret = err;
+	}
+	if (d) {
+		err = kv_demote_end(d, &r->done);
 		if (err && !ret)
 			ret = err;
 	}

@@ -112,7 +112,7 @@ struct kv_cold_dev {
  * @budget: warm pages allowed in total.
  * @high_wmark: the demotion worker starts above this many warm pages.
  * @low_wmark: and demotes down to this.
- * @warm: warm pages charged now (the budget counter; see kv_warm_charge()).
+ * @warm: warm pages charged now (the budget counter; see kv_warm_alloc()).
  * @nr_cold: cold devices.
  * @cold: the devices.
  * @nr_slots: slots in total (nr_cold * the smallest device's slots); slot s
@@ -165,7 +165,11 @@ void kv_info(struct cxl_kv_info *info);
 struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp,
 			   int nid, bool zero);
 void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page);
+struct folio_batch;
+void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
+			struct folio_batch *fb);
 int kv_slot_alloc(struct kv_tiers *t, u32 *slot);
+u32 kv_slot_alloc_many(struct kv_tiers *t, u32 *slots, u32 n);
 void kv_slot_free(struct kv_tiers *t, u32 slot);
 
 /* ---------------------------------------------------------------------- */
@@ -294,6 +298,10 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		     bool prefetch, struct kv_async *async, u64 *issued,
 		     u64 *resident);
 int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done);
+struct kv_demoter;
+struct kv_demoter *kv_demote_begin(struct kv_space *sp);
+int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n);
+int kv_demote_end(struct kv_demoter *d, u64 *done);
 void kv_demote_work(struct work_struct *work);
 void kv_kick_demotion(struct kv_tiers *t);
 

@@ -18,6 +18,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagevec.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -363,6 +364,15 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 	return page;
 }
 
+/* Uncharge @n pages freed from @sp; wake allocations waiting for room. */
+static void kv_warm_uncharge(struct kv_tiers *t, struct kv_space *sp, u32 n)
+{
+	kv_stat_add(sp, warm_pages, -(s64)n);
+	atomic64_sub(n, &t->warm);
+	if (wq_has_sleeper(&t->room_wq))
+		wake_up_all(&t->room_wq);
+}
+
 /**
  * kv_warm_free() - drop the module's reference to a warm page, uncharge it.
  * @t: tier set.
@@ -373,10 +383,55 @@ void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page)
 {
 	ClearPageDirty(page);
 	put_page(page);
-	kv_stat_add(sp, warm_pages, -1);
-	atomic64_dec(&t->warm);
-	if (wq_has_sleeper(&t->room_wq))
-		wake_up_all(&t->room_wq);
+	kv_warm_uncharge(t, sp, 1);
+}
+
+/**
+ * kv_warm_free_batch() - kv_warm_free() of the pages in @fb, released at once.
+ * @t: tier set.
+ * @sp: space they were accounted to.
+ * @fb: folios (order 0) already unmapped from user space; emptied.
+ */
+void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
+			struct folio_batch *fb)
+{
+	u32 i, n = folio_batch_count(fb);
+
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		folio_clear_dirty(fb->folios[i]);
+	folios_put(fb);
+	kv_warm_uncharge(t, sp, n);
+}
+
+/**
+ * kv_slot_alloc_many() - take up to @n free cold slots under one lock hold.
+ * @t: tier set.
+ * @slots: out: the slots, ascending from the allocation hint where the map
+ *	allows (so consecutive pages get consecutive slots and share a bio).
+ * @n: how many are wanted.
+ *
+ * Return: how many were taken; fewer than @n when the cold tier is full.
+ */
+u32 kv_slot_alloc_many(struct kv_tiers *t, u32 *slots, u32 n)
+{
+	unsigned long s;
+	u32 k;
+
+	spin_lock(&t->slot_lock);
+	s = t->slot_hint;
+	for (k = 0; k < n && t->slots_used < t->nr_slots; k++) {
+		s = find_next_zero_bit(t->slot_map, t->nr_slots, s);
+		if (s >= t->nr_slots)
+			s = find_first_zero_bit(t->slot_map, t->nr_slots);
+		__set_bit(s, t->slot_map);
+		t->slots_used++;
+		slots[k] = s++;
+	}
+	t->slot_hint = s;
+	spin_unlock(&t->slot_lock);
+	return k;
 }
 
 /**
@@ -388,22 +443,7 @@ void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page)
  */
 int kv_slot_alloc(struct kv_tiers *t, u32 *slot)
 {
-	unsigned long s;
-
-	spin_lock(&t->slot_lock);
-	s = find_next_zero_bit(t->slot_map, t->nr_slots, t->slot_hint);
-	if (s >= t->nr_slots)
-		s = find_first_zero_bit(t->slot_map, t->nr_slots);
-	if (s >= t->nr_slots) {
-		spin_unlock(&t->slot_lock);
-		return -ENOSPC;
-	}
-	__set_bit(s, t->slot_map);
-	t->slots_used++;
-	t->slot_hint = s + 1;
-	spin_unlock(&t->slot_lock);
-	*slot = s;
-	return 0;
+	return kv_slot_alloc_many(t, slot, 1) ? 0 : -ENOSPC;
 }
 
 /**
