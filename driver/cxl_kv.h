@@ -112,7 +112,17 @@ struct kv_cold_dev {
  * @budget: warm pages allowed in total.
  * @high_wmark: the demotion worker starts above this many warm pages.
  * @low_wmark: and demotes down to this.
- * @warm: warm pages charged now (the budget counter; see kv_warm_alloc()).
+ * @warm: warm pages holding data now (see kv_warm_alloc()); with @nr_pooled
+ *	at most @budget.
+ * @pool_lock: protects @pool, @nr_pool, @nr_pooled.
+ * @pool: per warm node (index into @nodes): freed pages kept for reuse
+ *	(kv_warm_alloc() takes them first: no allocation, no zeroing for a
+ *	promotion that overwrites the whole page).  Each is charged to the
+ *	budget while pooled.
+ * @nr_pool: pages in each @pool.
+ * @nr_pooled: pages in all pools (read without the lock as a hint).
+ * @pool_max: most pages one @pool holds: (budget - high_wmark) / nr_nodes,
+ *	headroom the demotion worker keeps free of data anyway.
  * @nr_cold: cold devices.
  * @cold: the devices.
  * @nr_slots: slots in total (nr_cold * the smallest device's slots); slot s
@@ -136,6 +146,11 @@ struct kv_tiers {
 	u64 high_wmark;
 	u64 low_wmark;
 	atomic64_t warm;
+	spinlock_t pool_lock;
+	struct page **pool[CXL_KV_MAX_NODES];
+	u32 nr_pool[CXL_KV_MAX_NODES];
+	u64 nr_pooled;
+	u32 pool_max;
 
 	u32 nr_cold;
 	struct kv_cold_dev cold[CXL_KV_MAX_COLD];
@@ -165,6 +180,7 @@ void kv_info(struct cxl_kv_info *info);
 struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp,
 			   int nid, bool zero);
 void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page);
+void kv_warm_pool_drain(struct kv_tiers *t);
 struct folio_batch;
 void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 			struct folio_batch *fb);

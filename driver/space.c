@@ -78,6 +78,7 @@ static int kv_space_release(struct inode *inode, struct file *file)
 {
 	struct kv_space *sp = file->private_data;
 	struct kv_tiers *t = sp->tiers;
+	bool last;
 
 	mutex_lock(&sp->lock);
 	sp->dead = true;
@@ -87,10 +88,13 @@ static int kv_space_release(struct inode *inode, struct file *file)
 
 	spin_lock(&t->spaces_lock);
 	list_del_init(&sp->node);
-	t->nr_spaces--;
+	last = !--t->nr_spaces;
 	spin_unlock(&t->spaces_lock);
 
 	kv_space_drain(sp);
+	/* No space left to promote into: give the pooled pages back. */
+	if (last)
+		kv_warm_pool_drain(t);
 	pr_debug("cxl_kv: space %llu released\n", sp->id);
 	kv_space_put(sp);
 	return 0;

@@ -30,6 +30,7 @@ struct kv_tiers *kv_tiers;
 #define KV_MIN_BUDGET		256
 #define KV_MIN_COLD_BYTES	(1ULL << 20)
 #define KV_ROOM_WAIT		(10 * HZ)	/* longest wait for warm room */
+#define KV_POOL_MAX		4096		/* most pooled pages per node */
 
 #define kv_reject(fmt, ...) \
 	pr_warn_ratelimited("cxl_kv: attach rejected: " fmt, ##__VA_ARGS__)
@@ -192,6 +193,17 @@ int kv_attach(const struct cxl_kv_attach *a)
 		goto out_free_tiers;
 	}
 	atomic64_set(&t->warm, 0);
+	spin_lock_init(&t->pool_lock);
+	t->pool_max = min_t(u64, (t->budget - t->high_wmark) / t->nr_nodes,
+			    KV_POOL_MAX);
+	for (i = 0; i < t->nr_nodes && t->pool_max; i++) {
+		t->pool[i] = kvmalloc_array(t->pool_max, sizeof(struct page *),
+					    GFP_KERNEL);
+		if (!t->pool[i]) {
+			ret = -ENOMEM;
+			goto out_free_pools;
+		}
+	}
 	spin_lock_init(&t->slot_lock);
 	spin_lock_init(&t->spaces_lock);
 	INIT_LIST_HEAD(&t->spaces);
@@ -232,6 +244,9 @@ int kv_attach(const struct cxl_kv_attach *a)
 
 out_close_cold:
 	kv_close_cold(t);
+out_free_pools:
+	for (i = 0; i < t->nr_nodes; i++)
+		kvfree(t->pool[i]);
 out_free_tiers:
 	kfree(t);
 	return ret;
@@ -246,6 +261,7 @@ out_free_tiers:
 int kv_detach(void)
 {
 	struct kv_tiers *t = kv_tiers;
+	u32 i;
 
 	lockdep_assert_held(&kv_ctl_lock);
 	if (!t)
@@ -260,11 +276,14 @@ int kv_detach(void)
 	spin_unlock(&t->spaces_lock);
 	/* The worker holds space refs only; no space, no new work. */
 	cancel_work_sync(&t->demote_work);
+	kv_warm_pool_drain(t);
 	WARN_ON_ONCE(atomic64_read(&t->warm));
 	WARN_ON_ONCE(t->slots_used);
 	kv_tiers = NULL;
 	kv_close_cold(t);
 	bitmap_free(t->slot_map);
+	for (i = 0; i < t->nr_nodes; i++)
+		kvfree(t->pool[i]);
 	kfree(t);
 	pr_info("cxl_kv: detached\n");
 	return 0;
@@ -305,9 +324,93 @@ void kv_info(struct cxl_kv_info *info)
 	spin_unlock(&t->slot_lock);
 }
 
+/* Index of warm node @nid in @t->nodes (striping only names those). */
+static u32 kv_node_idx(const struct kv_tiers *t, int nid)
+{
+	u32 i;
+
+	for (i = 1; i < t->nr_nodes; i++)
+		if (t->nodes[i] == nid)
+			return i;
+	return 0;
+}
+
+/*
+ * The pool.  Invariant: warm + nr_pooled <= budget.  A page moves between
+ * data (@warm) and the pool with its charge: into the pool nr_pooled rises
+ * before warm falls, out of it warm rises before nr_pooled falls, so a
+ * racing charge may wait once too often but never overshoots.
+ */
+static struct page *kv_pool_take(struct kv_tiers *t, int nid)
+{
+	u32 i = kv_node_idx(t, nid);
+	struct page *page = NULL;
+
+	if (!READ_ONCE(t->nr_pool[i]))
+		return NULL;
+	spin_lock(&t->pool_lock);
+	if (t->nr_pool[i]) {
+		page = t->pool[i][--t->nr_pool[i]];
+		atomic64_inc(&t->warm);
+		WRITE_ONCE(t->nr_pooled, t->nr_pooled - 1);
+	}
+	spin_unlock(&t->pool_lock);
+	return page;
+}
+
+/*
+ * Keep @page for reuse if its pool has room and nobody else holds a
+ * reference (a GUP pin taken through the user mapping would see the next
+ * user's data).  Returns false if the caller must free it.
+ */
+static bool kv_pool_put(struct kv_tiers *t, struct page *page)
+{
+	u32 i = kv_node_idx(t, page_to_nid(page));
+	bool kept = false;
+
+	if (READ_ONCE(t->nr_pool[i]) >= t->pool_max || page_count(page) != 1)
+		return false;
+	spin_lock(&t->pool_lock);
+	if (t->nr_pool[i] < t->pool_max) {
+		ClearPageDirty(page);
+		t->pool[i][t->nr_pool[i]++] = page;
+		WRITE_ONCE(t->nr_pooled, t->nr_pooled + 1);
+		atomic64_dec(&t->warm);
+		kept = true;
+	}
+	spin_unlock(&t->pool_lock);
+	return kept;
+}
+
+/**
+ * kv_warm_pool_drain() - free every pooled page (last space gone, detach).
+ * @t: tier set.
+ */
+void kv_warm_pool_drain(struct kv_tiers *t)
+{
+	struct page *page;
+	u32 i;
+
+	for (i = 0; i < t->nr_nodes; i++) {
+		for (;;) {
+			spin_lock(&t->pool_lock);
+			page = t->nr_pool[i] ? t->pool[i][--t->nr_pool[i]] : NULL;
+			if (page)
+				WRITE_ONCE(t->nr_pooled, t->nr_pooled - 1);
+			spin_unlock(&t->pool_lock);
+			if (!page)
+				break;
+			put_page(page);
+		}
+	}
+	if (wq_has_sleeper(&t->room_wq))
+		wake_up_all(&t->room_wq);
+}
+
 static bool kv_room(struct kv_tiers *t)
 {
-	return atomic64_read(&t->warm) < t->budget;
+	return atomic64_read(&t->warm) + READ_ONCE(t->nr_pooled) < t->budget ||
+	       READ_ONCE(t->nr_pooled);
 }
 
 /**
@@ -315,11 +418,12 @@ static bool kv_room(struct kv_tiers *t)
  * @t: tier set.
  * @sp: space to account to.
  * @nid: node.
- * @zero: zero the page.
+ * @zero: zero the page (else its old contents remain: only for pages the
+ *	caller overwrites whole before anyone sees them).
  *
- * Waits (killable, at most KV_ROOM_WAIT) for the demotion worker when the
- * budget is used up.  Never invokes the OOM killer (__GFP_THISNODE |
- * __GFP_NORETRY).
+ * A pooled page of @nid is taken first.  Else waits (killable, at most
+ * KV_ROOM_WAIT) for the demotion worker when the budget is used up.  Never
+ * invokes the OOM killer (__GFP_THISNODE | __GFP_NORETRY).
  *
  * Context: process; must not hold any kv_space.lock.
  * Return: the page (refcount 1) or NULL.
@@ -335,9 +439,19 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 
 	might_sleep();
 	for (;;) {
-		if (atomic64_inc_return(&t->warm) <= t->budget)
+		page = kv_pool_take(t, nid);
+		if (page) {
+			if (zero)
+				clear_highpage(page);
+			goto out_charged;
+		}
+		if (atomic64_inc_return(&t->warm) + READ_ONCE(t->nr_pooled) <=
+		    t->budget)
 			break;
 		atomic64_dec(&t->warm);
+		/* Full: pooled pages of other nodes are of no use to @nid. */
+		if (READ_ONCE(t->nr_pooled))
+			kv_warm_pool_drain(t);
 		if (!waited) {
 			kv_stat_inc(sp, alloc_waits);
 			waited = true;
@@ -349,8 +463,6 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 			return NULL;
 		}
 	}
-	if (atomic64_read(&t->warm) > t->high_wmark)
-		kv_kick_demotion(t);
 
 	page = alloc_pages_node(nid, gfp, 0);
 	if (!page) {
@@ -360,6 +472,9 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 		pr_warn_ratelimited("cxl_kv: no free page on warm node %d\n", nid);
 		return NULL;
 	}
+out_charged:
+	if (atomic64_read(&t->warm) > t->high_wmark)
+		kv_kick_demotion(t);
 	kv_stat_inc(sp, warm_pages);
 	return page;
 }
@@ -378,9 +493,17 @@ static void kv_warm_uncharge(struct kv_tiers *t, struct kv_space *sp, u32 n)
  * @t: tier set.
  * @sp: space it was accounted to.
  * @page: the page; already unmapped from user space.
+ *
+ * The page may be kept in the pool for the next kv_warm_alloc().
  */
 void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page)
 {
+	if (kv_pool_put(t, page)) {
+		kv_stat_add(sp, warm_pages, -1);
+		if (wq_has_sleeper(&t->room_wq))
+			wake_up_all(&t->room_wq);
+		return;
+	}
 	ClearPageDirty(page);
 	put_page(page);
 	kv_warm_uncharge(t, sp, 1);
@@ -395,14 +518,22 @@ void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page)
 void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 			struct folio_batch *fb)
 {
-	u32 i, n = folio_batch_count(fb);
+	u32 i, j = 0, n = folio_batch_count(fb);
 
 	if (!n)
 		return;
-	for (i = 0; i < n; i++)
-		folio_clear_dirty(fb->folios[i]);
+	for (i = 0; i < n; i++) {
+		struct folio *f = fb->folios[i];
+
+		if (kv_pool_put(t, &f->page))
+			continue;
+		folio_clear_dirty(f);
+		fb->folios[j++] = f;
+	}
+	fb->nr = j;
 	folios_put(fb);
-	kv_warm_uncharge(t, sp, n);
+	kv_stat_add(sp, warm_pages, -(s64)(n - j));
+	kv_warm_uncharge(t, sp, j);
 }
 
 /**
