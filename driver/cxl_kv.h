@@ -17,6 +17,7 @@
  *           them waits for another or for kv_space.lock)
  *           -> mapping->i_mmap_rwsem, page table locks (unmap_mapping_range)
  *        -> kv_tiers.slot_lock (spinlock)
+ *        -> kv_tiers.pool_lock (spinlock, leaf)
  *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks and krefs.
  * No path takes kv_space.lock while holding another space's lock, and no
  * path waits for warm budget while holding any kv_space.lock (the demotion
