@@ -17,6 +17,7 @@
  * Any failure is VM_FAULT_SIGBUS: never a zero page for data that exists.
  */
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -90,7 +91,7 @@ static vm_fault_t kv_fault(struct vm_fault *vmf)
 	struct kv_entry *e;
 	vm_fault_t ret;
 	u32 ra[KV_FAULT_RA];
-	bool promoted = false;
+	bool promoted = false, zeroed = false;
 	ktime_t t0 = 0;
 	int err, nra;
 	u32 slot;
@@ -98,6 +99,16 @@ static vm_fault_t kv_fault(struct vm_fault *vmf)
 	if (kv_check_vma(sp, vmf->vma, __func__) || pg >= sp->nr_pages)
 		return VM_FAULT_SIGBUS;
 	e = &sp->ent[pg];
+	/*
+	 * A cold page needs a page to read into: take it before the lock (a
+	 * racy peek; the state is checked again under the lock).
+	 */
+	if (READ_ONCE(e->state) == KV_COLD) {
+		t0 = ktime_get();
+		fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), false);
+		if (!fresh)
+			return VM_FAULT_SIGBUS;
+	}
 again:
 	mutex_lock(&sp->lock);
 	switch (e->state) {
@@ -125,8 +136,12 @@ again:
 			fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), true);
 			if (!fresh)
 				return VM_FAULT_SIGBUS;
+			zeroed = true;
 			goto again;
 		}
+		/* Taken for a cold read that is not needed: old contents. */
+		if (!zeroed)
+			clear_highpage(fresh);
 		e->page = fresh;
 		fresh = NULL;
 		e->state = KV_WARM;
@@ -185,17 +200,20 @@ again:
 	kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_DEMAND);
 	kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
 	nra = kvp_prefetch_window(sp->pol, kv_pg_block(sp, pg), ra, KV_FAULT_RA);
+	/* Nothing to read ahead: map it now, under the same hold. */
+	ret = nra > 0 ? 0 : kv_map(vmf, e->page);
 	mutex_unlock(&sp->lock);
 	wake_up_all(&sp->wq);
 	kv_stats_record_latency(sp, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	if (ret)
+		return ret;
 	/*
 	 * Readahead takes kv_space.lock and may wait for room, so it runs
 	 * before the page is locked for the core (page lock -> kv_space.lock
 	 * would invert the lock order); then map through the WARM path, which
 	 * revalidates.
 	 */
-	if (nra > 0)
-		kv_fault_readahead(sp, ra, nra);
+	kv_fault_readahead(sp, ra, nra);
 	promoted = true;
 	goto again;
 
