@@ -3,7 +3,8 @@
  * kv_integrity - a space 4x the warm budget filled with a known pattern,
  * demoted and promoted in cycles (by pressure and by explicit commands),
  * every byte read back; clean pages drop without I/O; the same with two
- * processes sharing the fd through SCM_RIGHTS; nothing leaks.
+ * processes sharing the fd through SCM_RIGHTS; a new space reads zeros
+ * although freed pages of the first are pooled for reuse; nothing leaks.
  */
 #include <sys/socket.h>
 
@@ -134,7 +135,7 @@ int main(void)
 
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE");
-	ktap_plan(22);
+	ktap_plan(24);
 	kv_detach_quiet(ctl);
 	used0 = kv_node_busy_kb(kv_warm_node());
 	ret = kv_attach(ctl, BUDGET, 2, 32 << 20);
@@ -235,6 +236,38 @@ int main(void)
 	kv_info(ctl, &info);
 	T("budget_respected", info.warm_pages <= BUDGET, "warm %llu",
 	  (unsigned long long)info.warm_pages);
+
+	/*
+	 * 5: freed pages are pooled for reuse: after a demotion of everything
+	 * the pool holds pages with this space's data.  A second space's
+	 * never-written pages must read as zeros all the same, and its writes
+	 * must not show through in the first.
+	 */
+	move_all(fd, CXL_KV_DEMOTE, c.blocks_per_stream, &moved);
+	{
+		struct cxl_kv_space_create c2;
+		int fd2;
+		char *m2;
+		uint64_t nz = 0, n2;
+
+		kv_geom(&c2, 1, 1, 128, 64 * 16);	/* 128 pages */
+		fd2 = kv_space(ctl, &c2);
+		n2 = c2.mmap_bytes / KV_PAGE;
+		m2 = fd2 < 0 ? MAP_FAILED :
+		     mmap(NULL, c2.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+		for (uint64_t o = 0; m2 != MAP_FAILED && o < c2.mmap_bytes; o += 8)
+			nz += *(volatile uint64_t *)(m2 + o) != 0;
+		T("new_space_reads_zero_after_reuse", m2 != MAP_FAILED && nz == 0,
+		  "fd %d, %llu non-zero words in %llu pages", fd2, (unsigned long long)nz,
+		  (unsigned long long)n2);
+		for (uint64_t pg = 0; m2 != MAP_FAILED && pg < n2; pg++)
+			kv_fill((uint64_t *)(m2 + pg * KV_PAGE), 7, pg);
+		T("first_space_intact_after_reuse", verify(m, 3) == 0, "-");
+		if (m2 != MAP_FAILED)
+			munmap(m2, c2.mmap_bytes);
+		if (fd2 >= 0)
+			close(fd2);
+	}
 
 	/* leak check */
 	munmap(m, c.mmap_bytes);
