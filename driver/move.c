@@ -449,15 +449,16 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	/* 1: choose the pages and lock them (waits out PTE installs). */
 	for (i = 0; i < n; i++) {
 		struct kv_entry *e = &sp->ent[pgs[i]];
+		bool write = e->flags & KV_F_DIRTY || e->slot == KV_NO_SLOT;
 
+		/* Out of slots: only clean pages can still leave. */
 		if (e->state != KV_WARM || e->flags & KV_F_ZAP ||
-		    kv_block_pinned(sp, pgs[i]))
+		    (write && d->ret == -ENOSPC) || kv_block_pinned(sp, pgs[i]))
 			continue;
 		e->flags |= KV_F_ZAP;
 		lock_page(e->page);
 		zap[nz++] = pgs[i];
-		if (e->flags & KV_F_DIRTY || e->slot == KV_NO_SLOT)
-			nw++;
+		nw += write;
 	}
 	/* 2: zap their mappings, one call per run of consecutive pages. */
 	if (!kv_sorted(zap, nz))
@@ -629,8 +630,9 @@ struct kv_demoter *kv_demote_begin(struct kv_space *sp)
  * the last writes completed; kv_demote_end() waits for them.
  *
  * Context: process, no kv_space.lock held.
- * Return: 0, or the first error so far (see kv_demote_end()); after an
- * error other than -ENOSPC or -EIO nothing more is started.
+ * Return: 0, or the first error so far (see kv_demote_end()).  After
+ * -ENOSPC only clean pages (a valid cold copy, no write needed) still go;
+ * after -ENOMEM or -ESHUTDOWN nothing more is started.
  */
 int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
 {
@@ -640,7 +642,7 @@ int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
 		struct kv_batch *b;
 
 		m = min_t(u32, n - i, KV_WB_CHUNK);
-		if (d->ret && d->ret != -EIO)
+		if (d->ret == -ENOMEM || d->ret == -ESHUTDOWN)
 			break;
 		b = kv_demote_prepare(d, pgs + i, m);
 		if (b) {
