@@ -19,9 +19,11 @@
  *        -> kv_tiers.slot_lock (spinlock)
  *        -> kv_tiers.pool_lock (spinlock, leaf)
  *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks and krefs.
- * No path takes kv_space.lock while holding another space's lock, and no
- * path waits for warm budget while holding any kv_space.lock (the demotion
- * worker needs those locks to make room).
+ * No path takes kv_space.lock while holding another space's lock (the
+ * demotion worker ranks victims across spaces but takes their locks one at
+ * a time: collect, hand back, demote), and no path waits for warm budget
+ * while holding any kv_space.lock (the demotion worker needs those locks to
+ * make room).
  */
 #ifndef CXL_KV_INTERNAL_H
 #define CXL_KV_INTERNAL_H
@@ -43,6 +45,7 @@
 
 #define KV_NO_SLOT	U32_MAX
 
+struct kv_reclaim;
 struct kv_space;
 struct kv_tiers;
 
@@ -133,10 +136,13 @@ struct kv_cold_dev {
  * @slot_hint: next slot to look at.
  * @slots_used: set bits in @slot_map.
  * @spaces_lock: protects @spaces and @nr_spaces (leaf lock).
- * @spaces: live spaces (kv_space.node), walked by the demotion worker.
+ * @spaces: live spaces (kv_space.node), walked by the demotion worker
+ *	(and rotated by it when there are more than one round takes).
  * @nr_spaces: entries in @spaces.
- * @rr: index of the space the worker starts its next pass with.
  * @demote_work: the demotion worker (kv_demote_work()).
+ * @rc: the worker's candidate buffers (reclaim.c), used by the worker only
+ *	(always queued on system_unbound_wq, so never running twice at once):
+ *	no lock.
  * @room_wq: allocations waiting for warm room sleep here; woken whenever
  *	pages are uncharged and when the worker ends a pass.
  */
@@ -164,9 +170,9 @@ struct kv_tiers {
 	spinlock_t spaces_lock;
 	struct list_head spaces;
 	u32 nr_spaces;
-	u32 rr;
 
 	struct work_struct demote_work;
+	struct kv_reclaim *rc;
 	wait_queue_head_t room_wq;
 };
 
@@ -321,6 +327,8 @@ int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n);
 int kv_demote_end(struct kv_demoter *d, u64 *done);
 void kv_demote_work(struct work_struct *work);
 void kv_kick_demotion(struct kv_tiers *t);
+int kv_reclaim_init(struct kv_tiers *t);
+void kv_reclaim_exit(struct kv_tiers *t);
 
 /* policy glue (policy_glue.c) */
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);

@@ -2,13 +2,22 @@
 /*
  * reclaim.c - the demotion worker: keeps the warm tier under its watermarks.
  *
- * Past the high watermark kv_warm_alloc() kicks the worker; it asks the
- * policies of the live spaces for victims and hands them to
- * kv_demote_pages() (move.c) until warm pages are down to the low watermark.
- * Policy (which blocks) stays in the policy core; this file only decides how
- * many to ask each space for.
+ * Past the high watermark kv_warm_alloc() kicks the worker; it demotes until
+ * warm pages are down to the low watermark, in rounds.  A round ranks the
+ * blocks of all live spaces against each other: every space's policy names
+ * its best victims together with their eviction priority
+ * (kvp_pick_victims_prio(): (1 - ema) * recency decay, Q16 in [0, 1], each
+ * space at its own step counter, so the values compare across spaces), the
+ * candidates are merged by priority, the globally highest ones are demoted
+ * with kv_demote_pages() (move.c) and the others are handed back to their
+ * policies.  A space of hot blocks thus keeps them while a space of stale
+ * ones pays; spaces of equal priority pay about equally (ties interleave
+ * the spaces and go to the one that has given fewer pages).  Which blocks a
+ * space offers stays the policy core's business; this file only merges.
  */
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "cxl_kv.h"
 
@@ -21,75 +30,262 @@ void kv_kick_demotion(struct kv_tiers *t)
 	queue_work(system_unbound_wq, &t->demote_work);
 }
 
-#define KV_DEMOTE_BATCH	64	/* blocks per space per round */
+#define KV_RANK_CAND	64	/* blocks demoted per round, asked of each space */
 #define KV_PASS_SPACES	32	/* spaces looked at per round */
 
-/* Ask the policy of @sp for victims and demote them; returns pages freed. */
-static u64 kv_demote_space(struct kv_space *sp, u32 want)
+/**
+ * struct kv_cand - a victim candidate of one round
+ * @prio: its eviction priority, Q16, from kvp_pick_victims_prio().
+ * @blk: its policy block index in its space.
+ * @given: pages its space has given to the cold tier so far (demotions and
+ *	clean drops, saturated), read when the round began.
+ * @rank: its position in its space's answer.
+ * @ord: its space: index in kv_reclaim.sps.
+ * @taken: chosen for demotion in this round.
+ */
+struct kv_cand {
+	u32 prio;
+	u32 blk;
+	u32 given;
+	u16 rank;
+	u8 ord;
+	u8 taken;
+};
+
+/**
+ * struct kv_reclaim - the worker's buffers, allocated with the tier set
+ * @sps: the spaces of the current round, a reference held on each.
+ * @cand: the candidates of all of them (at most KV_RANK_CAND per space).
+ * @blks: one space's answer: block indexes ...
+ * @prio: ... and their priorities.
+ * @pgs: the pages of one space's taken blocks.
+ *
+ * Only kv_demote_work() uses them, and it never runs twice at once (one
+ * work item, always queued on system_unbound_wq), so they need no lock.
+ * About 34 KiB: kept off the stack.
+ */
+struct kv_reclaim {
+	struct kv_space *sps[KV_PASS_SPACES];
+	struct kv_cand cand[KV_PASS_SPACES * KV_RANK_CAND];
+	u32 blks[KV_RANK_CAND];
+	u32 prio[KV_RANK_CAND];
+	u64 pgs[2 * KV_RANK_CAND];
+};
+
+/**
+ * kv_reclaim_init() - allocate the demotion worker's buffers.
+ * @t: tier set being attached (the worker cannot run yet).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kv_reclaim_init(struct kv_tiers *t)
 {
-	u32 blks[KV_DEMOTE_BATCH];
-	u64 pgs[2 * KV_DEMOTE_BATCH];
-	u64 done = 0;
+	BUILD_BUG_ON(KV_PASS_SPACES > U8_MAX + 1);
+	BUILD_BUG_ON(KV_RANK_CAND > U16_MAX + 1);
+	t->rc = kvzalloc(sizeof(*t->rc), GFP_KERNEL);
+	return t->rc ? 0 : -ENOMEM;
+}
+
+/**
+ * kv_reclaim_exit() - free the demotion worker's buffers.
+ * @t: tier set; its worker is cancelled and cannot be queued again.
+ */
+void kv_reclaim_exit(struct kv_tiers *t)
+{
+	kvfree(t->rc);
+	t->rc = NULL;
+}
+
+/*
+ * Highest priority first; among equal ones a space's earlier candidates
+ * (the spaces interleave), then the space that has given fewer pages (so
+ * that spaces of equal priority give alike over the rounds), then list order.
+ */
+static int kv_cand_cmp_prio(const void *a, const void *b)
+{
+	const struct kv_cand *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio > y->prio ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->given != y->given)
+		return x->given < y->given ? -1 : 1;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+/* Grouped by space. */
+static int kv_cand_cmp_space(const void *a, const void *b)
+{
+	const struct kv_cand *x = a, *y = b;
+
+	if (x->ord != y->ord)
+		return x->ord < y->ord ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/*
+ * Ask each space of the round for up to @want victims and their priorities;
+ * they are EVICTING in their policies from here until settled.  Returns the
+ * candidates collected.  One space's lock at a time.
+ */
+static u32 kv_round_collect(struct kv_reclaim *rc, u32 n, u32 want)
+{
+	u32 ord, nc = 0;
 	int nv, i;
 
-	mutex_lock(&sp->lock);
-	nv = sp->dead ? 0 : kvp_pick_victims(sp->pol, want, blks, sp->step);
-	mutex_unlock(&sp->lock);
-	if (nv <= 0)
-		return 0;
-	for (i = 0; i < nv; i++) {
-		pgs[2 * i] = kv_block_pg(sp, blks[i], 0);
-		pgs[2 * i + 1] = kv_block_pg(sp, blks[i], 1);
+	for (ord = 0; ord < n; ord++) {
+		struct kv_space *sp = rc->sps[ord];
+		u64 given = atomic64_read(&sp->stats.demotions) +
+			    atomic64_read(&sp->stats.clean_drops);
+
+		mutex_lock(&sp->lock);
+		nv = sp->dead ? 0 : kvp_pick_victims_prio(sp->pol, want, rc->blks,
+							   rc->prio, sp->step);
+		mutex_unlock(&sp->lock);
+		if (WARN_ON_ONCE(nv > (int)want))
+			nv = 0;
+		for (i = 0; i < nv; i++) {
+			struct kv_cand *c = &rc->cand[nc++];
+
+			c->prio = rc->prio[i];
+			c->blk = rc->blks[i];
+			c->given = min_t(u64, given, U32_MAX);
+			c->rank = i;
+			c->ord = ord;
+			c->taken = 0;
+		}
 	}
-	kv_demote_pages(sp, pgs, 2 * nv, &done);
-	/* Victims whose pages were all skipped are still EVICTING: settle. */
+	return nc;
+}
+
+/* End of the run of candidates of one space that starts at @i. */
+static u32 kv_run_end(const struct kv_reclaim *rc, u32 i, u32 nc)
+{
+	u32 j = i + 1;
+
+	while (j < nc && rc->cand[j].ord == rc->cand[i].ord)
+		j++;
+	return j;
+}
+
+/*
+ * Settle the candidates of [@i, @j) (one space) whose ->taken equals
+ * @taken: kv_pol_sync_block() derives each block's tier from its pages, so
+ * a block still EVICTING goes back to WARM (KVP_BY_ABORT) and a demoted one
+ * to COLD.
+ */
+static void kv_run_settle(struct kv_reclaim *rc, struct kv_space *sp,
+			  u32 i, u32 j, bool taken)
+{
 	mutex_lock(&sp->lock);
-	for (i = 0; i < nv; i++)
-		kv_pol_sync_block(sp, blks[i], KVP_BY_ABORT);
+	for (; i < j; i++)
+		if (!!rc->cand[i].taken == taken)
+			kv_pol_sync_block(sp, rc->cand[i].blk, KVP_BY_ABORT);
 	mutex_unlock(&sp->lock);
-	return done;
+}
+
+/* One round over the @n spaces in @rc->sps; returns the pages freed. */
+static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
+{
+	u32 nc, i, j, c, k;
+	u64 freed = 0;
+
+	nc = kv_round_collect(rc, n, need);
+	/* The @need highest priorities of all spaces are taken. */
+	sort(rc->cand, nc, sizeof(rc->cand[0]), kv_cand_cmp_prio, NULL);
+	for (i = 0; i < nc && i < need; i++)
+		rc->cand[i].taken = 1;
+	sort(rc->cand, nc, sizeof(rc->cand[0]), kv_cand_cmp_space, NULL);
+
+	/*
+	 * Hand back what was not taken before any I/O starts: those blocks
+	 * are EVICTING only while the round ranks.
+	 */
+	for (i = 0; i < nc; i = j) {
+		j = kv_run_end(rc, i, nc);
+		for (c = i; c < j && rc->cand[c].taken; c++)
+			;
+		if (c < j)	/* one was not taken */
+			kv_run_settle(rc, rc->sps[rc->cand[i].ord], i, j, false);
+	}
+	/* Demote the taken ones, space by space. */
+	for (i = 0; i < nc; i = j) {
+		struct kv_space *sp = rc->sps[rc->cand[i].ord];
+		u64 done = 0;
+
+		j = kv_run_end(rc, i, nc);
+		for (c = i, k = 0; c < j; c++) {
+			if (!rc->cand[c].taken)
+				continue;
+			rc->pgs[k++] = kv_block_pg(sp, rc->cand[c].blk, 0);
+			rc->pgs[k++] = kv_block_pg(sp, rc->cand[c].blk, 1);
+		}
+		if (!k)
+			continue;
+		kv_demote_pages(sp, rc->pgs, k, &done);
+		/* Victims whose pages were all skipped are still EVICTING. */
+		kv_run_settle(rc, sp, i, j, true);
+		freed += done;
+	}
+	return freed;
 }
 
 /**
  * kv_demote_work() - the demotion worker.
  * @work: kv_tiers.demote_work.
  *
- * While warm pages exceed the low watermark, go round the spaces asking each
- * policy for up to KV_DEMOTE_BATCH victims.  Stops when a whole round frees
- * nothing (everything pinned, protected, or the cold tier full); waiters on
- * room_wq then time out and fail cleanly.
+ * While warm pages exceed the low watermark, run rounds.  A round takes a
+ * reference on up to KV_PASS_SPACES live spaces (with more, the window moves
+ * on by one space per round) and ranks them:
+ *
+ *  1. need = the excess over the low watermark in blocks (two pages each),
+ *     at most KV_RANK_CAND;
+ *  2. every space's policy offers up to need victims with their priorities
+ *     (kvp_pick_victims_prio() at the space's own step); the global top need
+ *     are necessarily among them;
+ *  3. the need highest of all are taken; ties go to a space's earlier
+ *     candidates (the spaces interleave), then to the space that has given
+ *     fewer pages so far, so spaces of equal priority give alike;
+ *  4. the others are handed back (kv_pol_sync_block(): EVICTING ->
+ *     kvp_set_resident(KVP_BY_ABORT)) before any write-back starts;
+ *  5. the taken ones are demoted space by space with kv_demote_pages() and
+ *     settled the same way (skipped pages stay warm).
+ *
+ * Each space's lock is taken on its own, never two at once.  Stops when a
+ * round frees nothing (everything pinned, protected, or the cold tier full);
+ * waiters on room_wq then time out and fail cleanly.
  */
 void kv_demote_work(struct work_struct *work)
 {
 	struct kv_tiers *t = container_of(work, struct kv_tiers, demote_work);
-	struct kv_space *sps[KV_PASS_SPACES];
+	struct kv_reclaim *rc = t->rc;
 
-	while (atomic64_read(&t->warm) > t->low_wmark) {
+	for (;;) {
+		s64 over = atomic64_read(&t->warm) - t->low_wmark;
 		struct kv_space *sp;
-		u64 freed = 0;
-		u32 n = 0, i, first;
+		u32 n = 0, i;
+		u64 freed;
 
+		if (over <= 0)
+			break;
 		spin_lock(&t->spaces_lock);
 		list_for_each_entry(sp, &t->spaces, node) {
 			if (n == KV_PASS_SPACES)
 				break;
 			kref_get(&sp->ref);
-			sps[n++] = sp;
+			rc->sps[n++] = sp;
 		}
-		first = t->rr++;
+		/* More spaces than a round holds: the window moves on by one. */
+		if (t->nr_spaces > KV_PASS_SPACES)
+			list_rotate_left(&t->spaces);
 		spin_unlock(&t->spaces_lock);
 
-		for (i = 0; i < n; i++) {
-			s64 over = atomic64_read(&t->warm) - t->low_wmark;
-
-			sp = sps[(first + i) % n];
-			if (over > 0)
-				freed += kv_demote_space(sp,
-					min_t(u32, KV_DEMOTE_BATCH,
-					      DIV_ROUND_UP(over, 2 * n) + 1));
-		}
+		freed = n ? kv_round(rc, n,
+				     min_t(u64, DIV_ROUND_UP(over, 2),
+					   KV_RANK_CAND)) : 0;
 		for (i = 0; i < n; i++)
-			kv_space_put(sps[i]);
+			kv_space_put(rc->sps[i]);
 		wake_up_all(&t->room_wq);
 		if (!freed)
 			break;

@@ -5,7 +5,7 @@
  * Warm tier: CPU-less NUMA nodes whose memory is in ZONE_NORMAL (the kmem
  * node of a CXL dax device).  Pages come from alloc_pages_node() with
  * __GFP_THISNODE, charged against a page budget first (kv_warm_alloc()).
- * Over the high watermark the demotion worker (move.c) is kicked; at the
+ * Over the high watermark the demotion worker (reclaim.c) is kicked; at the
  * budget an allocation waits for it (bounded) or fails.
  *
  * Cold tier: block devices opened exclusively (holder: the tier set).  The
@@ -209,6 +209,9 @@ int kv_attach(const struct cxl_kv_attach *a)
 	INIT_LIST_HEAD(&t->spaces);
 	INIT_WORK(&t->demote_work, kv_demote_work);
 	init_waitqueue_head(&t->room_wq);
+	ret = kv_reclaim_init(t);
+	if (ret)
+		goto out_free_pools;
 
 	for (i = 0; i < a->nr_cold; i++) {
 		u32 j;
@@ -244,6 +247,7 @@ int kv_attach(const struct cxl_kv_attach *a)
 
 out_close_cold:
 	kv_close_cold(t);
+	kv_reclaim_exit(t);
 out_free_pools:
 	for (i = 0; i < t->nr_nodes; i++)
 		kvfree(t->pool[i]);
@@ -276,6 +280,7 @@ int kv_detach(void)
 	spin_unlock(&t->spaces_lock);
 	/* The worker holds space refs only; no space, no new work. */
 	cancel_work_sync(&t->demote_work);
+	kv_reclaim_exit(t);
 	kv_warm_pool_drain(t);
 	WARN_ON_ONCE(atomic64_read(&t->warm));
 	WARN_ON_ONCE(t->slots_used);

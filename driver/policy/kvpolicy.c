@@ -781,24 +781,9 @@ static void kvp_sweep_end(struct kvp_state *st)
 	st->sweep_victims = 0;
 }
 
-/**
- * kvp_pick_victims() - choose WARM blocks to demote.
- * @st: state.
- * @want: how many victims the caller needs.
- * @out: array of at least @want entries, filled with global block indexes.
- * @now: current step.
- *
- * Never returns a pinned, protected (sink / recent window) or non-WARM
- * block, and never the same block twice: returned blocks become EVICTING
- * until the caller reports kvp_set_cold() or kvp_set_resident(KVP_BY_ABORT).
- * Returns fewer than @want only when fewer eligible blocks exist.
- * Highest priority (1 - ema) * (1 - exp(-age/tau)) leaves first (see the
- * file comment for how the CLOCK threshold approximates that order).
- *
- * Return: the number of victims written to @out (>= 0).
- */
-int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
-		     kvp_u32 now)
+/* kvp_pick_victims() and kvp_pick_victims_prio(); @prio may be NULL. */
+static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
+		    kvp_u32 *prio, kvp_u32 now)
 {
 	struct kvp_ent *ents = kvp_ents(st);
 	struct kvp_head *heads = kvp_heads(st);
@@ -820,7 +805,8 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 
 		if (kvp_tier_of(e) == KVP_TIER_WARM && !e->pins &&
 		    !kvp_protected(st, &heads[q], blk)) {
-			kvp_u32 b = kvp_bucket(kvp_entry_prio(st, e, now));
+			kvp_u32 pr = kvp_entry_prio(st, e, now);
+			kvp_u32 b = kvp_bucket(pr);
 
 			st->hist[b]++;
 			looked++;
@@ -830,6 +816,8 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			if (b >= st->thr) {
 				kvp_set_tier(e, KVP_TIER_EVICTING);
 				st->warm--;
+				if (prio)
+					prio[n] = pr;
 				out[n++] = i;
 				st->sweep_victims++;
 				if (looked <= 1 && ++st->easy >= 4) {
@@ -879,6 +867,54 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 	st->s.victims += n;
 	st->s.scanned += scanned;
 	return (int)n;
+}
+
+/**
+ * kvp_pick_victims() - choose WARM blocks to demote.
+ * @st: state.
+ * @want: how many victims the caller needs.
+ * @out: array of at least @want entries, filled with global block indexes.
+ * @now: current step.
+ *
+ * Never returns a pinned, protected (sink / recent window) or non-WARM
+ * block, and never the same block twice: returned blocks become EVICTING
+ * until the caller reports kvp_set_cold() or kvp_set_resident(KVP_BY_ABORT).
+ * Returns fewer than @want only when fewer eligible blocks exist.
+ * Highest priority (1 - ema) * (1 - exp(-age/tau)) leaves first (see the
+ * file comment for how the CLOCK threshold approximates that order).
+ *
+ * Return: the number of victims written to @out (>= 0).
+ */
+int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
+		     kvp_u32 now)
+{
+	return kvp_pick(st, want, out, (kvp_u32 *)0, now);
+}
+
+/**
+ * kvp_pick_victims_prio() - kvp_pick_victims(), with each victim's priority.
+ * @st: state.
+ * @want: how many victims the caller needs.
+ * @out: array of at least @want entries, filled with global block indexes.
+ * @prio: array of at least @want entries: @prio[i] is the eviction priority
+ *        of @out[i] at @now, Q16 in [0, KVP_ONE]: (1 - ema) * (1 - exp(-age /
+ *        tau)) with age = @now - last + 1, or the decay alone in PREFILL (the
+ *        value the sweep compared; see kvp_priority_q16()).
+ * @now: current step.
+ *
+ * Picks exactly the victims kvp_pick_victims() would pick from the same
+ * state and leaves them EVICTING the same way.  Priorities of different
+ * states are comparable (each taken at its own @now, all on one [0, 1]
+ * scale), so a caller that serves several states from one budget can merge
+ * their victims by priority and hand the ones it does not take back with
+ * kvp_set_resident(KVP_BY_ABORT).
+ *
+ * Return: the number of victims written to @out and @prio (>= 0).
+ */
+int kvp_pick_victims_prio(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
+			  kvp_u32 *prio, kvp_u32 now)
+{
+	return kvp_pick(st, want, out, prio, now);
 }
 
 /* ---- prefetch ---------------------------------------------------------- */

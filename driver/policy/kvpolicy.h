@@ -30,8 +30,9 @@
  * None inside.  Every function taking a struct kvp_state must be serialised
  * by the caller (the module holds one spinlock/mutex per state around every
  * call).  Functions never sleep, never allocate and run in bounded time
- * except kvp_init() (O(entries)) and kvp_pick_victims() (amortised O(1) per
- * victim, worst case one sweep over the entries).
+ * except kvp_init() (O(entries)) and kvp_pick_victims() /
+ * kvp_pick_victims_prio() (amortised O(1) per victim, worst case one sweep
+ * over the entries).
  *
  * Errors are negative errno values equal to Linux's (KVP_EINVAL == EINVAL).
  * Fixed point: Q16, i.e. KVP_ONE (65536) is 1.0.
@@ -256,6 +257,8 @@ int kvp_unpin(struct kvp_state *st, kvp_u32 idx);
 
 int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 		     kvp_u32 now);
+int kvp_pick_victims_prio(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
+			  kvp_u32 *prio, kvp_u32 now);
 int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 			kvp_u32 max);
 int kvp_head_window(const struct kvp_state *st, kvp_u32 layer, kvp_u32 head);

@@ -477,3 +477,292 @@ Test(policy_phase, prefill_streams_in)
 	cr_assert_geq(out[0], 1);	/* block 0 holds the sinks */
 	free(st);
 }
+
+/* ---- victims with their priority (cross-space ranking in the module) ---- */
+
+/*
+ * One row per block: hints of @score (KVP_P_RAW, score_shift 0: used as is)
+ * at step @last, then the priority kvp_pick_victims_prio() must report at
+ * now = 5000, tau = 100: (1 - ema) * (1 - exp(-(now - last + 1) / tau)) in
+ * DECODE, the decay alone in PREFILL (computed in double, Q16, rounded).
+ */
+static const struct prio_row {
+	kvp_u32 blk, nhints, score, last;
+	kvp_u32 decode_q16, prefill_q16;
+} prio_rows[] = {
+	{ 0, 0, 0,         4000, 65533, 65533 },	/* stale, no score */
+	{ 1, 1, KVP_ONE,   4990,  5120,  6827 },	/* ema 0.25, age 11 */
+	{ 2, 2, KVP_ONE,   4900, 23437, 41667 },	/* ema 0.4375, age 101 */
+	{ 3, 0, 0,         5000,   652,   652 },	/* age counts now: 1 */
+	{ 4, 1, KVP_ONE / 2, 4500, 56961, 65099 },	/* ema 0.125 */
+	{ 5, 8, KVP_ONE,   4000,  6561, 65533 },	/* heavy hitter, old */
+	{ 6, 0, 0,         3000, 65536, 65536 },	/* age >= 16 tau: 1.0 */
+	{ 7, 3, KVP_ONE,      0, 27648, 65536 },	/* saturated decay */
+};
+#define NPRIO (sizeof(prio_rows) / sizeof(prio_rows[0]))
+
+static struct kvp_state *prio_state(kvp_u32 flags)
+{
+	struct kvp_geom g = { 1, 1, 16, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+
+	kvp_params_default(&p);
+	p.flags = flags | KVP_P_RAW;
+	p.score_shift = 0;
+	p.tau_steps = 100;
+	st = mk(&g, &p);
+	for (kvp_u32 r = 0; r < NPRIO; r++) {
+		const struct prio_row *w = &prio_rows[r];
+
+		cr_assert_eq(kvp_on_write(st, w->blk, w->last), 0);
+		for (kvp_u32 k = 0; k < w->nhints; k++)
+			cr_assert_eq(kvp_on_hint(st, w->blk, w->score, w->last), 0);
+	}
+	return st;
+}
+
+Test(policy_rank, victim_priority_table)
+{
+	for (int phase = 0; phase < 2; phase++) {
+		/* KVP_P_PHASE starts in PREFILL (8 writes stay far below the
+		 * window); without it the state is DECODE for good. */
+		struct kvp_state *st = prio_state(phase ? KVP_P_PHASE : 0);
+		kvp_u32 out[NPRIO], prio[NPRIO];
+		int n;
+
+		cr_assert_eq(kvp_phase(st), phase ? KVP_PHASE_PREFILL :
+						    KVP_PHASE_DECODE);
+		memset(prio, 0xff, sizeof(prio));
+		n = kvp_pick_victims_prio(st, NPRIO, out, prio, 5000);
+		cr_assert_eq(n, (int)NPRIO);
+		for (int i = 0; i < n; i++) {
+			const struct prio_row *w = &prio_rows[out[i]];
+			kvp_u32 want = phase ? w->prefill_q16 : w->decode_q16;
+			struct kvp_entry_info e;
+
+			cr_assert_lt(out[i], NPRIO);
+			cr_assert_leq(prio[i], KVP_ONE);
+			cr_assert(prio[i] + 3 >= want && prio[i] <= want + 3,
+				  "%s block %u: priority %u, expected %u",
+				  phase ? "prefill" : "decode", out[i], prio[i],
+				  want);
+			kvp_entry_get(st, out[i], &e);
+			cr_assert_eq(e.tier, KVP_TIER_EVICTING);
+		}
+		/* nothing left to pick; the array is not written past n */
+		cr_assert_eq(kvp_pick_victims_prio(st, 4, out, prio, 5000), 0);
+		free(st);
+	}
+}
+
+/* Same victims, same state afterwards, with and without the priorities. */
+Test(policy_rank, prio_variant_is_pick_victims)
+{
+	struct kvp_geom g = { 2, 3, 50, 16 };
+	kvp_u32 nent = 2 * 3 * 50, a[40], b[40], pr[40];
+	kvp_u64 sz = kvp_state_size(&g);
+	struct kvp_state *x, *y;
+	struct kvp_params p;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PROTECT | KVP_P_PHASE;
+	p.phase_window = 64;
+	x = mk(&g, &p);
+	y = aligned_alloc(8, (sz + 7) & ~7ull);
+	cr_assert_not_null(y);
+	for (kvp_u32 step = 1; step < 400; step++) {
+		kvp_u32 idx = rnd(nent), want;
+		int na, nb;
+
+		if (kvp_on_write(x, idx, step) == 0 && rnd(2))
+			kvp_on_hint(x, idx, rnd(KVP_ONE), step);
+		kvp_on_access(x, rnd(nent), step);
+		if (step % 7)
+			continue;
+		memcpy(y, x, sz);	/* relocatable: no pointers inside */
+		want = 1 + rnd(40);
+		na = kvp_pick_victims(x, want, a, step);
+		nb = kvp_pick_victims_prio(y, want, b, pr, step);
+		cr_assert_eq(na, nb, "step %u: %d vs %d victims", step, na, nb);
+		cr_assert_eq(memcmp(a, b, (size_t)na * sizeof(a[0])), 0);
+		cr_assert_eq(memcmp(x, y, sz), 0, "states differ at step %u", step);
+		for (int i = 0; i < na; i++) {
+			/* half go cold, half are handed back */
+			if (i & 1) {
+				kvp_set_resident(x, a[i], KVP_BY_ABORT);
+				kvp_set_resident(y, b[i], KVP_BY_ABORT);
+			} else {
+				kvp_set_cold(x, a[i]);
+				kvp_set_cold(y, b[i]);
+			}
+		}
+	}
+	free(x);
+	free(y);
+}
+
+/*
+ * What the module's demotion worker (driver/reclaim.c) does with several
+ * spaces: ask each state for up to @need victims with their priorities (each
+ * at its own clock), take the @need highest of all, hand the others back.
+ * Ties go to the earlier candidate of a state, then to the state that has
+ * lost fewer blocks, then to the lower state index.
+ */
+struct rank_cand {
+	kvp_u32 prio, blk, rank, given, st;
+};
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct rank_cand *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio > y->prio ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->given != y->given)
+		return x->given < y->given ? -1 : 1;
+	return x->st < y->st ? -1 : x->st > y->st;
+}
+
+static kvp_u32 rank_round(struct kvp_state **st, const kvp_u32 *now, int nst,
+			  kvp_u32 need, kvp_u32 *lost)
+{
+	static struct rank_cand c[4 * 64];
+	kvp_u32 blk[64], pr[64], nc = 0, take;
+
+	cr_assert_leq(nst, 4);
+	if (need > 64)
+		need = 64;
+	for (int s = 0; s < nst; s++) {
+		int n = kvp_pick_victims_prio(st[s], need, blk, pr, now[s]);
+
+		cr_assert_geq(n, 0);
+		for (int i = 0; i < n; i++)
+			c[nc++] = (struct rank_cand){ pr[i], blk[i], (kvp_u32)i,
+						      lost[s], (kvp_u32)s };
+	}
+	qsort(c, nc, sizeof(c[0]), rank_cmp);
+	take = nc < need ? nc : need;
+	for (kvp_u32 i = 0; i < nc; i++) {
+		struct kvp_entry_info e;
+
+		if (i < take) {
+			cr_assert_eq(kvp_set_cold(st[c[i].st], c[i].blk), 0);
+			lost[c[i].st]++;
+		} else {
+			cr_assert_eq(kvp_set_resident(st[c[i].st], c[i].blk,
+						      KVP_BY_ABORT), 0);
+			kvp_entry_get(st[c[i].st], c[i].blk, &e);
+			cr_assert_eq(e.tier, KVP_TIER_WARM);
+		}
+	}
+	return take;
+}
+
+/*
+ * Two states (two spaces) with different clocks share one budget: the one
+ * whose blocks have the higher priority loses, whatever its clock; equal
+ * priorities lose alike (rounds of 15: the odd one goes to the state that
+ * has lost less).  Shares are A's part of all blocks lost (96 of 256 warm
+ * blocks, each state has 123 eligible).  An even split per state, the
+ * worker's old round robin, makes every share 0.5.
+ */
+static const struct rank_row {
+	const char *name;
+	kvp_u32 score[2];	/* hint per block, 8 times; 0 = never hinted */
+	kvp_u32 age[2];		/* steps since the blocks were written/hinted */
+	kvp_u32 share_lo, share_hi;	/* A's share of the losses, percent */
+} rank_rows[] = {
+	{ "A hot recent, B stale",   { KVP_ONE / 4, 0 }, { 2, 1000 },  0,   5 },
+	{ "A stale, B hot recent",   { 0, KVP_ONE / 4 }, { 1000, 2 }, 95, 100 },
+	{ "both stale, no scores",   { 0, 0 },           { 1000, 1000 }, 48, 51 },
+	{ "A scored but old, B new", { KVP_ONE / 4, 0 }, { 1000, 5 },  95, 100 },
+};
+
+Test(policy_rank, ranking_across_states)
+{
+	struct kvp_geom g = { 1, 1, 128, 16 };
+	const kvp_u32 now[2] = { 10000, 1200 };	/* unrelated clocks */
+	struct kvp_params p;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PROTECT;	/* decode; sinks + recent window kept */
+	p.tau_steps = 32;
+	for (size_t r = 0; r < sizeof(rank_rows) / sizeof(rank_rows[0]); r++) {
+		const struct rank_row *w = &rank_rows[r];
+		struct kvp_state *st[2];
+		kvp_u32 lost[2] = { 0, 0 }, share;
+
+		for (int s = 0; s < 2; s++) {
+			kvp_u32 t = now[s] - w->age[s];
+
+			st[s] = mk(&g, &p);
+			for (kvp_u32 b = 0; b < 128; b++) {
+				kvp_on_write(st[s], b, t);
+				for (int k = 0; k < 8 && w->score[s]; k++)
+					kvp_on_hint(st[s], b, w->score[s], t);
+			}
+		}
+		while (kvp_warm_count(st[0]) + kvp_warm_count(st[1]) > 160) {
+			kvp_u32 need = (kvp_u32)(kvp_warm_count(st[0]) +
+						 kvp_warm_count(st[1]) - 160);
+
+			/* rounds of at most 15, as the worker's are small */
+			cr_assert_gt(rank_round(st, now, 2, need > 15 ? 15 : need,
+						lost), 0, "%s", w->name);
+		}
+		cr_assert_eq(lost[0] + lost[1], 96);
+		share = lost[0] * 100 / 96;
+		cr_assert(share >= w->share_lo && share <= w->share_hi,
+			  "%s: A lost %u, B lost %u (A's share %u%%, want %u..%u)",
+			  w->name, lost[0], lost[1], share, w->share_lo,
+			  w->share_hi);
+		free(st[0]);
+		free(st[1]);
+	}
+}
+
+/*
+ * A state asked for candidates round after round that are all handed back
+ * (a hot space next to a stale one) still gives its low-score blocks first
+ * once it must give real victims.
+ */
+Test(policy_rank, declined_candidates_keep_order)
+{
+	struct kvp_geom g = { 1, 4, 256, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[64], pr[64], low = 0, got = 0;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PROTECT;
+	st = mk(&g, &p);
+	for (kvp_u32 i = 0; i < 4 * 256; i++)
+		kvp_on_write(st, i, 0);
+	for (kvp_u32 i = 0; i < 4 * 256; i++)
+		for (int k = 0; k < 8; k++)	/* odd blocks: heavy hitters */
+			kvp_on_hint(st, i, (i & 1) ? KVP_ONE / 8 : KVP_ONE / 2048,
+				    100);
+	for (int r = 0; r < 200; r++) {
+		int n = kvp_pick_victims_prio(st, 16 + r % 48, out, pr, 200);
+
+		cr_assert_gt(n, 0);
+		for (int i = 0; i < n; i++)
+			cr_assert_eq(kvp_set_resident(st, out[i], KVP_BY_ABORT), 0);
+	}
+	cr_assert_eq(kvp_warm_count(st), 4 * 256);
+	for (int r = 0; r < 8; r++) {
+		int n = kvp_pick_victims_prio(st, 32, out, pr, 201 + r);
+
+		for (int i = 0; i < n; i++) {
+			low += !(out[i] & 1);
+			got++;
+			kvp_set_cold(st, out[i]);
+		}
+	}
+	cr_assert_eq(got, 256);
+	cr_assert_geq(low, got * 9 / 10, "only %u of %u victims low-score", low, got);
+	free(st);
+}
