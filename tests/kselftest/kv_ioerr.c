@@ -21,10 +21,8 @@
  * pages whose write-back failed demote and read back too.  Detach, remove
  * the dm device.
  */
-#include <linux/dm-ioctl.h>
-#include <sys/sysmacros.h>
-
 #include "kv_test.h"
+#include "kv_dm.h"
 
 #define BUDGET	256		/* warm pages */
 #define LAYERS	3		/* layers 0-1 filled first, layer 2 later */
@@ -39,78 +37,8 @@
 
 #define T(name, cond, ...) ktap_result(KTAP_CHECK(cond, __VA_ARGS__), name)
 
-static int dmfd = -1;
+static struct kv_dm dm;
 static char nvme2_devt[32];
-
-/* ---- device mapper, by ioctl ------------------------------------------ */
-
-static void dm_init(struct dm_ioctl *io, size_t size)
-{
-	memset(io, 0, size);
-	io->version[0] = DM_VERSION_MAJOR;
-	io->version[1] = 0;
-	io->version[2] = 0;
-	io->data_size = size;
-	io->data_start = sizeof(*io);
-	snprintf(io->name, sizeof(io->name), "%s", DM_NAME);
-}
-
-static int dm_simple(unsigned long cmd, uint32_t flags, uint64_t *dev)
-{
-	char buf[16384];
-	struct dm_ioctl *io = (struct dm_ioctl *)buf;
-
-	dm_init(io, sizeof(buf));
-	io->flags = flags;
-	if (ioctl(dmfd, cmd, io) < 0)
-		return -errno;
-	if (dev)
-		*dev = io->dev;
-	return 0;
-}
-
-/* Load one target over the whole device, inactive until resumed. */
-static int dm_load(const char *type, const char *params)
-{
-	char buf[4096];
-	struct dm_ioctl *io = (struct dm_ioctl *)buf;
-	struct dm_target_spec *sp = (struct dm_target_spec *)(io + 1);
-	char *p = (char *)(sp + 1);
-
-	dm_init(io, sizeof(buf));
-	io->target_count = 1;
-	sp->sector_start = 0;
-	sp->length = DM_SECTORS;
-	snprintf(sp->target_type, sizeof(sp->target_type), "%s", type);
-	snprintf(p, 256, "%s", params);
-	sp->next = 0;
-	io->data_size = (char *)p + strlen(p) + 1 - buf;
-	io->data_size = (io->data_size + 7) & ~7U;
-	if (ioctl(dmfd, DM_TABLE_LOAD, io) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Load @type and make it live (resume swaps the inactive table in). */
-static int dm_switch(const char *type, const char *params)
-{
-	int ret = dm_load(type, params);
-
-	return ret ? ret : dm_simple(DM_DEV_SUSPEND, 0, NULL);
-}
-
-static int dm_open_control(void)
-{
-	int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
-
-	if (fd >= 0)
-		return fd;
-	/* misc major 10, MAPPER_CTRL_MINOR 236 */
-	unlink("/tmp/cxlkv-dm-control");
-	if (mknod("/tmp/cxlkv-dm-control", S_IFCHR | 0600, makedev(10, 236)))
-		return -1;
-	return open("/tmp/cxlkv-dm-control", O_RDWR | O_CLOEXEC);
-}
 
 /* Every word of a page, not a sample. */
 static void fill_page(volatile uint64_t *p, uint64_t seed, uint64_t pg)
@@ -180,42 +108,27 @@ int main(void)
 	struct cxl_kv_stats s0 = { 0 }, s1 = { 0 };
 	struct cxl_kv_attach a;
 	struct cxl_kv_residency res;
-	uint64_t dev = 0, done, bad, npages, bph, first2, nbm[1];
-	char dmpath[64], params[64];
+	uint64_t done, bad, npages, bph, first2, nbm[1];
+	char params[64];
 	int ctl, fd = -1, ret, nsig = 0, nzero = 0, ndata = 0;
-	struct stat st;
 	char *m = MAP_FAILED;
 	const int ncase = 17;
 
 	ret = kv_preamble(&ctl);
 	if (ret)
 		return ktap_skip_all("no /dev/cxl_kv or no warm node");
-	if (stat(kv_nvme2(), &st) || !S_ISBLK(st.st_mode))
+	if (kv_devt(kv_nvme2(), nvme2_devt, sizeof(nvme2_devt)))
 		return ktap_skip_all("no CXLKV_NVME2 block device");
-	snprintf(nvme2_devt, sizeof(nvme2_devt), "%u:%u", major(st.st_rdev),
-		 minor(st.st_rdev));
 	snprintf(params, sizeof(params), "%s 0", nvme2_devt);
-	dmfd = dm_open_control();
-	if (dmfd < 0)
+	if (kv_dm_open(&dm, DM_NAME, DM_SECTORS))
 		return ktap_skip_all("no device-mapper control device");
 
 	ktap_plan(ncase);
 	kv_detach_quiet(ctl);
-	dm_simple(DM_DEV_REMOVE, 0, NULL);	/* leftovers of an earlier run */
+	kv_dm_remove(&dm);	/* leftovers of an earlier run */
 
 	/* 1: a dm device, linear over nvme2. */
-	ret = dm_simple(DM_DEV_CREATE, 0, NULL);
-	if (!ret)
-		ret = dm_switch("linear", params);
-	if (!ret)
-		ret = dm_simple(DM_DEV_STATUS, 0, &dev);
-	snprintf(dmpath, sizeof(dmpath), "/dev/dm-%u", minor(dev));
-	if (!ret && access(dmpath, F_OK)) {
-		snprintf(dmpath, sizeof(dmpath), "/tmp/cxlkv-dm-%u", minor(dev));
-		unlink(dmpath);
-		if (mknod(dmpath, S_IFBLK | 0600, makedev(major(dev), minor(dev))))
-			ret = -errno;
-	}
+	ret = kv_dm_create(&dm, "linear", params);
 	T("dm_linear", !ret, "dm create/load/resume over %s: %d", nvme2_devt, ret);
 	if (ret)
 		goto skip_rest;
@@ -228,9 +141,9 @@ int main(void)
 	a.high_wmark = HIGH;	/* the worker runs well below the budget */
 	a.low_wmark = LOW;
 	a.nr_cold = 1;
-	a.cold[0].path = (uintptr_t)dmpath;
+	a.cold[0].path = (uintptr_t)dm.path;
 	ret = kv_ioctl(ctl, CXL_KV_ATTACH, &a);
-	T("attach_dm", !ret, "ATTACH %s: %d", dmpath, ret);
+	T("attach_dm", !ret, "ATTACH %s: %d", dm.path, ret);
 	if (ret)
 		goto skip_rest;
 
@@ -261,7 +174,7 @@ int main(void)
 		goto skip_rest;
 
 	/* 4: the table becomes "error". */
-	ret = dm_switch("error", "");
+	ret = kv_dm_switch(&dm, "error", "");
 	T("dm_error", !ret, "switch to error: %d", ret);
 	if (ret)
 		goto skip_rest;
@@ -404,7 +317,7 @@ int main(void)
 	  (unsigned long long)bad);
 
 	/* 12: back to linear. */
-	ret = dm_switch("linear", params);
+	ret = kv_dm_switch(&dm, "linear", params);
 	T("dm_linear_again", !ret, "switch to linear: %d", ret);
 	if (ret)
 		goto skip_rest;
@@ -435,9 +348,9 @@ int main(void)
 	fd = -1;
 	ret = kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 });
 	T("detach", !ret, "DETACH %d", ret);
-	ret = dm_simple(DM_DEV_REMOVE, 0, NULL);
+	ret = kv_dm_remove(&dm);
 	T("dm_remove", !ret, "DM_DEV_REMOVE %d", ret);
-	close(dmfd);
+	close(dm.ctl);
 	close(ctl);
 	return ktap_finish();
 
@@ -447,7 +360,7 @@ skip_rest:
 	if (fd >= 0)
 		close(fd);
 	kv_detach_quiet(ctl);
-	dm_simple(DM_DEV_REMOVE, 0, NULL);
+	kv_dm_remove(&dm);
 	while (ktap.n < (unsigned int)ncase)
 		ktap_result(0, "not_reached");
 	return ktap_finish();
