@@ -313,6 +313,15 @@ int kv_mmap(struct file *file, struct vm_area_struct *vma);
 /* tier moves (move.c, reclaim.c)                                         */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * kv_wq (main.c) runs the completions of asynchronous promotions.  It is
+ * the module's own so that module exit can wait for them: a completion
+ * lets its space go (inflight reaches zero, release finishes, the last
+ * file reference and with it the module reference drop) while it still
+ * has module code to run.
+ */
+extern struct workqueue_struct *kv_wq;
+
 int kv_read_slot(struct kv_tiers *t, u32 slot, struct page *page);
 #define KV_PROMOTE_WAIT		0
 #define KV_PROMOTE_NOWAIT	1

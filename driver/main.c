@@ -11,6 +11,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "cxl_kv.h"
 
@@ -20,6 +21,9 @@
  * without the lock: DETACH fails while spaces live).
  */
 DEFINE_MUTEX(kv_ctl_lock);
+
+/* Completions of asynchronous promotions (see cxl_kv.h). */
+struct workqueue_struct *kv_wq;
 
 /**
  * kv_ctl_copy_out() - finish a control command: copy out, install a new fd.
@@ -90,9 +94,14 @@ static int __init cxl_kv_init(void)
 {
 	int ret;
 
+	kv_wq = alloc_workqueue("cxl_kv", WQ_UNBOUND, 0);
+	if (!kv_wq)
+		return -ENOMEM;
 	ret = misc_register(&kv_misc);
-	if (ret)
+	if (ret) {
+		destroy_workqueue(kv_wq);
 		return ret;
+	}
 	pr_info("cxl_kv: loaded, ABI version %u\n", CXL_KV_VERSION);
 	return 0;
 }
@@ -100,6 +109,12 @@ static int __init cxl_kv_init(void)
 static void __exit cxl_kv_exit(void)
 {
 	misc_deregister(&kv_misc);
+	/*
+	 * No file of ours is open, but the work item of the last asynchronous
+	 * promotion may still be finishing (it dropped its space's inflight
+	 * count before freeing its batch): wait for it.
+	 */
+	destroy_workqueue(kv_wq);
 	mutex_lock(&kv_ctl_lock);
 	if (kv_tiers)
 		WARN_ON_ONCE(kv_detach());

@@ -133,7 +133,7 @@ static void kv_batch_put(struct kv_batch *b)
 	if (!atomic_dec_and_test(&b->pending))
 		return;
 	if (b->nowait)
-		queue_work(system_unbound_wq, &b->work);
+		queue_work(kv_wq, &b->work);
 	else
 		complete(&b->done);
 }

@@ -3,12 +3,18 @@
  * kv_stress - concurrency: threads and processes faulting, writing, hinting,
  * demoting, promoting and querying while the demotion worker runs under
  * pressure, every page verified; kill -9 of a process in the middle of its
- * I/O; then no leak (memory and slab counters before/after), unload refused
- * while a space fd is open, and the module unloads (and loads again).
+ * I/O; uring_cmd PREFETCHes in flight (held by a dm "delay" cold tier) when
+ * their submitting process is killed, when their ring is closed, and when
+ * the killed process held the last reference to the space: no warning, the
+ * completions still install every page intact, the space is freed once they
+ * are done; then no leak (memory and slab counters before/after), unload
+ * refused while a space fd is open, and the module unloads (and loads
+ * again).
  */
 #include <pthread.h>
 
 #include "kv_test.h"
+#include "kv_dm.h"
 
 #define T(name, cond, ...) ktap_result(KTAP_CHECK(cond, __VA_ARGS__), name)
 
@@ -146,6 +152,335 @@ static void io_forever(int ctl)
 	}
 }
 
+/* ---- uring PREFETCH whose submitter dies, or whose ring is closed ------ */
+
+/*
+ * The cold tier is a dm "delay" device over CXLKV_NVME2 whose reads wait
+ * HOLD_MS (writes do not wait): a read started by PREFETCH stays in flight
+ * until the test switches the table to linear, whose resume flushes the
+ * held reads at once.  So "in flight" is a state the test controls, not a
+ * race it hopes to win.
+ */
+#define DM_NAME		"cxlkv_stress"
+#define DM_SECTORS	(64ULL << 11)	/* 64 MiB */
+#define HOLD_MS		10000
+#define UC_LAYERS	2
+#define UC_HEADS	4
+#define UC_BPH		16
+#define UC_PAGES	(2 * UC_LAYERS * UC_HEADS * UC_BPH)	/* 256 */
+#define UC_NCMD		(UC_LAYERS * UC_HEADS)	/* a PREFETCH per (layer, head) */
+#define NURING		7
+
+static struct kv_dm dm;
+static char dm_linear[64], dm_hold[96];
+/* Static: a completion posted after its ring was closed still writes the
+ * out fields back into the (living) submitter's memory. */
+static struct cxl_kv_prefetch ucpf[UC_NCMD];
+
+static void uc_fill(char *mm, uint64_t seed)
+{
+	for (uint64_t pg = 0; pg < UC_PAGES; pg++)
+		kv_fill((uint64_t *)(mm + pg * KV_PAGE), seed, pg);
+}
+
+static uint64_t uc_bad(const char *mm, uint64_t seed)
+{
+	uint64_t bad = 0;
+
+	for (uint64_t pg = 0; pg < UC_PAGES; pg++)
+		bad += !!kv_check((const uint64_t *)(mm + pg * KV_PAGE), seed, pg);
+	return bad;
+}
+
+static int uc_demote(int fd)
+{
+	uint64_t done;
+	int ret = 0;
+
+	for (int l = 0; l < UC_LAYERS; l++)
+		for (int h = 0; h < UC_HEADS; h++)
+			ret = ret ?: kv_ranges(fd, CXL_KV_DEMOTE, l, h, 0, UC_BPH, &done);
+	return ret;
+}
+
+/* Blocks of the space with no cold (or being read) page. */
+static int uc_resident(int fd)
+{
+	uint64_t bm[1];
+	int n = 0, r;
+
+	for (int l = 0; l < UC_LAYERS; l++)
+		for (int h = 0; h < UC_HEADS; h++) {
+			r = kv_resident(fd, l, h, 0, UC_BPH, NULL, bm);
+			n += r > 0 ? r : 0;
+		}
+	return n;
+}
+
+/* Wait (at most @secs) until every block is resident; returns how many. */
+static int uc_wait_resident(int fd, double tmo)
+{
+	double end = kv_now() + tmo;
+	int n;
+
+	while ((n = uc_resident(fd)) < UC_PAGES / 2 && kv_now() < end)
+		usleep(10000);
+	return n;
+}
+
+/* Submit a PREFETCH of every block of every (layer, head); returns how
+ * many were submitted. */
+static int uc_submit(struct io_uring *ring, int fd)
+{
+	for (int i = 0; i < UC_NCMD; i++) {
+		ucpf[i] = (struct cxl_kv_prefetch){
+			.layer = i / UC_HEADS, .head_mask = 1u << (i % UC_HEADS),
+			.pos = 0, .window = UC_BPH * 16 };
+		kv_prep_cmd(io_uring_get_sqe(ring), fd, CXL_KV_PREFETCH,
+			    &ucpf[i], sizeof(ucpf[i]), i);
+	}
+	return io_uring_submit(ring);
+}
+
+/*
+ * Wait (at most 10 s) until the warm tier holds @want pages: every
+ * PREFETCH was issued and took its pages, so its reads went out.
+ */
+static uint64_t uc_wait_warm(int ctl, uint64_t want)
+{
+	struct cxl_kv_info info;
+	double end = kv_now() + 10;
+
+	do {
+		kv_info(ctl, &info);
+		if (info.warm_pages >= want)
+			break;
+		usleep(2000);
+	} while (kv_now() < end);
+	return info.warm_pages;
+}
+
+/*
+ * A child that submits the PREFETCHes on its own ring, reports through
+ * @wfd, and waits to be killed.
+ */
+static pid_t uc_child(int fd, int pfd[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct io_uring r;
+		char ok = 'E';
+
+		close(pfd[0]);
+		if (!io_uring_queue_init(16, &r, 0) &&
+		    uc_submit(&r, fd) == UC_NCMD)
+			ok = 'S';
+		if (write(pfd[1], &ok, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	return pid;
+}
+
+static uint64_t uc_prefetched(int fd)
+{
+	struct cxl_kv_stats st;
+
+	kv_stats(fd, CXL_KV_SPACE_STATS, &st);
+	return st.prefetch_issued;
+}
+
+/*
+ * NURING cases: PREFETCH uring_cmds in flight when (A) the submitting
+ * process is killed, (B) the ring fd is closed, (C) the submitter is
+ * killed holding the last reference to the space.  Leaves the module
+ * attached to CXLKV_NVME and CXLKV_NVME2 again for the unload cases.
+ */
+static void uring_dying_cases(int ctl)
+{
+	struct cxl_kv_space_create c;
+	struct cxl_kv_info info;
+	struct cxl_kv_stats g;
+	struct cxl_kv_attach a;
+	struct io_uring ring;
+	char devt[32], ok = 0;
+	uint64_t p0, p1 = 0, warm = 0, bad;
+	int emitted = ktap.n, fd = -1, ret, res, pfd[2], st2 = 0;
+	pid_t pid;
+	char *mm = MAP_FAILED;
+
+	if (kv_devt(kv_nvme2(), devt, sizeof(devt)) ||
+	    kv_dm_open(&dm, DM_NAME, DM_SECTORS)) {
+		while (ktap.n < (unsigned int)emitted + NURING)
+			ktap_skip("uring_dying", "no CXLKV_NVME2 or no device-mapper control");
+		return;
+	}
+	snprintf(dm_linear, sizeof(dm_linear), "%s 0", devt);
+	snprintf(dm_hold, sizeof(dm_hold), "%s 0 %d %s 0 0", devt, HOLD_MS, devt);
+
+	/* 1: the tier set again, with the delay device as its cold tier. */
+	ret = kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 });
+	kv_dm_remove(&dm);	/* leftovers of an earlier run */
+	ret = ret ?: kv_dm_create(&dm, "delay", dm_hold);
+	memset(&a, 0, sizeof(a));
+	a.nr_nodes = 1;
+	a.nodes[0] = kv_warm_node();
+	a.budget_pages = 4 * UC_PAGES;	/* the worker stays idle */
+	a.nr_cold = 1;
+	a.cold[0].path = (uintptr_t)dm.path;
+	ret = ret ?: kv_ioctl(ctl, CXL_KV_ATTACH, &a);
+	kv_geom(&c, UC_LAYERS, UC_HEADS, 128, UC_BPH * 16);
+	fd = ret ? ret : kv_space(ctl, &c);
+	if (fd >= 0)
+		mm = mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  fd, 0);
+	if (mm != MAP_FAILED) {
+		uc_fill(mm, 11);
+		ret = uc_demote(fd);
+	}
+	kv_info(ctl, &info);
+	T("uring_dm_delay_cold_tier", fd >= 0 && mm != MAP_FAILED && !ret &&
+	  c.mmap_bytes == UC_PAGES * KV_PAGE && info.warm_pages == 0 &&
+	  uc_resident(fd) == 0,
+	  "fd %d, ret %d, warm %llu", fd, ret,
+	  (unsigned long long)info.warm_pages);
+	if (mm == MAP_FAILED || ret)
+		goto out;
+
+	/*
+	 * 2-3 (A): the child is killed once all its reads are out; it is
+	 * reaped with every read still held, and the completions that come
+	 * after its death install every page: all resident, data intact.
+	 */
+	p0 = uc_prefetched(fd);
+	pid = pipe(pfd) ? -1 : uc_child(fd, pfd);
+	ok = 0;
+	if (pid > 0 && read(pfd[0], &ok, 1) == 1 && ok == 'S')
+		warm = uc_wait_warm(ctl, UC_PAGES);
+	else
+		warm = 0;
+	if (pid > 0) {
+		close(pfd[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st2, 0);
+	}
+	p1 = uc_prefetched(fd);
+	T("kill9_uring_prefetch_inflight", pid > 0 && ok == 'S' &&
+	  warm == UC_PAGES && WIFSIGNALED(st2) && WTERMSIG(st2) == SIGKILL &&
+	  p1 == p0,
+	  "child %d said '%c', warm %llu of %d at the kill, status %x, installed before the reap %llu",
+	  pid, ok ? ok : '-', (unsigned long long)warm, UC_PAGES, st2,
+	  (unsigned long long)(p1 - p0));
+	ret = kv_dm_switch(&dm, "linear", dm_linear);
+	res = uc_wait_resident(fd, 5);
+	p1 = uc_prefetched(fd);
+	bad = uc_bad(mm, 11);
+	T("kill9_prefetch_completes_after_death", !ret && res == UC_PAGES / 2 &&
+	  p1 - p0 == UC_PAGES && !bad,
+	  "switch %d, resident blocks %d of %d, installed %llu of %d, %llu bad pages",
+	  ret, res, UC_PAGES / 2, (unsigned long long)(p1 - p0), UC_PAGES,
+	  (unsigned long long)bad);
+
+	/*
+	 * 4 (B): the submitter lives but closes its ring with the reads held:
+	 * the completions still install every page.
+	 */
+	ret = kv_dm_switch(&dm, "delay", dm_hold);
+	ret = ret ?: uc_demote(fd);
+	p0 = uc_prefetched(fd);
+	res = -1;
+	if (!ret && !io_uring_queue_init(16, &ring, 0)) {
+		res = uc_submit(&ring, fd);
+		warm = uc_wait_warm(ctl, UC_PAGES);
+		io_uring_queue_exit(&ring);
+		p1 = uc_prefetched(fd);
+		ret = kv_dm_switch(&dm, "linear", dm_linear);
+	}
+	{
+		int resd = uc_wait_resident(fd, 5);
+		uint64_t p2 = uc_prefetched(fd);
+
+		bad = uc_bad(mm, 11);
+		T("ring_closed_prefetch_pending", !ret && res == UC_NCMD &&
+		  warm == UC_PAGES && p1 == p0 && resd == UC_PAGES / 2 &&
+		  p2 - p0 == UC_PAGES && !bad,
+		  "ret %d, submitted %d, warm %llu at the close, installed %llu before the flush and %llu after, resident blocks %d, %llu bad pages",
+		  ret, res, (unsigned long long)warm,
+		  (unsigned long long)(p1 - p0), (unsigned long long)(p2 - p0),
+		  resd, (unsigned long long)bad);
+	}
+
+	/*
+	 * 5-6 (C): the child holds the last reference (the parent unmapped
+	 * and closed the space) and is killed with its reads held: the space
+	 * outlives it while they are in flight, and is freed, all of it,
+	 * once they complete.
+	 */
+	ret = kv_dm_switch(&dm, "delay", dm_hold);
+	ret = ret ?: uc_demote(fd);
+	pid = ret || pipe(pfd) ? -1 : uc_child(fd, pfd);
+	munmap(mm, c.mmap_bytes);
+	mm = MAP_FAILED;
+	close(fd);
+	fd = -1;
+	ok = 0;
+	warm = 0;
+	st2 = 0;
+	if (pid > 0 && read(pfd[0], &ok, 1) == 1 && ok == 'S')
+		warm = uc_wait_warm(ctl, UC_PAGES);
+	if (pid > 0) {
+		close(pfd[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st2, 0);
+	}
+	kv_info(ctl, &info);
+	T("kill9_last_ref_space_outlives", pid > 0 && ok == 'S' &&
+	  warm == UC_PAGES && WIFSIGNALED(st2) && info.nr_spaces == 1,
+	  "child %d said '%c', warm %llu, status %x, spaces %u", pid,
+	  ok ? ok : '-', (unsigned long long)warm, st2, info.nr_spaces);
+	ret = kv_dm_switch(&dm, "linear", dm_linear);
+	for (double end = kv_now() + 5; kv_now() < end; usleep(10000)) {
+		kv_info(ctl, &info);
+		if (!info.nr_spaces)
+			break;
+	}
+	kv_stats(ctl, CXL_KV_GLOBAL_STATS, &g);
+	T("kill9_last_ref_freed", !ret && info.nr_spaces == 0 &&
+	  info.warm_pages == 0 && info.cold_used == 0 && g.warm_pages == 0 &&
+	  g.cold_pages == 0,
+	  "switch %d, spaces %u, warm %llu, cold slots %llu, global gauges warm %llu cold %llu",
+	  ret, info.nr_spaces, (unsigned long long)info.warm_pages,
+	  (unsigned long long)info.cold_used, (unsigned long long)g.warm_pages,
+	  (unsigned long long)g.cold_pages);
+
+out:
+	if (mm != MAP_FAILED)
+		munmap(mm, c.mmap_bytes);
+	if (fd >= 0)
+		close(fd);
+	/* 7: detach, remove the dm device, attach both NVMe again. */
+	kv_dm_switch(&dm, "linear", dm_linear);	/* flush anything held */
+	for (double end = kv_now() + 5; kv_now() < end; usleep(10000)) {
+		kv_info(ctl, &info);
+		if (!info.nr_spaces)
+			break;
+	}
+	ret = kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 });
+	res = kv_dm_remove(&dm);
+	close(dm.ctl);
+	while (ktap.n < (unsigned int)emitted + NURING - 1)
+		ktap_result(0, "uring_dying_not_reached");
+	{
+		int ra = kv_attach(ctl, BUDGET, 2, 32 << 20);
+
+		T("uring_dm_detach_reattach", !ret && !res && !ra,
+		  "DETACH %d, DM_DEV_REMOVE %d, ATTACH %d", ret, res, ra);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct cxl_kv_space_create c;
@@ -158,7 +493,7 @@ int main(int argc, char **argv)
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE");
 	secs = argc > 1 ? atof(argv[1]) : (kv_is_cxl() ? 3 : 5);
-	ktap_plan(13);
+	ktap_plan(13 + NURING);
 	kv_detach_quiet(ctl);
 	busy0 = kv_node_busy_kb(kv_warm_node());
 	slab0 = kv_meminfo("/proc/meminfo", "SUnreclaim");
@@ -247,6 +582,9 @@ int main(int argc, char **argv)
 	T("no_leak_after_kill", info.nr_spaces == 0 && info.warm_pages == 0 &&
 	  info.cold_used == 0, "spaces %u warm %llu cold %llu", info.nr_spaces,
 	  (unsigned long long)info.warm_pages, (unsigned long long)info.cold_used);
+
+	/* uring PREFETCH in flight while its submitter dies or closes its ring */
+	uring_dying_cases(ctl);
 
 	/* unload: refused while a space fd is open, fine after */
 	{

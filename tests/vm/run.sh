@@ -94,7 +94,7 @@ for l in modprobe insmod rmmod lsmod modinfo; do ln -sf kmod "$ROOT/sbin/$l"; do
 
 # Kernel modules the tiers need, with their dependency chains.
 MODS="cxl_acpi cxl_pci cxl_mem cxl_pmem dax_cxl device_dax kmem nvme nfit libnvdimm
-      nd_pmem dax_pmem dm_mod dm_flakey"
+      nd_pmem dax_pmem dm_mod dm_flakey dm_delay"
 for m in $MODS; do
 	modprobe -S "$KVER" --show-depends --ignore-install "$m" 2>/dev/null |
 		awk '$1 == "insmod" { print $2 }'
