@@ -277,6 +277,11 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 		ret = PTR_ERR(file);
 		goto out_put_fd;
 	}
+	/*
+	 * The pages are not on the LRU and the policy keeps its own recency:
+	 * the core need not age them when it zaps a young PTE.
+	 */
+	file->f_mode |= FMODE_NOREUSE;
 	sp->file = file;
 
 	spin_lock(&t->spaces_lock);
