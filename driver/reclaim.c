@@ -34,25 +34,6 @@ void kv_kick_demotion(struct kv_tiers *t)
 #define KV_PASS_SPACES	32	/* spaces looked at per round */
 
 /**
- * struct kv_cand - a victim candidate of one round
- * @prio: its eviction priority, Q16, from kvp_pick_victims_prio().
- * @blk: its policy block index in its space.
- * @given: pages its space has given to the cold tier so far (demotions and
- *	clean drops, saturated), read when the round began.
- * @rank: its position in its space's answer.
- * @ord: its space: index in kv_reclaim.sps.
- * @taken: chosen for demotion in this round.
- */
-struct kv_cand {
-	u32 prio;
-	u32 blk;
-	u32 given;
-	u16 rank;
-	u8 ord;
-	u8 taken;
-};
-
-/**
  * struct kv_reclaim - the worker's buffers, allocated with the tier set
  * @sps: the spaces of the current round, a reference held on each.
  * @cand: the candidates of all of them (at most KV_RANK_CAND per space).
@@ -66,7 +47,7 @@ struct kv_cand {
  */
 struct kv_reclaim {
 	struct kv_space *sps[KV_PASS_SPACES];
-	struct kv_cand cand[KV_PASS_SPACES * KV_RANK_CAND];
+	struct kvp_cand cand[KV_PASS_SPACES * KV_RANK_CAND];
 	u32 blks[KV_RANK_CAND];
 	u32 prio[KV_RANK_CAND];
 	u64 pgs[2 * KV_RANK_CAND];
@@ -96,28 +77,16 @@ void kv_reclaim_exit(struct kv_tiers *t)
 	t->rc = NULL;
 }
 
-/*
- * Highest priority first; among equal ones a space's earlier candidates
- * (the spaces interleave), then the space that has given fewer pages (so
- * that spaces of equal priority give alike over the rounds), then list order.
- */
+/* kvp_cand_cmp() (the policy core's order) for sort(). */
 static int kv_cand_cmp_prio(const void *a, const void *b)
 {
-	const struct kv_cand *x = a, *y = b;
-
-	if (x->prio != y->prio)
-		return x->prio > y->prio ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	if (x->given != y->given)
-		return x->given < y->given ? -1 : 1;
-	return x->ord < y->ord ? -1 : x->ord > y->ord;
+	return kvp_cand_cmp(a, b);
 }
 
 /* Grouped by space. */
 static int kv_cand_cmp_space(const void *a, const void *b)
 {
-	const struct kv_cand *x = a, *y = b;
+	const struct kvp_cand *x = a, *y = b;
 
 	if (x->ord != y->ord)
 		return x->ord < y->ord ? -1 : 1;
@@ -146,7 +115,7 @@ static u32 kv_round_collect(struct kv_reclaim *rc, u32 n, u32 want)
 		if (WARN_ON_ONCE(nv > (int)want))
 			nv = 0;
 		for (i = 0; i < nv; i++) {
-			struct kv_cand *c = &rc->cand[nc++];
+			struct kvp_cand *c = &rc->cand[nc++];
 
 			c->prio = rc->prio[i];
 			c->blk = rc->blks[i];

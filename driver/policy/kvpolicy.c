@@ -1027,3 +1027,25 @@ kvp_u64 kvp_warm_count(const struct kvp_state *st)
 {
 	return st->warm;
 }
+
+/**
+ * kvp_cand_cmp() - the order in which candidates of several states go.
+ * @x: a candidate.
+ * @y: another.
+ *
+ * Highest priority first; among equal ones a state's earlier candidates
+ * (the states interleave), then the state that has given less (so states
+ * of equal priority give alike over the rounds), then the lower @ord.
+ *
+ * Return: < 0 if @x goes first, > 0 if @y does, 0 if they are the same.
+ */
+int kvp_cand_cmp(const struct kvp_cand *x, const struct kvp_cand *y)
+{
+	if (x->prio != y->prio)
+		return x->prio > y->prio ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->given != y->given)
+		return x->given < y->given ? -1 : 1;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
+}

@@ -259,6 +259,28 @@ int kvp_pick_victims(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 		     kvp_u32 now);
 int kvp_pick_victims_prio(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			  kvp_u32 *prio, kvp_u32 now);
+
+/**
+ * struct kvp_cand - a victim candidate ranked against those of other states
+ * (spaces sharing one warm tier).
+ * @prio:  its eviction priority, Q16, from kvp_pick_victims_prio().
+ * @blk:   its block index in its state.
+ * @given: how much its state has given to the cold tier so far (the
+ *         caller's unit, saturated), read when the round began.
+ * @rank:  its position in its state's answer.
+ * @ord:   its state's index among the states ranked.
+ * @taken: the caller's mark for the candidates it chose.
+ */
+struct kvp_cand {
+	kvp_u32 prio;
+	kvp_u32 blk;
+	kvp_u32 given;
+	kvp_u16 rank;
+	kvp_u8 ord;
+	kvp_u8 taken;
+};
+
+int kvp_cand_cmp(const struct kvp_cand *x, const struct kvp_cand *y);
 int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 			kvp_u32 max);
 int kvp_head_window(const struct kvp_state *st, kvp_u32 layer, kvp_u32 head);

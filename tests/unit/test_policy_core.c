@@ -605,31 +605,18 @@ Test(policy_rank, prio_variant_is_pick_victims)
 /*
  * What the module's demotion worker (driver/reclaim.c) does with several
  * spaces: ask each state for up to @need victims with their priorities (each
- * at its own clock), take the @need highest of all, hand the others back.
- * Ties go to the earlier candidate of a state, then to the state that has
- * lost fewer blocks, then to the lower state index.
+ * at its own clock), take the @need highest of all in kvp_cand_cmp()'s
+ * order (the worker's own), hand the others back.
  */
-struct rank_cand {
-	kvp_u32 prio, blk, rank, given, st;
-};
-
 static int rank_cmp(const void *a, const void *b)
 {
-	const struct rank_cand *x = a, *y = b;
-
-	if (x->prio != y->prio)
-		return x->prio > y->prio ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	if (x->given != y->given)
-		return x->given < y->given ? -1 : 1;
-	return x->st < y->st ? -1 : x->st > y->st;
+	return kvp_cand_cmp(a, b);
 }
 
 static kvp_u32 rank_round(struct kvp_state **st, const kvp_u32 *now, int nst,
 			  kvp_u32 need, kvp_u32 *lost)
 {
-	static struct rank_cand c[4 * 64];
+	static struct kvp_cand c[4 * 64];
 	kvp_u32 blk[64], pr[64], nc = 0, take;
 
 	cr_assert_leq(nst, 4);
@@ -640,8 +627,9 @@ static kvp_u32 rank_round(struct kvp_state **st, const kvp_u32 *now, int nst,
 
 		cr_assert_geq(n, 0);
 		for (int i = 0; i < n; i++)
-			c[nc++] = (struct rank_cand){ pr[i], blk[i], (kvp_u32)i,
-						      lost[s], (kvp_u32)s };
+			c[nc++] = (struct kvp_cand){ .prio = pr[i], .blk = blk[i],
+						     .given = lost[s], .rank = i,
+						     .ord = s };
 	}
 	qsort(c, nc, sizeof(c[0]), rank_cmp);
 	take = nc < need ? nc : need;
@@ -649,12 +637,12 @@ static kvp_u32 rank_round(struct kvp_state **st, const kvp_u32 *now, int nst,
 		struct kvp_entry_info e;
 
 		if (i < take) {
-			cr_assert_eq(kvp_set_cold(st[c[i].st], c[i].blk), 0);
-			lost[c[i].st]++;
+			cr_assert_eq(kvp_set_cold(st[c[i].ord], c[i].blk), 0);
+			lost[c[i].ord]++;
 		} else {
-			cr_assert_eq(kvp_set_resident(st[c[i].st], c[i].blk,
+			cr_assert_eq(kvp_set_resident(st[c[i].ord], c[i].blk,
 						      KVP_BY_ABORT), 0);
-			kvp_entry_get(st[c[i].st], c[i].blk, &e);
+			kvp_entry_get(st[c[i].ord], c[i].blk, &e);
 			cr_assert_eq(e.tier, KVP_TIER_WARM);
 		}
 	}
