@@ -94,7 +94,12 @@ static int __init cxl_kv_init(void)
 {
 	int ret;
 
-	kv_wq = alloc_workqueue("cxl_kv", WQ_UNBOUND, 0);
+	/*
+	 * Per-CPU, not WQ_UNBOUND: an unbound workqueue allocates per-node
+	 * state on every node with memory, the warm node too, and those
+	 * unmovable slab pages would keep its memory from going offline.
+	 */
+	kv_wq = alloc_workqueue("cxl_kv", 0, 0);
 	if (!kv_wq)
 		return -ENOMEM;
 	ret = misc_register(&kv_misc);
