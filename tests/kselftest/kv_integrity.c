@@ -4,7 +4,8 @@
  * demoted and promoted in cycles (by pressure and by explicit commands),
  * every byte read back; clean pages drop without I/O; the same with two
  * processes sharing the fd through SCM_RIGHTS; a new space reads zeros
- * although freed pages of the first are pooled for reuse; nothing leaks.
+ * although freed pages of the first are pooled for reuse; nothing leaks;
+ * a full cold tier demotes what fits and still drops clean pages.
  */
 #include <sys/socket.h>
 
@@ -122,6 +123,69 @@ static int child(int sock, uint64_t len)
 	return verify(m, 3) ? 13 : 0;
 }
 
+/*
+ * 6: a full cold tier.  1 MiB of cold slots (256) under 512 dirty pages:
+ * DEMOTE writes what fits and says -ENOSPC; the rest stays warm and intact.
+ * Read back, the demoted half is clean with a valid cold copy, so a second
+ * DEMOTE that meets the dirty half first (no slot: -ENOSPC) still drops the
+ * clean half without I/O.
+ */
+static void cold_full(int ctl)
+{
+	struct cxl_kv_range r[2] = {
+		{ .head = 1, .nr_blocks = 128 }, { .head = 0, .nr_blocks = 128 },
+	};
+	struct cxl_kv_ranges q = { .ranges = (uintptr_t)r, .count = 2 };
+	struct cxl_kv_space_create c;
+	struct cxl_kv_stats s0, s1;
+	struct cxl_kv_info info;
+	uint64_t bad = 0, n, done;
+	int fd, ret;
+	char *m;
+
+	ret = kv_attach(ctl, 1024, 1, 1 << 20);
+	kv_geom(&c, 1, 2, 128, 128 * 16);	/* 2 heads x K,V x 128 = 512 pages */
+	fd = ret ? ret : kv_space(ctl, &c);
+	m = fd < 0 ? MAP_FAILED :
+	    mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		T("cold_full_demote_what_fits", 0, "attach %d fd %d", ret, fd);
+		T("cold_full_data_intact", 0, "-");
+		T("cold_full_clean_drop_after_enospc", 0, "-");
+		T("cold_full_data_intact_again", 0, "-");
+		return;
+	}
+	n = c.mmap_bytes / KV_PAGE;
+	for (uint64_t pg = 0; pg < n; pg++)
+		kv_fill((uint64_t *)(m + pg * KV_PAGE), 21, pg);
+	ret = kv_ranges(fd, CXL_KV_DEMOTE, 0, 0, 0, 128, &done);
+	ret = ret ?: kv_ranges(fd, CXL_KV_DEMOTE, 0, 1, 0, 128, &done);
+	kv_info(ctl, &info);
+	T("cold_full_demote_what_fits", ret == -ENOSPC && info.cold_used == 256 &&
+	  info.warm_pages == n - 256, "ret %d cold used %llu warm %llu", ret,
+	  (unsigned long long)info.cold_used, (unsigned long long)info.warm_pages);
+	for (uint64_t pg = 0; pg < n; pg++)
+		bad += !!kv_check((const uint64_t *)(m + pg * KV_PAGE), 21, pg);
+	T("cold_full_data_intact", bad == 0, "%llu bad pages", (unsigned long long)bad);
+	kv_stats(fd, CXL_KV_SPACE_STATS, &s0);
+	ret = kv_ioctl(fd, CXL_KV_DEMOTE, &q);
+	kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
+	/* (out fields are not written back on an error: the stats tell) */
+	T("cold_full_clean_drop_after_enospc", ret == -ENOSPC &&
+	  s1.clean_drops - s0.clean_drops == 256 && s1.warm_pages == n - 256 &&
+	  s1.nvme_write_bytes == s0.nvme_write_bytes,
+	  "ret %d warm %llu drops %llu wrote %llu", ret, (unsigned long long)s1.warm_pages,
+	  (unsigned long long)(s1.clean_drops - s0.clean_drops),
+	  (unsigned long long)(s1.nvme_write_bytes - s0.nvme_write_bytes));
+	bad = 0;
+	for (uint64_t pg = 0; pg < n; pg++)
+		bad += !!kv_check((const uint64_t *)(m + pg * KV_PAGE), 21, pg);
+	T("cold_full_data_intact_again", bad == 0, "%llu bad pages", (unsigned long long)bad);
+	munmap(m, c.mmap_bytes);
+	close(fd);
+	kv_detach_quiet(ctl);
+}
+
 int main(void)
 {
 	struct cxl_kv_space_create c;
@@ -135,7 +199,7 @@ int main(void)
 
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE");
-	ktap_plan(24);
+	ktap_plan(28);
 	kv_detach_quiet(ctl);
 	used0 = kv_node_busy_kb(kv_warm_node());
 	ret = kv_attach(ctl, BUDGET, 2, 32 << 20);
@@ -286,6 +350,7 @@ int main(void)
 	T("warm_node_memory_back", used1 - used0 < 512, "before %ld kB after %ld kB",
 	  used0, used1);
 	T("detach", kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 }) == 0, "-");
+	cold_full(ctl);
 	close(ctl);
 	return ktap_finish();
 }
