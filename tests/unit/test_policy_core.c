@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Policy core: parameters, states, victims, prefetch windows, phases. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,13 +278,15 @@ Test(policy_core, evicting_abort)
 	free(st);
 }
 
-/* low-score blocks leave before high-score ones of the same age */
-Test(policy_core, victim_order_follows_priority)
+/*
+ * 1 layer x 4 heads x 256 blocks, all written at step 0 and hinted at step
+ * 100: odd blocks are heavy hitters (1/8), even ones nearly unread.
+ */
+static struct kvp_state *mk_odd_heavy(void)
 {
-	struct kvp_geom g = { 1, 4, 256, 16 };
+	static const struct kvp_geom g = { 1, 4, 256, 16 };
 	struct kvp_params p;
 	struct kvp_state *st;
-	kvp_u32 out[256], low = 0, got = 0;
 
 	kvp_params_default(&p);
 	p.flags = KVP_P_PROTECT;	/* decode from the start */
@@ -291,12 +294,25 @@ Test(policy_core, victim_order_follows_priority)
 	for (kvp_u32 i = 0; i < 4 * 256; i++)
 		kvp_on_write(st, i, 0);
 	for (kvp_u32 i = 0; i < 4 * 256; i++)
-		for (int k = 0; k < 8; k++)	/* odd blocks: heavy hitters */
+		for (int k = 0; k < 8; k++)
 			kvp_on_hint(st, i, (i & 1) ? KVP_ONE / 8 : KVP_ONE / 2048,
 				    100);
-	/* a first sweep calibrates the threshold, then measure */
+	return st;
+}
+
+/*
+ * Evict 8 rounds of 32 from steps @step0 on (a first sweep calibrates the
+ * threshold), with kvp_pick_victims() or, @prio, kvp_pick_victims_prio():
+ * at least 9 in 10 victims must be the low-score even blocks.
+ */
+static void assert_low_score_leave_first(struct kvp_state *st, kvp_u32 step0,
+					 bool prio)
+{
+	kvp_u32 out[32], pr[32], low = 0, got = 0;
+
 	for (int r = 0; r < 8; r++) {
-		int n = kvp_pick_victims(st, 32, out, 200 + r);
+		int n = prio ? kvp_pick_victims_prio(st, 32, out, pr, step0 + r) :
+			       kvp_pick_victims(st, 32, out, step0 + r);
 
 		for (int i = 0; i < n; i++) {
 			low += !(out[i] & 1);
@@ -306,6 +322,14 @@ Test(policy_core, victim_order_follows_priority)
 	}
 	cr_assert_eq(got, 256);
 	cr_assert_geq(low, got * 9 / 10, "only %u of %u victims low-score", low, got);
+}
+
+/* low-score blocks leave before high-score ones of the same age */
+Test(policy_core, victim_order_follows_priority)
+{
+	struct kvp_state *st = mk_odd_heavy();
+
+	assert_low_score_leave_first(st, 200, false);
 	free(st);
 }
 
@@ -719,20 +743,9 @@ Test(policy_rank, ranking_across_states)
  */
 Test(policy_rank, declined_candidates_keep_order)
 {
-	struct kvp_geom g = { 1, 4, 256, 16 };
-	struct kvp_params p;
-	struct kvp_state *st;
-	kvp_u32 out[64], pr[64], low = 0, got = 0;
+	struct kvp_state *st = mk_odd_heavy();
+	kvp_u32 out[64], pr[64];
 
-	kvp_params_default(&p);
-	p.flags = KVP_P_PROTECT;
-	st = mk(&g, &p);
-	for (kvp_u32 i = 0; i < 4 * 256; i++)
-		kvp_on_write(st, i, 0);
-	for (kvp_u32 i = 0; i < 4 * 256; i++)
-		for (int k = 0; k < 8; k++)	/* odd blocks: heavy hitters */
-			kvp_on_hint(st, i, (i & 1) ? KVP_ONE / 8 : KVP_ONE / 2048,
-				    100);
 	for (int r = 0; r < 200; r++) {
 		int n = kvp_pick_victims_prio(st, 16 + r % 48, out, pr, 200);
 
@@ -741,16 +754,6 @@ Test(policy_rank, declined_candidates_keep_order)
 			cr_assert_eq(kvp_set_resident(st, out[i], KVP_BY_ABORT), 0);
 	}
 	cr_assert_eq(kvp_warm_count(st), 4 * 256);
-	for (int r = 0; r < 8; r++) {
-		int n = kvp_pick_victims_prio(st, 32, out, pr, 201 + r);
-
-		for (int i = 0; i < n; i++) {
-			low += !(out[i] & 1);
-			got++;
-			kvp_set_cold(st, out[i]);
-		}
-	}
-	cr_assert_eq(got, 256);
-	cr_assert_geq(low, got * 9 / 10, "only %u of %u victims low-score", low, got);
+	assert_low_score_leave_first(st, 201, true);
 	free(st);
 }
