@@ -191,7 +191,6 @@ void kv_warm_pool_drain(struct kv_tiers *t);
 struct folio_batch;
 void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 			struct folio_batch *fb);
-int kv_slot_alloc(struct kv_tiers *t, u32 *slot);
 u32 kv_slot_alloc_many(struct kv_tiers *t, u32 *slots, u32 n);
 void kv_slot_free(struct kv_tiers *t, u32 slot);
 

@@ -571,21 +571,9 @@ u32 kv_slot_alloc_many(struct kv_tiers *t, u32 *slots, u32 n)
 }
 
 /**
- * kv_slot_alloc() - take a free cold slot.
- * @t: tier set.
- * @slot: out.
- *
- * Return: 0 or -ENOSPC.
- */
-int kv_slot_alloc(struct kv_tiers *t, u32 *slot)
-{
-	return kv_slot_alloc_many(t, slot, 1) ? 0 : -ENOSPC;
-}
-
-/**
  * kv_slot_free() - return a cold slot.
  * @t: tier set.
- * @slot: a slot from kv_slot_alloc().
+ * @slot: a slot from kv_slot_alloc_many().
  */
 void kv_slot_free(struct kv_tiers *t, u32 slot)
 {
