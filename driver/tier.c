@@ -6,7 +6,9 @@
  * node of a CXL dax device).  Pages come from alloc_pages_node() with
  * __GFP_THISNODE, charged against a page budget first (kv_warm_alloc()).
  * Over the high watermark the demotion worker (reclaim.c) is kicked; at the
- * budget an allocation waits for it (bounded) or fails.
+ * budget an allocation waits for it (bounded) or fails.  Freed pages are
+ * pooled per node (inside the budget) and taken first by the next
+ * allocation, so a promotion neither allocates nor zeroes a page.
  *
  * Cold tier: block devices opened exclusively (holder: the tier set).  The
  * slot allocator is one bitmap over all devices; slot s is page s / nr_cold
