@@ -99,17 +99,24 @@ static vm_fault_t kv_fault(struct vm_fault *vmf)
 	if (kv_check_vma(sp, vmf->vma, __func__) || pg >= sp->nr_pages)
 		return VM_FAULT_SIGBUS;
 	e = &sp->ent[pg];
-	/*
-	 * A cold page needs a page to read into: take it before the lock (a
-	 * racy peek; the state is checked again under the lock).
-	 */
-	if (READ_ONCE(e->state) == KV_COLD) {
-		t0 = ktime_get();
-		fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), false);
-		if (!fresh)
-			return VM_FAULT_SIGBUS;
-	}
 again:
+	/*
+	 * A cold page needs a page to read into, a never-written one a zeroed
+	 * page: take it before the lock (a racy peek; the state is checked
+	 * again under the lock, which comes back here when it needs one).
+	 */
+	if (!fresh) {
+		u8 state = READ_ONCE(e->state);
+
+		if (state == KV_COLD || state == KV_ABSENT) {
+			if (state == KV_COLD)
+				t0 = ktime_get();
+			zeroed = state == KV_ABSENT;
+			fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), zeroed);
+			if (!fresh)
+				return VM_FAULT_SIGBUS;
+		}
+	}
 	mutex_lock(&sp->lock);
 	switch (e->state) {
 	case KV_WB:
@@ -133,10 +140,6 @@ again:
 	case KV_ABSENT:
 		if (!fresh) {
 			mutex_unlock(&sp->lock);
-			fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), true);
-			if (!fresh)
-				return VM_FAULT_SIGBUS;
-			zeroed = true;
 			goto again;
 		}
 		/* Taken for a cold read that is not needed: old contents. */
@@ -154,10 +157,6 @@ again:
 	case KV_COLD:
 		if (!fresh) {
 			mutex_unlock(&sp->lock);
-			t0 = ktime_get();
-			fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), false);
-			if (!fresh)
-				return VM_FAULT_SIGBUS;
 			goto again;
 		}
 		break;
