@@ -139,20 +139,22 @@ int cxl_kv_access(struct kv_space *sp, struct cxl_kv_ranges *r)
 	return 0;
 }
 
-/* Page indices (K then V of each block) of one range. */
+/*
+ * Page indices of one range: its K pages, then its V pages.  The V stream
+ * follows the K stream, so the indices ascend and the movers need not sort.
+ */
 static u64 *kv_range_pages(struct kv_space *sp, const struct cxl_kv_range *rg)
 {
-	u64 *pgs = kvmalloc_array(2 * (size_t)rg->nr_blocks, sizeof(u64),
-				  GFP_KERNEL);
-	u32 b;
+	u32 n = rg->nr_blocks, b;
+	u64 *pgs = kvmalloc_array(2 * (size_t)n, sizeof(u64), GFP_KERNEL);
 
 	if (!pgs)
 		return NULL;
-	for (b = 0; b < rg->nr_blocks; b++) {
+	for (b = 0; b < n; b++) {
 		u32 blk = kv_blk(sp, rg->layer, rg->head, rg->first_block + b);
 
-		pgs[2 * b] = kv_block_pg(sp, blk, 0);
-		pgs[2 * b + 1] = kv_block_pg(sp, blk, 1);
+		pgs[b] = kv_block_pg(sp, blk, 0);
+		pgs[n + b] = kv_block_pg(sp, blk, 1);
 	}
 	return pgs;
 }

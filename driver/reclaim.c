@@ -83,14 +83,14 @@ static int kv_cand_cmp_prio(const void *a, const void *b)
 	return kvp_cand_cmp(a, b);
 }
 
-/* Grouped by space. */
+/* Grouped by space, ascending blocks within a space. */
 static int kv_cand_cmp_space(const void *a, const void *b)
 {
 	const struct kvp_cand *x = a, *y = b;
 
 	if (x->ord != y->ord)
 		return x->ord < y->ord ? -1 : 1;
-	return x->rank < y->rank ? -1 : x->rank > y->rank;
+	return x->blk < y->blk ? -1 : x->blk > y->blk;
 }
 
 /*
@@ -154,6 +154,31 @@ static void kv_run_settle(struct kv_reclaim *rc, struct kv_space *sp,
 	mutex_unlock(&sp->lock);
 }
 
+/*
+ * The pages of the taken candidates of [@i, @j) (one space, ascending
+ * blocks) into @rc->pgs, ascending: per (layer, head) the K pages of its
+ * blocks, then their V pages (its V stream follows its K stream).  Returns
+ * how many.
+ */
+static u32 kv_run_pages(struct kv_reclaim *rc, const struct kv_space *sp,
+			u32 i, u32 j)
+{
+	u32 k = 0, c, e, qh;
+
+	for (; i < j; i = e) {
+		qh = rc->cand[i].blk / sp->bph;
+		for (e = i; e < j && rc->cand[e].blk / sp->bph == qh; e++)
+			;
+		for (c = i; c < e; c++)
+			if (rc->cand[c].taken)
+				rc->pgs[k++] = kv_block_pg(sp, rc->cand[c].blk, 0);
+		for (c = i; c < e; c++)
+			if (rc->cand[c].taken)
+				rc->pgs[k++] = kv_block_pg(sp, rc->cand[c].blk, 1);
+	}
+	return k;
+}
+
 /* One round over the @n spaces in @rc->sps; returns the pages freed. */
 static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
 {
@@ -184,12 +209,7 @@ static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
 		u64 done = 0;
 
 		j = kv_run_end(rc, i, nc);
-		for (c = i, k = 0; c < j; c++) {
-			if (!rc->cand[c].taken)
-				continue;
-			rc->pgs[k++] = kv_block_pg(sp, rc->cand[c].blk, 0);
-			rc->pgs[k++] = kv_block_pg(sp, rc->cand[c].blk, 1);
-		}
+		k = kv_run_pages(rc, sp, i, j);
 		if (!k)
 			continue;
 		kv_demote_pages(sp, rc->pgs, k, &done);
