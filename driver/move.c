@@ -309,6 +309,7 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		b->it[k].b = b;
 		b->it[k].pg = pgs[i];
 		b->it[k].slot = e->slot;
+		b->it[k].err = 0;
 		k++;
 	}
 	if (k)
@@ -384,6 +385,8 @@ static bool kv_block_pinned(struct kv_space *sp, u64 pg)
  * @nr: chunks in @fly.
  * @done: pages that left the warm tier.
  * @ret: first error.
+ * @spare: finished batches kept for the next chunks (@nspare of them).
+ * @nspare: batches in @spare.
  * @zap: scratch for kv_demote_prepare(): the chunk's pages, sorted.
  * @slots: scratch for kv_demote_prepare(): the chunk's slots.
  *
@@ -394,6 +397,8 @@ struct kv_demoter {
 	struct kv_batch *fly[KV_WB_DEPTH];
 	u32 head;
 	u32 nr;
+	struct kv_batch *spare[KV_WB_DEPTH + 1];
+	u32 nspare;
 	u64 done;
 	int ret;
 	u64 zap[KV_WB_CHUNK];
@@ -409,6 +414,33 @@ static bool kv_sorted(const u64 *pg, u32 n)
 		if (pg[i] < pg[i - 1])
 			return false;
 	return true;
+}
+
+/*
+ * A batch for one chunk: a spare one, or a new one.  At most KV_WB_DEPTH
+ * are in flight and one is being prepared, so the spares are all the
+ * batches a demotion allocates.
+ */
+static struct kv_batch *kv_demote_batch(struct kv_demoter *d)
+{
+	struct kv_batch *b;
+
+	if (!d->nspare)
+		return kv_batch_alloc(d->sp, KV_WB_CHUNK);
+	b = d->spare[--d->nspare];
+	b->n = KV_WB_CHUNK;
+	atomic_set(&b->pending, 1);
+	reinit_completion(&b->done);
+	return b;
+}
+
+/* Keep a batch that has no I/O left for the next chunk. */
+static void kv_demote_unbatch(struct kv_demoter *d, struct kv_batch *b)
+{
+	if (d->nspare < ARRAY_SIZE(d->spare))
+		d->spare[d->nspare++] = b;
+	else
+		kv_batch_free(b);
 }
 
 /* Add a page to free; release the batch when full.  kv_space.lock held. */
@@ -434,7 +466,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	struct kv_batch *b;
 	u64 *zap = d->zap;
 
-	b = kv_batch_alloc(sp, n);
+	b = kv_demote_batch(d);
 	if (!b) {
 		d->ret = d->ret ?: -ENOMEM;
 		return NULL;
@@ -444,7 +476,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	if (sp->dead) {
 		d->ret = d->ret ?: -ESHUTDOWN;
 		mutex_unlock(&sp->lock);
-		kv_batch_free(b);
+		kv_demote_unbatch(d, b);
 		return NULL;
 	}
 	/* 1: choose the pages and lock them (waits out PTE installs). */
@@ -514,6 +546,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		b->it[k].pg = pg;
 		b->it[k].page = page;
 		b->it[k].slot = e->slot;
+		b->it[k].err = 0;
 		k++;
 	}
 	kv_warm_free_batch(t, sp, &fb);
@@ -524,7 +557,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	kv_stat_add(sp, clean_drops, dropped);
 	kv_stat_add(sp, cold_pages, dropped);
 	if (!k) {
-		kv_batch_free(b);
+		kv_demote_unbatch(d, b);
 		return NULL;
 	}
 	b->n = k;
@@ -602,7 +635,7 @@ static void kv_demote_reap(struct kv_demoter *d)
 	d->nr--;
 	wait_for_completion(&b->done);
 	kv_demote_finish(d, b);
-	kv_batch_free(b);
+	kv_demote_unbatch(d, b);
 }
 
 /**
@@ -677,6 +710,8 @@ int kv_demote_end(struct kv_demoter *d, u64 *done)
 
 	while (d->nr)
 		kv_demote_reap(d);
+	while (d->nspare)
+		kv_batch_free(d->spare[--d->nspare]);
 	*done += d->done;
 	ret = d->ret;
 	kfree(d);
