@@ -139,7 +139,8 @@ static long kv_space_ioctl(struct file *file, unsigned int cmd,
 	if (copy_from_user(buf, uarg, sz))
 		return -EFAULT;
 	ret = kv_space_cmd(sp, cmd, buf, NULL);
-	if ((ret == 0 || ret == -EINVAL) && copy_to_user(uarg, buf, sz))
+	/* Failed or not, the out fields say how far the command got. */
+	if (copy_to_user(uarg, buf, sz) && !ret)
 		return -EFAULT;
 	return ret;
 }

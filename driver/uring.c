@@ -111,7 +111,8 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 			   cmd == CXL_KV_PREFETCH ? &ctx->async : NULL);
 	if (ret == -EIOCBQUEUED)
 		return ret;	/* ctx is freed by kv_uring_task_cb() */
-	if ((ret == 0 || ret == -EINVAL) && copy_to_user(ctx->uarg, ctx->buf, sz))
+	/* As the ioctl: the out fields are written back failed or not. */
+	if (copy_to_user(ctx->uarg, ctx->buf, sz) && !ret)
 		ret = -EFAULT;
 out_free_ctx:
 	kfree(ctx);

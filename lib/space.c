@@ -784,7 +784,8 @@ int cxl_kv_access(struct cxl_kv_space *space, uint64_t step,
  * @space: space
  * @ranges: block runs
  * @count: 1..4096
- * @done: receives the pages made resident; may be NULL
+ * @done: receives the pages made resident (on an error too: those read
+ *        before it); may be NULL
  *
  * Return: 0, -EINVAL, -ENOMEM (warm budget), -EIO, or the module's -errno.
  */
@@ -800,7 +801,8 @@ int cxl_kv_promote(struct cxl_kv_space *space, const struct cxl_kv_range *ranges
  * @space: space
  * @ranges: block runs (pinned blocks are skipped)
  * @count: 1..4096
- * @done: receives the pages written or dropped; may be NULL
+ * @done: receives the pages written or dropped (on -ENOSPC or -EIO too:
+ *        those that went before it); may be NULL
  *
  * Return: 0, -EINVAL, -ENOSPC (cold tier full), -EIO, or the module's -errno.
  */

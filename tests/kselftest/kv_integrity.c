@@ -185,13 +185,15 @@ static void cold_full(int ctl)
 		bad += !!kv_check((const uint64_t *)(m + pg * KV_PAGE), 21, pg);
 	T("cold_full_data_intact", bad == 0, "%llu bad pages", (unsigned long long)bad);
 	kv_stats(fd, CXL_KV_SPACE_STATS, &s0);
+	q.done = ~0ULL;
 	ret = kv_ioctl(fd, CXL_KV_DEMOTE, &q);
 	kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
-	/* (out fields are not written back on an error: the stats tell) */
-	T("cold_full_clean_drop_after_enospc", ret == -ENOSPC &&
+	/* done is written back on the error too: the 256 dropped pages */
+	T("cold_full_clean_drop_after_enospc", ret == -ENOSPC && q.done == 256 &&
 	  s1.clean_drops - s0.clean_drops == 256 && s1.warm_pages == n - 256 &&
 	  s1.nvme_write_bytes == s0.nvme_write_bytes,
-	  "ret %d warm %llu drops %llu wrote %llu", ret, (unsigned long long)s1.warm_pages,
+	  "ret %d done %llu warm %llu drops %llu wrote %llu", ret,
+	  (unsigned long long)q.done, (unsigned long long)s1.warm_pages,
 	  (unsigned long long)(s1.clean_drops - s0.clean_drops),
 	  (unsigned long long)(s1.nvme_write_bytes - s0.nvme_write_bytes));
 	bad = 0;

@@ -416,7 +416,8 @@ struct cxl_kv_range {
  * @flags: in: CXL_KV_RANGES_F_*.
  * @done: out: blocks affected: ACCESS: reported; PROMOTE: pages made
  *	resident; DEMOTE: pages written or dropped; PIN/UNPIN: blocks whose pin
- *	count changed.
+ *	count changed.  Written back on failure too: what was done before the
+ *	error (0 for a failed PIN).
  * @reserved: must be zero.
  *
  * PROMOTE and DEMOTE are synchronous: they return when the I/O is done.
