@@ -220,8 +220,9 @@ enum kv_state {
 #define KV_F_DIRTY	BIT(0)	/* warm copy newer than the cold copy */
 #define KV_F_TOUCHED	BIT(1)	/* faulted while KV_WB: stays warm */
 #define KV_F_PREFETCH	BIT(2)	/* promoted by PREFETCH, not faulted since */
-#define KV_F_ZAP	BIT(3)	/* picked by kv_demote_pages(), page locked;
-				 * set and cleared under one hold of the lock */
+#define KV_F_ZAP	BIT(3)	/* picked by a demoter, which holds the page
+				 * lock and zaps without kv_space.lock; faults
+				 * wait on kv_space.wq until it is cleared */
 
 /**
  * struct kv_entry - one page of a space; protected by kv_space.lock
@@ -253,7 +254,7 @@ struct kv_entry {
  * @pol: policy state (kvpolicy.h), serialised by @lock.
  * @step: newest decode step reported.
  * @dead: set by release; no new I/O starts.
- * @wq: waiters for KV_RD/KV_WB to end (woken on every transient end).
+ * @wq: waiters for KV_RD, KV_WB and KV_F_ZAP to end (woken on every end).
  * @inflight: I/O batches in flight; release waits for zero.
  * @stats: per-space counters.
  */

@@ -47,7 +47,9 @@ static int kv_check_vma(struct kv_space *sp, struct vm_area_struct *vma,
  * lock, and kv_demote_pages() takes the page lock before it zaps, so a zap
  * that follows our unlock of kv_space.lock cannot miss a PTE still being
  * installed (which would leave a user mapping of a freed page).
- * Lock order: kv_space.lock -> page lock.
+ * Lock order: kv_space.lock -> page lock, for pages not KV_F_ZAP: the
+ * demoter holds the locks of those across its zap without kv_space.lock and
+ * retakes kv_space.lock before it lets them go (see kv_wait_zap()).
  */
 static vm_fault_t kv_map(struct vm_fault *vmf, struct page *page)
 {
@@ -55,6 +57,16 @@ static vm_fault_t kv_map(struct vm_fault *vmf, struct page *page)
 	lock_page(page);
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
+}
+
+/*
+ * Wait until a demoter has finished zapping @e's page (KV_F_ZAP): it holds
+ * the page lock meanwhile and retakes kv_space.lock to clear the flag, so
+ * nobody may wait for that page lock under kv_space.lock.
+ */
+static void kv_wait_zap(struct kv_space *sp, struct kv_entry *e)
+{
+	wait_event(sp->wq, !(READ_ONCE(e->flags) & KV_F_ZAP));
 }
 
 #define KV_FAULT_RA	8	/* most blocks a cold fault reads ahead */
@@ -123,6 +135,12 @@ again:
 		e->flags |= KV_F_TOUCHED;
 		fallthrough;
 	case KV_WARM:
+		if (e->flags & KV_F_ZAP) {
+			/* A demoter holds the page lock and zaps: wait. */
+			mutex_unlock(&sp->lock);
+			kv_wait_zap(sp, e);
+			goto again;
+		}
 		if (e->flags & KV_F_PREFETCH) {
 			e->flags &= ~KV_F_PREFETCH;
 			kv_stat_inc(sp, prefetch_used);
@@ -243,6 +261,12 @@ static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 	if (e->page != page || (e->state != KV_WARM && e->state != KV_WB)) {
 		/* Demoted since the read fault mapped it: retry the access. */
 		mutex_unlock(&sp->lock);
+		return VM_FAULT_NOPAGE;
+	}
+	if (e->flags & KV_F_ZAP) {
+		/* Being zapped: the PTE is going; retry once it is gone. */
+		mutex_unlock(&sp->lock);
+		kv_wait_zap(sp, e);
 		return VM_FAULT_NOPAGE;
 	}
 	/*

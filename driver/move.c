@@ -2,12 +2,13 @@
 /*
  * move.c - moving pages between the warm and the cold tier.
  *
- * Demotion follows zram's writeback: under kv_space.lock a page goes WARM ->
- * KV_WB (the mover owns it from then on), its user mappings are zapped and a
- * slot is taken; the lock is dropped and the writes are submitted as async
- * bios, a chunk (KV_WB_CHUNK pages) at once, up to KV_WB_DEPTH chunks in
- * flight; when a chunk's writes have completed the mover retakes the lock
- * and revalidates every page of it:
+ * Demotion follows zram's writeback: under kv_space.lock the mover marks a
+ * WARM page KV_F_ZAP and locks it; without the lock it zaps the page's user
+ * mappings and takes a slot; under the lock again the page goes KV_WB (the
+ * mover owns it from then on).  The writes are submitted as async bios, a
+ * chunk (KV_WB_CHUNK pages) at once, up to KV_WB_DEPTH chunks in flight;
+ * when a chunk's writes have completed the mover retakes the lock and
+ * revalidates every page of it:
  *
  *   - write failed              -> WARM, dirty, slot freed
  *   - faulted (TOUCHED) or pinned -> WARM; the slot is kept as a valid cold
@@ -479,7 +480,12 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		kv_demote_unbatch(d, b);
 		return NULL;
 	}
-	/* 1: choose the pages and lock them (waits out PTE installs). */
+	/*
+	 * 1: choose the pages, mark them ZAP and lock them (waits out PTE
+	 * installs).  Faults and page_mkwrite wait for ZAP to clear instead
+	 * of locking such a page under kv_space.lock, so the zap can run
+	 * without that lock.
+	 */
 	for (i = 0; i < n; i++) {
 		struct kv_entry *e = &sp->ent[pgs[i]];
 		bool write = e->flags & KV_F_DIRTY || e->slot == KV_NO_SLOT;
@@ -493,7 +499,21 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		zap[nz++] = pgs[i];
 		nw += write;
 	}
-	/* 2: zap their mappings, one call per run of consecutive pages. */
+	if (!nz) {
+		mutex_unlock(&sp->lock);
+		kv_demote_unbatch(d, b);
+		return NULL;
+	}
+	/* Release waits for this as for I/O: it needs sp->file and the pages. */
+	atomic_inc(&sp->inflight);
+	mutex_unlock(&sp->lock);
+
+	/*
+	 * 2: zap their mappings, one call per run of consecutive pages, and
+	 * take the slots for the dirty ones in one go (ascending: one bio per
+	 * run).  Without kv_space.lock: faults elsewhere in the space go on
+	 * meanwhile (the zap may wait for TLB shootdowns on their CPUs).
+	 */
 	if (!kv_sorted(zap, nz))
 		sort(zap, nz, sizeof(*zap), kv_cmp_u64, NULL);
 	for (i = 0; i < nz; i = j) {
@@ -506,13 +526,15 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 					    (loff_t)zap[i] << PAGE_SHIFT,
 					    (loff_t)(j - i) << PAGE_SHIFT, 1);
 	}
-	/*
-	 * 3: unmapped and locked: drop clean pages, start write-back of
-	 * dirty ones into slots taken in one go (ascending: one bio per run).
-	 */
 	got = d->ret == -ENOSPC ? 0 : kv_slot_alloc_many(t, d->slots, nw);
 	if (got < nw)
 		d->ret = -ENOSPC;
+
+	/*
+	 * 3: unmapped and locked, and unchanged while ZAP (only PIN could
+	 * act meanwhile): drop clean pages, start write-back of dirty ones.
+	 */
+	mutex_lock(&sp->lock);
 	for (i = 0; i < nz; i++) {
 		u64 pg = zap[i];
 		struct kv_entry *e = &sp->ent[pg];
@@ -520,6 +542,10 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 
 		unlock_page(page);
 		e->flags &= ~KV_F_ZAP;
+		if (kv_block_pinned(sp, pg)) {
+			/* Pinned during the zap: stays warm, faults back in. */
+			continue;
+		}
 		if (!(e->flags & KV_F_DIRTY) && e->slot != KV_NO_SLOT) {
 			/* Clean with a valid cold copy: drop, no I/O. */
 			kv_free_later(sp, &fb, page);
@@ -551,12 +577,16 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	}
 	kv_warm_free_batch(t, sp, &fb);
 	d->done += dropped;
-	if (k)
-		atomic_inc(&sp->inflight);
 	mutex_unlock(&sp->lock);
+	/* Faults that found a page ZAP wait on sp->wq. */
+	wake_up_all(&sp->wq);
+	/* Slots for pages pinned during the zap. */
+	while (got > k)
+		kv_slot_free(t, d->slots[--got]);
 	kv_stat_add(sp, clean_drops, dropped);
 	kv_stat_add(sp, cold_pages, dropped);
 	if (!k) {
+		kv_space_io_end(sp);
 		kv_demote_unbatch(d, b);
 		return NULL;
 	}
