@@ -291,8 +291,10 @@ int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
 
 			if (!err) {
 				r->done++;
-				if (pin)
+				if (pin) {
 					__set_bit(bit, taken);
+					sp->pins++;
+				}
 			} else if (err == -KVP_EOVERFLOW) {
 				ret = -EOVERFLOW;
 			}

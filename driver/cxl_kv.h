@@ -249,10 +249,12 @@ struct kv_entry {
  * @nr_pages: pages in the space.
  * @bph: blocks (pages) per stream.
  * @file: the anon-inode file; its mapping is used for unmap.
- * @lock: protects @ent, @pol, @step, @dead.
+ * @lock: protects @ent, @pol, @step, @pins, @dead.
  * @ent: one entry per page (page offset order).
  * @pol: policy state (kvpolicy.h), serialised by @lock.
  * @step: newest decode step reported.
+ * @pins: counts the pins PIN has taken: a demoter checks again whether its
+ *	blocks are pinned only when this moved while it had the lock dropped.
  * @dead: set by release; no new I/O starts.
  * @wq: waiters for KV_RD, KV_WB and KV_F_ZAP to end (woken on every end).
  * @inflight: I/O batches in flight; release waits for zero.
@@ -272,6 +274,7 @@ struct kv_space {
 	struct kv_entry *ent;
 	struct kvp_state *pol;
 	u32 step;
+	u32 pins;
 	bool dead;
 
 	wait_queue_head_t wq;
@@ -297,6 +300,12 @@ static inline u64 kv_block_pg(const struct kv_space *sp, u32 blk, int kv)
 	u64 qh = blk / sp->bph;
 
 	return (qh * 2 + kv) * sp->bph + blk % sp->bph;
+}
+
+/* The other page of @pg's block: its V page for a K page and back. */
+static inline u64 kv_pg_partner(const struct kv_space *sp, u64 pg)
+{
+	return (pg / sp->bph) & 1 ? pg - sp->bph : pg + sp->bph;
 }
 
 static inline int kv_pg_node(const struct kv_space *sp, u64 pg)

@@ -63,6 +63,7 @@ struct kv_item {
  * @async: caller's completion or NULL.
  * @prefetch: promoted by PREFETCH.
  * @nowait: asynchronous: finished from @work.
+ * @pins: kv_space.pins when a demotion batch went to write-back.
  * @n: items.
  * @it: the items.
  */
@@ -74,6 +75,7 @@ struct kv_batch {
 	struct kv_async *async;
 	bool prefetch;
 	bool nowait;
+	u32 pins;
 	u32 n;
 	struct kv_item it[] __counted_by(n);
 };
@@ -462,10 +464,11 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 {
 	struct kv_space *sp = d->sp;
 	struct kv_tiers *t = sp->tiers;
-	u32 i, j, k = 0, nz = 0, nw = 0, dropped = 0, got;
+	u32 i, j, k = 0, nz = 0, nw = 0, dropped = 0, got, pins;
 	struct folio_batch fb;
 	struct kv_batch *b;
 	u64 *zap = d->zap;
+	bool repin;
 
 	b = kv_demote_batch(d);
 	if (!b) {
@@ -506,6 +509,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	}
 	/* Release waits for this as for I/O: it needs sp->file and the pages. */
 	atomic_inc(&sp->inflight);
+	pins = sp->pins;
 	mutex_unlock(&sp->lock);
 
 	/*
@@ -535,6 +539,8 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	 * act meanwhile): drop clean pages, start write-back of dirty ones.
 	 */
 	mutex_lock(&sp->lock);
+	repin = sp->pins != pins;
+	b->pins = sp->pins;
 	for (i = 0; i < nz; i++) {
 		u64 pg = zap[i];
 		struct kv_entry *e = &sp->ent[pg];
@@ -542,7 +548,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 
 		unlock_page(page);
 		e->flags &= ~KV_F_ZAP;
-		if (kv_block_pinned(sp, pg)) {
+		if (repin && kv_block_pinned(sp, pg)) {
 			/* Pinned during the zap: stays warm, faults back in. */
 			continue;
 		}
@@ -623,7 +629,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			if (!d->ret)
 				d->ret = it->err;
 		} else if (e->flags & (KV_F_TOUCHED | KV_F_DIRTY) ||
-			   kv_block_pinned(sp, it->pg)) {
+			   (sp->pins != b->pins && kv_block_pinned(sp, it->pg))) {
 			/*
 			 * Touched, written (DIRTY implies a mapping: only
 			 * page_mkwrite sets it) or pinned while written:
@@ -642,7 +648,9 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			e->state = KV_COLD;
 			demoted++;
 		}
-		kv_pol_sync_block(sp, kv_pg_block(sp, it->pg), KVP_BY_ABORT);
+		/* A partner still in write-back settles the block when done. */
+		if (sp->ent[kv_pg_partner(sp, it->pg)].state != KV_WB)
+			kv_pol_sync_block(sp, kv_pg_block(sp, it->pg), KVP_BY_ABORT);
 	}
 	kv_warm_free_batch(t, sp, &fb);
 	d->done += demoted;
