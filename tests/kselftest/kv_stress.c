@@ -169,10 +169,10 @@ static void io_forever(int ctl)
 #define UC_BPH		16
 #define UC_PAGES	(2 * UC_LAYERS * UC_HEADS * UC_BPH)	/* 256 */
 #define UC_NCMD		(UC_LAYERS * UC_HEADS)	/* a PREFETCH per (layer, head) */
-#define NURING		7
+#define NURING		8
 
 static struct kv_dm dm;
-static char dm_linear[64], dm_hold[96];
+static char dm_linear[64], dm_hold[96], dm_hold_w[96];
 /* Static: a completion posted after its ring was closed still writes the
  * out fields back into the (living) submitter's memory. */
 static struct cxl_kv_prefetch ucpf[UC_NCMD];
@@ -204,6 +204,20 @@ static int uc_demote(int fd)
 }
 
 /* Blocks of the space with no cold (or being read) page. */
+/* DEMOTE of (layer 0, head 0) in a thread, its writes held by the test. */
+struct uc_demote_arg {
+	int fd;
+	int ret;
+};
+
+static void *uc_demote_thread(void *arg)
+{
+	struct uc_demote_arg *a = arg;
+
+	a->ret = kv_ranges(a->fd, CXL_KV_DEMOTE, 0, 0, 0, UC_BPH, NULL);
+	return NULL;
+}
+
 static int uc_resident(int fd)
 {
 	uint64_t bm[1];
@@ -320,6 +334,8 @@ static void uring_dying_cases(int ctl)
 	}
 	snprintf(dm_linear, sizeof(dm_linear), "%s 0", devt);
 	snprintf(dm_hold, sizeof(dm_hold), "%s 0 %d %s 0 0", devt, HOLD_MS, devt);
+	/* writes held instead of reads */
+	snprintf(dm_hold_w, sizeof(dm_hold_w), "%s 0 0 %s 0 %d", devt, devt, HOLD_MS);
 
 	/* 1: the tier set again, with the delay device as its cold tier. */
 	ret = kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 });
@@ -414,7 +430,44 @@ static void uring_dying_cases(int ctl)
 	}
 
 	/*
-	 * 5-6 (C): the child holds the last reference (the parent unmapped
+	 * 5 (D): a PIN of blocks whose write-back is in flight (writes held)
+	 * keeps them warm: the demoter checks the pins again when the writes
+	 * complete, because PIN moved kv_space.pins meanwhile.
+	 */
+	{
+		struct cxl_kv_residency rs;
+		struct cxl_kv_stats s0, s1;
+		struct uc_demote_arg da = { .fd = fd };
+		uint64_t bm[1] = { 0 }, pinned = 0;
+		pthread_t dt;
+		int started;
+
+		ret = kv_dm_switch(&dm, "delay", dm_hold_w);
+		uc_fill(mm, 12);
+		kv_stats(fd, CXL_KV_SPACE_STATS, &s0);
+		started = !ret && !pthread_create(&dt, NULL, uc_demote_thread, &da);
+		if (started) {
+			usleep(300000);	/* the DEMOTE's writes are held by now */
+			ret = kv_ranges(fd, CXL_KV_PIN, 0, 0, 0, 4, &pinned);
+			ret = kv_dm_switch(&dm, "linear", dm_linear) ?: ret;
+			pthread_join(dt, NULL);
+		}
+		kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
+		res = kv_resident(fd, 0, 0, 0, UC_BPH, &rs, bm);
+		bad = uc_bad(mm, 12);
+		T("pin_during_writeback_stays_warm", started && !ret && !da.ret &&
+		  pinned == 4 && rs.nr_pinned == 4 && res == 4 && bm[0] == 0xf &&
+		  rs.nr_cold == UC_BPH - 4 && s1.wb_aborts - s0.wb_aborts == 8 && !bad,
+		  "PIN %d (%llu), DEMOTE %d, pinned %u, resident %d (bitmap %llx), cold %u, aborts %llu, %llu bad pages",
+		  ret, (unsigned long long)pinned, da.ret, rs.nr_pinned, res,
+		  (unsigned long long)bm[0], rs.nr_cold,
+		  (unsigned long long)(s1.wb_aborts - s0.wb_aborts),
+		  (unsigned long long)bad);
+		kv_ranges(fd, CXL_KV_UNPIN, 0, 0, 0, 4, NULL);
+	}
+
+	/*
+	 * 6-7 (C): the child holds the last reference (the parent unmapped
 	 * and closed the space) and is killed with its reads held: the space
 	 * outlives it while they are in flight, and is freed, all of it,
 	 * once they complete.
@@ -461,7 +514,7 @@ out:
 		munmap(mm, c.mmap_bytes);
 	if (fd >= 0)
 		close(fd);
-	/* 7: detach, remove the dm device, attach both NVMe again. */
+	/* 8: detach, remove the dm device, attach both NVMe again. */
 	kv_dm_switch(&dm, "linear", dm_linear);	/* flush anything held */
 	for (double end = kv_now() + 5; kv_now() < end; usleep(10000)) {
 		kv_info(ctl, &info);
