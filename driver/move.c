@@ -374,8 +374,9 @@ static bool kv_block_pinned(struct kv_space *sp, u64 pg)
  * KV_WB_DEPTH chunks are in flight the mover prepares the next one (lock,
  * zap, take slots) and finishes (revalidates, frees) those whose writes
  * completed, so its CPU work overlaps the I/O.  Finishing in a worker
- * instead was not faster on the 2-CPU guest (slower under load, mixed
- * otherwise), and costs a wake-up and a lock handover per chunk.
+ * instead was not faster on the 2-CPU guest, on this CPU (slower under
+ * load, mixed otherwise) or on the other one, and costs a wake-up and a
+ * lock handover per chunk.
  */
 #define KV_WB_CHUNK	256	/* pages prepared and written together */
 #define KV_WB_DEPTH	8	/* chunks in flight */
