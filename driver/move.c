@@ -312,7 +312,6 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		b->it[k].b = b;
 		b->it[k].pg = pgs[i];
 		b->it[k].slot = e->slot;
-		b->it[k].err = 0;
 		k++;
 	}
 	if (k)
