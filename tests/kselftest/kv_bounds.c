@@ -122,16 +122,18 @@ static void *residency_loop(void *arg)
 
 /*
  * A maximal ACCESS on CPU 0, RESIDENCYs of one block on CPU 1.  The
- * RESIDENCYs must keep being served in the second half of the ACCESS, and
- * quickly (median far below the ACCESS's time).  The old module held the
- * space lock for the whole ACCESS: the first RESIDENCY after it took the
- * lock finished only when the ACCESS was done.
+ * RESIDENCYs issued and done during the ACCESS must be served in both of
+ * its halves, and every one of them in under a quarter of its time.  The
+ * old module held the space lock for the whole ACCESS: the first RESIDENCY
+ * after it took the lock waited until the ACCESS was done.  The host may
+ * stall a vCPU now and then (one RESIDENCY then waits for no fault of the
+ * module): up to five rounds, the first that meets it passes.
  */
 static void residency_during_access(int fd)
 {
 	struct cxl_kv_range r = { .nr_blocks = BIG_BPH };
 	double dur = 0, med = 0, max = 0;
-	unsigned int late = 0, served = 0;
+	unsigned int early = 0, late = 0, served = 0;
 	int ok = 0;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
@@ -139,7 +141,7 @@ static void residency_during_access(int fd)
 		return;
 	}
 	on_cpu(0);
-	for (int round = 0; round < 3 && !ok; round++) {
+	for (int round = 0; round < 5 && !ok; round++) {
 		struct race *rc = calloc(1, sizeof(*rc));
 		static double lat[RACE_MAX];
 		double a0, a1;
@@ -160,19 +162,21 @@ static void residency_during_access(int fd)
 		rc->stop = 1;
 		pthread_join(th, NULL);
 		dur = a1 - a0;
-		served = late = 0;
+		served = early = late = 0;
 		for (unsigned int i = 0; i < rc->n; i++) {
 			if (rc->t0[i] < a0 || rc->t1[i] > a1)
 				continue;
 			lat[served++] = rc->t1[i] - rc->t0[i];
+			early += rc->t1[i] < a0 + dur / 2;
 			late += rc->t1[i] >= a0 + dur / 2;
 		}
 		qsort(lat, served, sizeof(double), cmp_double);
 		med = served ? lat[served / 2] : dur;
 		max = served ? lat[served - 1] : dur;
-		ktap_diag("round %d: ACCESS of %u blocks %d in %.3f s; %u RESIDENCYs served during it (%u in its second half), median %.6f s, slowest %.4f s",
-			  round, BIG_BPH, ret, dur, served, late, med, max);
-		ok = !ret && late >= 10 && med < dur / 20;
+		ktap_diag("round %d: ACCESS of %u blocks %d in %.3f s; %u RESIDENCYs served during it (%u, %u in its halves), median %.6f s, slowest %.4f s",
+			  round, BIG_BPH, ret, dur, served, early, late, med,
+			  max);
+		ok = !ret && early >= 5 && late >= 5 && max < dur / 4;
 		free(rc);
 	}
 	{
@@ -184,8 +188,8 @@ static void residency_during_access(int fd)
 		sched_setaffinity(0, sizeof(all), &all);
 	}
 	T("residency_served_during_access", ok,
-	  "%u served (%u in the second half), median %.6f s, slowest %.4f s, during an ACCESS of %.3f s",
-	  served, late, med, max, dur);
+	  "%u served (%u, %u in the halves), median %.6f s, slowest %.4f s, during an ACCESS of %.3f s",
+	  served, early, late, med, max, dur);
 }
 
 /* ---- the largest space ------------------------------------------------- */
