@@ -38,7 +38,7 @@
 
 #define BIG_BPH		(1U << 21)	/* blocks of the largest 1 x 1 space */
 #define WRAP_RANGES	2048		/* 2048 * 2^21 = 2^32 */
-#define NCASE		21
+#define NCASE		22
 
 static struct io_uring ring;
 static int have_uring;
@@ -192,6 +192,53 @@ static void residency_during_access(int fd)
 	  served, early, late, med, max, dur);
 }
 
+/*
+ * SIGKILL a child in the middle of a maximal PIN (which promotes, chunk by
+ * chunk, so it takes a while): it must die long before the PIN would have
+ * ended and leave no pin behind (PIN is all or nothing).  The old module
+ * finished the whole PIN first, and its pins outlived the process.
+ */
+static void pin_killed(int fd, double pin_time)
+{
+	struct cxl_kv_range full = { .nr_blocks = BIG_BPH };
+	int pfd[2], st;
+	double t0, reap;
+	pid_t pid;
+	char c;
+
+	if (pin_time < 0.3 || pipe(pfd)) {
+		ktap_skip("pin_killed_midway_drops_pins",
+			  "a maximal PIN is too quick to interrupt here");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(2);
+		ranges_cmd(fd, CXL_KV_PIN, &full, 1, 0, NULL);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid < 0 || read(pfd[0], &c, 1) != 1) {
+		close(pfd[0]);
+		ktap_skip("pin_killed_midway_drops_pins", "fork failed");
+		return;
+	}
+	close(pfd[0]);
+	usleep(pin_time * 1e6 / 5);
+	t0 = kv_now();
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	reap = kv_now() - t0;
+	TD("pin_killed_midway_drops_pins", WIFSIGNALED(st) &&
+	  reap < pin_time / 3 && pinned(fd, 0, 64) == 0,
+	  "killed %d, reaped %.3f s after SIGKILL (a PIN takes %.3f s), pinned %u",
+	  WIFSIGNALED(st), reap, pin_time, pinned(fd, 0, 64));
+	if (pinned(fd, 0, 64))
+		ranges_cmd(fd, CXL_KV_UNPIN, &full, 1, 0, NULL);
+}
+
 /* ---- the largest space ------------------------------------------------- */
 
 static void big_space(int ctl, int wrap)
@@ -200,7 +247,7 @@ static void big_space(int ctl, int wrap)
 	struct cxl_kv_range half = { .nr_blocks = BIG_BPH / 4 };
 	struct cxl_kv_space_create c;
 	uint64_t done;
-	double t0;
+	double t0, pin_time;
 	int fd, ret;
 	char *m;
 
@@ -211,7 +258,7 @@ static void big_space(int ctl, int wrap)
 	  c.mmap_bytes == CXL_KV_MAX_SPACE_PAGES * KV_PAGE, "fd %d bph %u", fd,
 	  c.blocks_per_stream);
 	if (fd < 0) {
-		for (int i = 0; i < 13; i++)
+		for (int i = 0; i < 14; i++)
 			ktap_skip("big_space_case", "no space");
 		return;
 	}
@@ -304,6 +351,7 @@ static void big_space(int ctl, int wrap)
 		ret = kv_ioctl(fd, CXL_KV_PIN, &q);
 		done = q.done;
 	}
+	pin_time = kv_now() - t0;
 	TD("pin_max", !ret && done == 16 && pinned(fd, 0, 64) == 16,
 	  "PIN %d done %llu pinned %u in %.3f s", ret, (unsigned long long)done,
 	  pinned(fd, 0, 64), kv_now() - t0);
@@ -347,6 +395,7 @@ static void big_space(int ctl, int wrap)
 	}
 	ranges_cmd(fd, CXL_KV_UNPIN, &full, 1, 0, NULL);
 
+	pin_killed(fd, pin_time);
 	residency_during_access(fd);
 
 	if (m != MAP_FAILED)
