@@ -24,6 +24,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 
 #include "kv_test.h"
 #include "kv_dm.h"
@@ -38,7 +39,7 @@
 
 #define BIG_BPH		(1U << 21)	/* blocks of the largest 1 x 1 space */
 #define WRAP_RANGES	2048		/* 2048 * 2^21 = 2^32 */
-#define NCASE		22
+#define NCASE		23
 
 static struct io_uring ring;
 static int have_uring;
@@ -448,6 +449,81 @@ static void hints_done(int ctl)
 	close(fd);
 }
 
+/* PARAMS_SET of one field; returns 0 or -errno. */
+static int param_set(int fd, uint64_t mask, size_t off, uint32_t v)
+{
+	struct cxl_kv_params p = { .mask = mask };
+
+	memcpy((char *)&p + off, &v, sizeof(v));
+	return kv_ioctl(fd, CXL_KV_PARAMS_SET, &p);
+}
+
+/*
+ * Every PARAMS_SET limit the header names is the module's: the bound is
+ * accepted, one past it refused.
+ */
+static void params_limits(int ctl)
+{
+	static const struct {
+		const char *name;
+		uint64_t mask;
+		size_t off;
+		uint32_t max;
+	} lim[] = {
+#define L(m, f, v) { #f, m, offsetof(struct cxl_kv_params, f), v }
+		L(CXL_KV_PARAM_ALPHA, alpha_q16, CXL_KV_PARAM_MAX_ALPHA_Q16),
+		L(CXL_KV_PARAM_TAU, tau_steps, CXL_KV_PARAM_MAX_TAU_STEPS),
+		L(CXL_KV_PARAM_SCORE_SHIFT, score_shift,
+		  CXL_KV_PARAM_MAX_SCORE_SHIFT),
+		L(CXL_KV_PARAM_PF_WINDOW_MAX, pf_window_max,
+		  CXL_KV_PARAM_MAX_PF_WINDOW),
+		L(CXL_KV_PARAM_PF_EPOCH, pf_epoch, CXL_KV_PARAM_MAX_PF_EPOCH),
+		L(CXL_KV_PARAM_PHASE_WINDOW, phase_window,
+		  CXL_KV_PARAM_MAX_PHASE_WINDOW),
+		L(CXL_KV_PARAM_PHASE_ENTER, phase_enter,
+		  CXL_KV_PARAM_MAX_PHASE_ENTER),
+		L(CXL_KV_PARAM_SCAN_LIMIT, scan_limit,
+		  CXL_KV_PARAM_MAX_SCAN_LIMIT),
+#undef L
+	};
+	struct cxl_kv_space_create c;
+	int fd, bad = 0, ret;
+
+	kv_geom(&c, 1, 1, 128, 256);
+	fd = kv_space(ctl, &c);
+	if (fd < 0) {
+		ktap_skip("params_limits_as_documented", "no space");
+		return;
+	}
+	for (unsigned int i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		int at = param_set(fd, lim[i].mask, lim[i].off, lim[i].max);
+		int past = param_set(fd, lim[i].mask, lim[i].off, lim[i].max + 1);
+
+		if (at || past != -EINVAL) {
+			ktap_diag("%s: %u -> %d, %u -> %d", lim[i].name,
+				  lim[i].max, at, lim[i].max + 1, past);
+			bad++;
+		}
+	}
+	ret = param_set(fd, CXL_KV_PARAM_PHASE_WINDOW,
+			offsetof(struct cxl_kv_params, phase_window),
+			CXL_KV_PARAM_MIN_PHASE_WINDOW - 1);
+	if (ret != -EINVAL) {
+		ktap_diag("phase_window %u -> %d", CXL_KV_PARAM_MIN_PHASE_WINDOW - 1,
+			  ret);
+		bad++;
+	}
+	ret = param_set(fd, CXL_KV_PARAM_POLICY_FLAGS,
+			offsetof(struct cxl_kv_params, policy_flags),
+			CXL_KV_POLICY_F_PF_ADAPT);
+	if (ret != -EINVAL) {
+		ktap_diag("PF_ADAPT without PREFETCH -> %d", ret);
+		bad++;
+	}
+	T("params_limits_as_documented", !bad, "%d limits differ", bad);
+	close(fd);
+}
+
 static void create_too_big(int ctl)
 {
 	struct cxl_kv_space_create c;
@@ -552,6 +628,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ktap_finish();
 	create_too_big(ctl);
+	params_limits(ctl);
 	hints_done(ctl);
 	big_space(ctl, wrap);
 	promote_done_on_eio(ctl);
