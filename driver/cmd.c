@@ -10,16 +10,33 @@
  */
 #include <linux/bitmap.h>
 #include <linux/minmax.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "cxl_kv.h"
 
-#define KV_MAX_HINTS		65536
-#define KV_MAX_RANGES		4096
 #define KV_HINT_CHUNK		256
-#define KV_MAX_PREFETCH_PAGES	(1U << 20)
+/*
+ * Long loops over blocks drop kv_space.lock (and reschedule, and look for a
+ * fatal signal) every KV_LOCK_BREAK blocks, so that a command of
+ * CXL_KV_MAX_CMD_BLOCKS blocks neither holds the lock nor the CPU for long:
+ * faults and other commands on the space get their turn in between.
+ */
+#define KV_LOCK_BREAK		1024
+/*
+ * PROMOTE, DEMOTE and PIN hand the movers a range's pages this many at a
+ * time (ascending, as they expect): the page array and a promotion's batch
+ * are bounded by the chunk, not by the range.
+ */
+#define KV_MOVE_CHUNK		2048
+
+/* The features of this build: uring_cmd needs a kernel with io_uring. */
+#define KV_FEATURES	(CXL_KV_F_ALL &					\
+			 ~(IS_ENABLED(CONFIG_IO_URING) ? 0 : CXL_KV_F_URING_CMD))
 
 #define kv_zero(x)	(!memchr_inv(&(x), 0, sizeof(x)))
 
@@ -35,12 +52,30 @@ static u32 kv_blk(const struct kv_space *sp, u32 layer, u32 head, u32 block)
 	return (layer * sp->geom.kv_heads + head) * sp->bph + block;
 }
 
+/*
+ * Called every KV_LOCK_BREAK blocks of a loop that holds kv_space.lock:
+ * lets waiters have the lock and the CPU.  Returns -EINTR (with the lock
+ * dropped) when the caller was killed, else 0 with the lock held again.
+ */
+static int kv_lock_break(struct kv_space *sp)
+{
+	mutex_unlock(&sp->lock);
+	cond_resched();
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	mutex_lock(&sp->lock);
+	return 0;
+}
+
 /**
  * cxl_kv_hints() - HINTS: apply a batch of score hints.
  * @sp: space.
- * @h: request; @h->done is set.
+ * @h: request; @h->done = hints the policy applied.
  *
- * Return: 0, -EINVAL (bad struct or entry @h->done), -EFAULT.
+ * Hints for never-written blocks and scores above 1.0 are ignored (not
+ * counted in @h->done); a malformed entry stops the batch with -EINVAL.
+ *
+ * Return: 0, -EINVAL (bad struct or entry), -EFAULT, -EINTR (killed).
  */
 int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 {
@@ -51,13 +86,17 @@ int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 
 	h->done = 0;
 	if (h->flags || h->pad || !kv_zero(h->reserved) || !h->count ||
-	    h->count > KV_MAX_HINTS)
+	    h->count > CXL_KV_MAX_HINTS)
 		return -EINVAL;
 	buf = kmalloc_array(KV_HINT_CHUNK, sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < h->count && !ret; i += n) {
 		n = min_t(u32, KV_HINT_CHUNK, h->count - i);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		if (copy_from_user(buf, uh + i, n * sizeof(*buf))) {
 			ret = -EFAULT;
 			break;
@@ -74,27 +113,35 @@ int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 				ret = -EINVAL;
 				break;
 			}
-			kvp_on_hint(sp->pol, kv_blk(sp, x->layer, x->head, x->block),
-				    x->score, sp->step);
+			/* -ENOENT (never written), -ERANGE (score > 1.0) */
+			if (!kvp_on_hint(sp->pol,
+					 kv_blk(sp, x->layer, x->head, x->block),
+					 x->score, sp->step))
+				h->done++;
 		}
 		mutex_unlock(&sp->lock);
-		h->done += j;
+		cond_resched();
 	}
 	kv_stat_add(sp, hints, h->done);
 	kfree(buf);
 	return ret;
 }
 
-/* Copy in and validate the ranges of @r; returns the array or ERR_PTR. */
+/*
+ * Copy in and validate the ranges of @r; returns the array or ERR_PTR.
+ * @blocks: out: the blocks of all ranges, at most CXL_KV_MAX_CMD_BLOCKS
+ * (-E2BIG beyond).
+ */
 static struct cxl_kv_range *kv_ranges_get(struct kv_space *sp,
 					  const struct cxl_kv_ranges *r,
-					  bool step_ok)
+					  bool step_ok, u64 *blocks)
 {
 	struct cxl_kv_range *rg;
+	u64 total = 0;
 	u32 i;
 
 	if (r->flags & ~CXL_KV_RANGES_F_ALL || !kv_zero(r->reserved) ||
-	    !r->count || r->count > KV_MAX_RANGES || (!step_ok && r->step))
+	    !r->count || r->count > CXL_KV_MAX_RANGES || (!step_ok && r->step))
 		return ERR_PTR(-EINVAL);
 	rg = vmemdup_array_user(u64_to_user_ptr(r->ranges), r->count,
 				sizeof(*rg));
@@ -105,7 +152,13 @@ static struct cxl_kv_range *kv_ranges_get(struct kv_space *sp,
 			kvfree(rg);
 			return ERR_PTR(-EINVAL);
 		}
+		if (check_add_overflow(total, (u64)rg[i].nr_blocks, &total) ||
+		    total > CXL_KV_MAX_CMD_BLOCKS) {
+			kvfree(rg);
+			return ERR_PTR(-E2BIG);
+		}
 	}
+	*blocks = total;
 	return rg;
 }
 
@@ -114,12 +167,15 @@ static struct cxl_kv_range *kv_ranges_get(struct kv_space *sp,
  * @sp: space.
  * @r: request; @r->done = blocks reported.
  *
- * Return: 0 or -errno.
+ * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENOMEM, or -EINTR (killed; @r->done
+ * blocks were reported).
  */
 int cxl_kv_access(struct kv_space *sp, struct cxl_kv_ranges *r)
 {
-	struct cxl_kv_range *rg = kv_ranges_get(sp, r, true);
-	u32 i, b;
+	u64 blocks;
+	struct cxl_kv_range *rg = kv_ranges_get(sp, r, true, &blocks);
+	u32 i, b, since = 0;
+	int ret = 0;
 
 	r->done = 0;
 	if (IS_ERR(rg))
@@ -127,80 +183,147 @@ int cxl_kv_access(struct kv_space *sp, struct cxl_kv_ranges *r)
 	mutex_lock(&sp->lock);
 	if ((s32)((u32)r->step - sp->step) > 0)
 		sp->step = (u32)r->step;
-	for (i = 0; i < r->count; i++) {
-		for (b = 0; b < rg[i].nr_blocks; b++)
+	for (i = 0; i < r->count && !ret; i++) {
+		for (b = 0; b < rg[i].nr_blocks; b++) {
+			if (++since == KV_LOCK_BREAK) {
+				since = 0;
+				ret = kv_lock_break(sp);
+				if (ret)
+					break;
+			}
 			kvp_on_access(sp->pol, kv_blk(sp, rg[i].layer, rg[i].head,
 						      rg[i].first_block + b),
 				      sp->step);
-		r->done += rg[i].nr_blocks;
+			r->done++;
+		}
 	}
-	mutex_unlock(&sp->lock);
+	if (!ret)
+		mutex_unlock(&sp->lock);
 	kvfree(rg);
-	return 0;
+	return ret;
 }
 
 /*
- * Page indices of one range: its K pages, then its V pages.  The V stream
- * follows the K stream, so the indices ascend and the movers need not sort.
+ * Page indices [@first, @first + @n) into @pgs: one chunk of a range's K or
+ * V stream (a run of a stream's pages is a run of page indices).
  */
-static u64 *kv_range_pages(struct kv_space *sp, const struct cxl_kv_range *rg)
+static void kv_run_pages(u64 *pgs, u64 first, u32 n)
 {
-	u32 n = rg->nr_blocks, b;
-	u64 *pgs = kvmalloc_array(2 * (size_t)n, sizeof(u64), GFP_KERNEL);
+	u32 i;
 
-	if (!pgs)
-		return NULL;
-	for (b = 0; b < n; b++) {
-		u32 blk = kv_blk(sp, rg->layer, rg->head, rg->first_block + b);
+	for (i = 0; i < n; i++)
+		pgs[i] = first + i;
+}
 
-		pgs[b] = kv_block_pg(sp, blk, 0);
-		pgs[n + b] = kv_block_pg(sp, blk, 1);
+/* Pages of @pgs[0..n) that are resident now (warm or being written). */
+static u64 kv_count_resident(struct kv_space *sp, const u64 *pgs, u32 n)
+{
+	u64 nr = 0;
+	u32 i;
+
+	mutex_lock(&sp->lock);
+	for (i = 0; i < n; i++) {
+		u8 st = sp->ent[pgs[i]].state;
+
+		nr += st == KV_WARM || st == KV_WB;
 	}
-	return pgs;
+	mutex_unlock(&sp->lock);
+	return nr;
+}
+
+/*
+ * Promote the pages of blocks [@first, @first + @n) of range @rg, a chunk
+ * at a time: the K pages, then the V pages (ascending).  @done (may be
+ * NULL) counts the pages resident after each chunk.
+ */
+static int kv_promote_blocks(struct kv_space *sp, const struct cxl_kv_range *rg,
+			     u32 first, u32 n, u64 *pgs, u64 *done)
+{
+	u32 blk = kv_blk(sp, rg->layer, rg->head, rg->first_block + first);
+	int kv, ret = 0;
+	u32 off, c;
+
+	for (kv = 0; kv < 2; kv++) {
+		for (off = 0; off < n; off += c) {
+			u64 issued = 0, resident = 0;
+
+			c = min_t(u32, KV_MOVE_CHUNK, n - off);
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			kv_run_pages(pgs, kv_block_pg(sp, blk + off, kv), c);
+			ret = kv_promote_pages(sp, pgs, c, KV_PROMOTE_WAIT,
+					       false, NULL, &issued, &resident);
+			if (done)
+				*done += kv_count_resident(sp, pgs, c);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
 }
 
 static int kv_ranges_move(struct kv_space *sp, struct cxl_kv_ranges *r,
 			  bool promote)
 {
-	struct cxl_kv_range *rg = kv_ranges_get(sp, r, false);
+	u64 blocks;
+	struct cxl_kv_range *rg = kv_ranges_get(sp, r, false, &blocks);
 	struct kv_demoter *d = NULL;
 	int ret = 0, err;
+	u64 *pgs;
 	u32 i;
 
 	r->done = 0;
 	if (IS_ERR(rg))
 		return PTR_ERR(rg);
+	pgs = kmalloc_array(KV_MOVE_CHUNK, sizeof(*pgs), GFP_KERNEL);
+	if (!pgs) {
+		ret = -ENOMEM;
+		goto out_free_ranges;
+	}
 	/* One demoter for all ranges: their writes share the pipeline. */
 	if (!promote) {
 		d = kv_demote_begin(sp);
 		if (!d) {
-			kvfree(rg);
-			return -ENOMEM;
+			ret = -ENOMEM;
+			goto out_free_pages;
 		}
 	}
 	for (i = 0; i < r->count; i++) {
-		u64 *pgs = kv_range_pages(sp, &rg[i]);
-		u64 resident = 0;
+		u32 blk = kv_blk(sp, rg[i].layer, rg[i].head, rg[i].first_block);
+		u32 n = rg[i].nr_blocks, off, c;
+		int kv;
 
-		if (!pgs) {
-			ret = -ENOMEM;
-			break;
+		if (promote) {
+			/* PROMOTE stops at the first failure */
+			ret = kv_promote_blocks(sp, &rg[i], 0, n, pgs, &r->done);
+			if (ret)
+				break;
+			continue;
 		}
-		if (promote)
-			err = kv_promote_pages(sp, pgs, 2 * rg[i].nr_blocks,
-					       KV_PROMOTE_WAIT, false, NULL,
-					       &r->done, &resident);
-		else
-			err = kv_demote_add(d, pgs, 2 * rg[i].nr_blocks);
-		kvfree(pgs);
-		if (err && !ret)
-			ret = err;
+		for (kv = 0; kv < 2 && ret != -EINTR; kv++) {
+			for (off = 0; off < n; off += c) {
+				c = min_t(u32, KV_MOVE_CHUNK, n - off);
+				if (fatal_signal_pending(current)) {
+					ret = -EINTR;
+					break;
+				}
+				kv_run_pages(pgs, kv_block_pg(sp, blk + off, kv), c);
+				err = kv_demote_add(d, pgs, c);
+				if (err && !ret)
+					ret = err;
+			}
+		}
+		if (ret == -EINTR)
+			break;
 	}
 	if (d) {
 		err = kv_demote_end(d, &r->done);
 		if (err && !ret)
 			ret = err;
 	}
+out_free_pages:
+	kfree(pgs);
+out_free_ranges:
 	kvfree(rg);
 	return ret;
 }
@@ -208,9 +331,10 @@ static int kv_ranges_move(struct kv_space *sp, struct cxl_kv_ranges *r,
 /**
  * cxl_kv_promote() - PROMOTE: read cold blocks back, synchronously.
  * @sp: space.
- * @r: request; @r->done = pages read.
+ * @r: request; @r->done = pages of the ranges resident when the call was
+ *	done with them (already warm, or read back by it).
  *
- * Return: 0 or the first -errno (-EIO, -ENOMEM).
+ * Return: 0 or the first -errno (-EIO, -ENOMEM, -E2BIG, -EINTR, ...).
  */
 int cxl_kv_promote(struct kv_space *sp, struct cxl_kv_ranges *r)
 {
@@ -224,22 +348,33 @@ int cxl_kv_promote(struct kv_space *sp, struct cxl_kv_ranges *r)
  *
  * Pinned blocks are skipped.
  *
- * Return: 0 or the first -errno (-ENOSPC, -EIO).
+ * Return: 0 or the first -errno (-ENOSPC, -EIO, -E2BIG, -EINTR, ...).
  */
 int cxl_kv_demote(struct kv_space *sp, struct cxl_kv_ranges *r)
 {
 	return kv_ranges_move(sp, r, false);
 }
 
-/* Undo the pins this PIN call took: the bits of @taken, in range order. */
+/*
+ * Undo the pins this PIN call took: the first @nbits bits of @taken, one
+ * per block of the ranges in order.
+ */
 static void kv_pin_rollback(struct kv_space *sp, const struct cxl_kv_range *rg,
-			    u32 nr, const unsigned long *taken)
+			    u32 nr, const unsigned long *taken, u64 nbits)
 {
-	u32 i, b, bit = 0;
+	u64 bit = 0;
+	u32 i, b, since = 0;
 
 	mutex_lock(&sp->lock);
-	for (i = 0; i < nr; i++) {
-		for (b = 0; b < rg[i].nr_blocks; b++, bit++) {
+	for (i = 0; i < nr && bit < nbits; i++) {
+		for (b = 0; b < rg[i].nr_blocks && bit < nbits; b++, bit++) {
+			if (++since == KV_LOCK_BREAK) {
+				/* Not killable: the pins must go. */
+				since = 0;
+				mutex_unlock(&sp->lock);
+				cond_resched();
+				mutex_lock(&sp->lock);
+			}
 			if (test_bit(bit, taken))
 				kvp_unpin(sp->pol,
 					  kv_blk(sp, rg[i].layer, rg[i].head,
@@ -247,6 +382,39 @@ static void kv_pin_rollback(struct kv_space *sp, const struct cxl_kv_range *rg,
 		}
 	}
 	mutex_unlock(&sp->lock);
+}
+
+/*
+ * Pin or unpin blocks [@first, @first + @n) of range @rg under the lock.
+ * @bit: index in @taken of the first block (PIN only; NULL for UNPIN).
+ * Returns 0 or -EOVERFLOW (a block has the most pins already; the blocks
+ * before it were pinned).
+ */
+static int kv_pin_blocks(struct kv_space *sp, const struct cxl_kv_range *rg,
+			 u32 first, u32 n, unsigned long *taken, u64 bit,
+			 u64 *done)
+{
+	int ret = 0;
+	u32 b;
+
+	mutex_lock(&sp->lock);
+	for (b = first; b < first + n; b++, bit++) {
+		u32 blk = kv_blk(sp, rg->layer, rg->head, rg->first_block + b);
+		int err = taken ? kvp_pin(sp->pol, blk) : kvp_unpin(sp->pol, blk);
+
+		if (!err) {
+			(*done)++;
+			if (taken) {
+				__set_bit(bit, taken);
+				sp->pins++;
+			}
+		} else if (err == -KVP_EOVERFLOW) {
+			ret = -EOVERFLOW;
+			break;
+		}
+	}
+	mutex_unlock(&sp->lock);
+	return ret;
 }
 
 /**
@@ -257,69 +425,63 @@ static void kv_pin_rollback(struct kv_space *sp, const struct cxl_kv_range *rg,
  *
  * Never-written blocks cannot be pinned and are skipped; unpinning an
  * unpinned block is skipped.  PIN is all or nothing: when a block already
- * has the most pins or a promotion fails, every pin this call took is
- * dropped again before the error is returned.
+ * has the most pins, a promotion fails or the caller is killed, every pin
+ * this call took is dropped again before the error is returned.  The
+ * blocks go a chunk (KV_LOCK_BREAK) at a time: pinned, then promoted.
  *
- * Return: 0, -EOVERFLOW (a block already has the most pins), or -errno.
+ * Return: 0, -EOVERFLOW (a block already has the most pins), -E2BIG, -EINTR,
+ * or -errno.
  */
 int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
 {
-	struct cxl_kv_range *rg = kv_ranges_get(sp, r, false);
+	u64 blocks, bit = 0;
+	struct cxl_kv_range *rg = kv_ranges_get(sp, r, false, &blocks);
 	unsigned long *taken = NULL;
-	u32 i, b, bit = 0, total = 0;
+	u64 *pgs = NULL;
+	u32 i, off, c;
 	int ret = 0;
 
+	/* One command may name every block of the largest space. */
+	BUILD_BUG_ON(CXL_KV_MAX_CMD_BLOCKS != CXL_KV_MAX_SPACE_PAGES / 2);
 	r->done = 0;
 	if (IS_ERR(rg))
 		return PTR_ERR(rg);
 	if (pin) {
-		for (i = 0; i < r->count; i++)
-			total += rg[i].nr_blocks;
-		taken = kvcalloc(BITS_TO_LONGS(total), sizeof(long), GFP_KERNEL);
-		if (!taken) {
+		/* blocks <= CXL_KV_MAX_CMD_BLOCKS: at most 256 KiB */
+		taken = kvcalloc(BITS_TO_LONGS(blocks), sizeof(long), GFP_KERNEL);
+		pgs = kmalloc_array(KV_MOVE_CHUNK, sizeof(*pgs), GFP_KERNEL);
+		if (!taken || !pgs) {
 			ret = -ENOMEM;
-			goto out_free_ranges;
+			goto out_free;
 		}
 	}
 	for (i = 0; i < r->count && !ret; i++) {
-		mutex_lock(&sp->lock);
-		for (b = 0; b < rg[i].nr_blocks; b++, bit++) {
-			u32 blk = kv_blk(sp, rg[i].layer, rg[i].head,
-					 rg[i].first_block + b);
-			int err = pin ? kvp_pin(sp->pol, blk) :
-					kvp_unpin(sp->pol, blk);
-
-			if (!err) {
-				r->done++;
-				if (pin) {
-					__set_bit(bit, taken);
-					sp->pins++;
-				}
-			} else if (err == -KVP_EOVERFLOW) {
-				ret = -EOVERFLOW;
-			}
-		}
-		mutex_unlock(&sp->lock);
-		if (pin && !ret) {
-			u64 *pgs = kv_range_pages(sp, &rg[i]);
-			u64 issued = 0, resident = 0;
-
-			if (!pgs) {
-				ret = -ENOMEM;
+		for (off = 0; off < rg[i].nr_blocks; off += c, bit += c) {
+			c = min_t(u32, KV_LOCK_BREAK, rg[i].nr_blocks - off);
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
 				break;
 			}
-			ret = kv_promote_pages(sp, pgs, 2 * rg[i].nr_blocks,
-					       KV_PROMOTE_WAIT, false, NULL,
-					       &issued, &resident);
-			kvfree(pgs);
+			ret = kv_pin_blocks(sp, &rg[i], off, c, taken, bit,
+					    &r->done);
+			/* the chunk's bits count for the rollback even so */
+			if (!ret && pin)
+				ret = kv_promote_blocks(sp, &rg[i], off, c, pgs,
+							NULL);
+			if (ret) {
+				bit += c;
+				break;
+			}
+			cond_resched();
 		}
 	}
 	if (pin && ret) {
-		kv_pin_rollback(sp, rg, i, taken);
+		kv_pin_rollback(sp, rg, r->count, taken, bit);
 		r->done = 0;
 	}
+out_free:
+	kfree(pgs);
 	kvfree(taken);
-out_free_ranges:
 	kvfree(rg);
 	return ret;
 }
@@ -354,7 +516,7 @@ int cxl_kv_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 	hi /= tpb;
 	nblk = hi - lo + 1;
 	heads = hweight64(p->head_mask);
-	if (nblk * heads * 2 > KV_MAX_PREFETCH_PAGES)
+	if (nblk * heads * 2 > CXL_KV_MAX_PREFETCH_PAGES)
 		return -E2BIG;
 	pgs = kvmalloc_array(nblk * heads * 2, sizeof(u64), GFP_KERNEL);
 	if (!pgs)
@@ -419,10 +581,16 @@ int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q)
 			q->nr_warm++;
 		if (!kvp_entry_get(sp->pol, blk, &info) && info.pins)
 			q->nr_pinned++;
+		if (!((i + 1) % KV_LOCK_BREAK) && i + 1 < q->nr_blocks) {
+			ret = kv_lock_break(sp);
+			if (ret)
+				goto out_free_bitmap;
+		}
 	}
 	mutex_unlock(&sp->lock);
 	if (copy_to_user(u64_to_user_ptr(q->bitmap), bm, words * sizeof(u64)))
 		ret = -EFAULT;
+out_free_bitmap:
 	kvfree(bm);
 	return ret;
 }
@@ -484,6 +652,10 @@ int cxl_kv_params_set(struct kv_space *sp, struct cxl_kv_params *p)
 		     CXL_KV_POLICY_F_PHASE != KVP_P_PHASE ||
 		     CXL_KV_POLICY_F_RAW != KVP_P_RAW ||
 		     CXL_KV_POLICY_F_MASK != KVP_P_ALL);
+	/* The limits the header documents are the policy core's. */
+	BUILD_BUG_ON(CXL_KV_PARAM_MAX_ALPHA_Q16 != KVP_ONE ||
+		     CXL_KV_PARAM_MAX_PF_WINDOW != KVP_PF_WINDOW_MAX ||
+		     CXL_KV_HINT_SCORE_MAX != KVP_ONE);
 	mutex_lock(&sp->lock);
 	kvp_get_params(sp->pol, &k);
 #define KV_SET(bit, f, kf) do { if (p->mask & (bit)) k.kf = p->f; } while (0)
@@ -616,7 +788,7 @@ long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile)
 			return -EINVAL;
 		f->version = CXL_KV_VERSION;
 		f->page_size = PAGE_SIZE;
-		f->features = CXL_KV_F_ALL;
+		f->features = KV_FEATURES;
 		return 0;
 	}
 	case CXL_KV_INFO: {
@@ -628,7 +800,7 @@ long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile)
 		mutex_lock(&kv_ctl_lock);
 		kv_info(info);
 		mutex_unlock(&kv_ctl_lock);
-		info->features = CXL_KV_F_ALL;
+		info->features = KV_FEATURES;
 		return 0;
 	}
 	case CXL_KV_ATTACH: {

@@ -176,9 +176,15 @@ static int kv_space_geometry(const struct cxl_kv_space_create *c,
 		kv_geom_reject("token bytes %u not a power of two <= page size\n", tb);
 		return -EINVAL;
 	}
-	if (!c->max_tokens || c->max_tokens > (u64)U32_MAX * (PAGE_SIZE / tb)) {
-		kv_geom_reject("max_tokens %llu out of range\n", c->max_tokens);
+	if (!c->max_tokens) {
+		kv_geom_reject("max_tokens 0\n");
 		return -EINVAL;
+	}
+	/* More than U32_MAX blocks per stream: far above the page limit. */
+	if (c->max_tokens > (u64)U32_MAX * (PAGE_SIZE / tb)) {
+		kv_geom_reject("max_tokens %llu, more than %llu pages\n",
+			       c->max_tokens, CXL_KV_MAX_SPACE_PAGES);
+		return -E2BIG;
 	}
 	bph = DIV_ROUND_UP(c->max_tokens, PAGE_SIZE / tb);
 	pages = 2ULL * c->layers * c->kv_heads * bph;

@@ -717,8 +717,9 @@ static int prep_params_set_v(struct io_uring_sqe *q, int fd, void *a)
  * @step: decode step
  * @hints: the hints (reserved fields zero)
  * @count: 1..65536
- * @done: receives the hints applied (on -EINVAL: index of the first bad
- *        one); may be NULL
+ * @done: receives the hints the module applied (hints for never-written
+ *        blocks and scores above 1.0 are ignored, not counted; on -EINVAL:
+ *        those applied before the first bad one); may be NULL
  *
  * Return: 0, -EINVAL, or the module's -errno.
  */
@@ -784,8 +785,8 @@ int cxl_kv_access(struct cxl_kv_space *space, uint64_t step,
  * @space: space
  * @ranges: block runs
  * @count: 1..4096
- * @done: receives the pages made resident (on an error too: those read
- *        before it); may be NULL
+ * @done: receives the pages of the ranges found or made resident (on an
+ *        error too: those before it); may be NULL
  *
  * Return: 0, -EINVAL, -ENOMEM (warm budget), -EIO, or the module's -errno.
  */

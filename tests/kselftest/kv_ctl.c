@@ -71,10 +71,20 @@ static void space_cmd_inputs(int ctl)
 	T("ctl_cmd_on_space_fd", kv_ioctl(fd, CXL_KV_INFO, &si) == -ENOTTY, "-");
 	T("space_cmd_on_ctl_fd", kv_ioctl(ctl, CXL_KV_PROMOTE, &q) == -ENOTTY, "-");
 
-	/* hints */
+	/*
+	 * hints: to layer 1 head 1 block 0, written first (a hint for a
+	 * never-written block is not applied, not counted in done)
+	 */
+	m = mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m != MAP_FAILED) {
+		m[6 * c.stream_bytes] = 1;	/* stream (1 * 2 + 1) * 2 */
+		munmap(m, c.mmap_bytes);
+	}
 	h.hints = (uintptr_t)hint;
 	h.count = 2;
 	h.step = 1;
+	hint[0].layer = hint[1].layer = 1;
+	hint[0].head = hint[1].head = 1;
 	hint[0].score = 1000;
 	T("hints_ok", kv_ioctl(fd, CXL_KV_HINTS, &h) == 0 && h.done == 2, "done %u", h.done);
 	hint[1].block = 16;

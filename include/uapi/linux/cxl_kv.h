@@ -66,6 +66,26 @@
 #define CXL_KV_MAX_SPACE_PAGES	(1ULL << 22)	/* 16 GiB of KV per space with 4 KiB pages */
 #define CXL_KV_STATS_HIST	16	/* buckets in the latency histogram */
 
+/*
+ * Bounds of the work one space command does (each call does at most this
+ * much; beyond it the command fails with the errno given, before it changes
+ * anything).  A space has at most CXL_KV_MAX_SPACE_PAGES / 2 blocks, so one
+ * command can always name every block of a space once.
+ */
+#define CXL_KV_MAX_HINTS	65536	/* HINTS count (-EINVAL beyond) */
+#define CXL_KV_MAX_RANGES	4096	/* ranges in one ranges command (-EINVAL) */
+/*
+ * ACCESS, PROMOTE, DEMOTE, PIN, UNPIN: the sum of nr_blocks over all ranges
+ * (-E2BIG beyond).  RESIDENCY covers at most blocks_per_stream blocks, which
+ * is below this too.
+ */
+#define CXL_KV_MAX_CMD_BLOCKS	(1U << 21)
+/* PREFETCH: pages of the window over the selected heads (-E2BIG beyond). */
+#define CXL_KV_MAX_PREFETCH_PAGES (1U << 20)
+#define CXL_KV_MAX_PINS		255	/* pins of one block (-EOVERFLOW beyond) */
+/* A HINTS score above this (1.0) is ignored (not counted in done). */
+#define CXL_KV_HINT_SCORE_MAX	0x10000
+
 /* ---------------------------------------------------------------------- */
 /* Feature bits (GET_FEATURES.features)                                   */
 /* ---------------------------------------------------------------------- */
@@ -73,7 +93,7 @@
 /*
  * CXL_KV_F_URING_CMD: the space fd and the control device implement
  * IORING_OP_URING_CMD for every ioctl number, with struct cxl_kv_uring_cmd in
- * sqe->cmd.  Requires: CONFIG_IO_URING.
+ * sqe->cmd.  Reported only when the running kernel has CONFIG_IO_URING.
  */
 #define CXL_KV_F_URING_CMD	(1ULL << 0)
 
@@ -257,8 +277,9 @@ struct cxl_kv_info {
  * @head_dim: in: elements per head vector, >= 1.
  * @dtype_bytes: in: bytes per element: 1, 2 or 4.
  * @max_tokens: in: tokens per stream, >= 1.  head_dim * dtype_bytes must be a
- *	power of two no larger than the page size, and the whole space at most
- *	CXL_KV_MAX_SPACE_PAGES pages.
+ *	power of two no larger than the page size (else -EINVAL), and the whole
+ *	space at most CXL_KV_MAX_SPACE_PAGES pages (else -E2BIG, however large
+ *	@max_tokens is).
  * @flags: in: CXL_KV_SPACE_F_*.
  * @fd: out: the new space fd.
  * @tokens_per_block: out: tokens in one block (page size / token_bytes).
@@ -313,7 +334,7 @@ struct cxl_kv_space_create {
  * @io_errors: out: failed cold-tier bios.
  * @alloc_waits: out: warm allocations that waited for demotion.
  * @alloc_fails: out: warm allocations that failed (fault SIGBUS / -ENOMEM).
- * @hints: out: score hints accepted.
+ * @hints: out: score hints applied (the sum of HINTS done).
  * @lat_hist: out: fault-to-resident latency of faults_cold, bucket i counts
  *	latencies in [2^i, 2^(i+1)) microseconds (bucket 0: < 2 us; the last
  *	bucket: everything above).
@@ -357,7 +378,8 @@ struct cxl_kv_stats {
  * @head: KV head, < kv_heads.
  * @block: block within the (layer, head) streams, < blocks_per_stream.
  * @score: attention mass of the block at this step in units of 2^-16
- *	(0x10000 = 1.0); larger is hotter.
+ *	(0x10000 = 1.0); larger is hotter.  A score above
+ *	CXL_KV_HINT_SCORE_MAX is ignored.
  * @reserved: must be zero.
  */
 struct cxl_kv_hint {
@@ -373,10 +395,13 @@ struct cxl_kv_hint {
  * @step: in: decode step the scores belong to (monotonic per space; an older
  *	step than the last one seen is accepted and treated as the last one).
  * @hints: in: user address of an array of struct cxl_kv_hint.
- * @count: in: entries in @hints, 1..65536.
+ * @count: in: entries in @hints, 1..CXL_KV_MAX_HINTS.
  * @flags: in: must be zero.
- * @done: out: hints applied (all of them on success; on -EINVAL the index
- *	of the first bad entry).
+ * @done: out: hints the policy applied.  A hint for a never-written block
+ *	or with a score above CXL_KV_HINT_SCORE_MAX is ignored and not counted.
+ *	Entries are applied in order; a malformed one (layer, head or block
+ *	out of range, reserved not zero) stops the batch with -EINVAL, and
+ *	@done counts the hints applied before it.
  * @pad: must be zero.
  * @reserved: must be zero.
  */
@@ -412,18 +437,23 @@ struct cxl_kv_range {
  * @step: in: decode step (ACCESS: the step of the accesses; others: ignored,
  *	must be zero).
  * @ranges: in: user address of an array of struct cxl_kv_range.
- * @count: in: entries in @ranges, 1..4096.
+ * @count: in: entries in @ranges, 1..CXL_KV_MAX_RANGES.
  * @flags: in: CXL_KV_RANGES_F_*.
- * @done: out: blocks affected: ACCESS: reported; PROMOTE: pages made
- *	resident; DEMOTE: pages written or dropped; PIN/UNPIN: blocks whose pin
- *	count changed.  Written back on failure too: what was done before the
- *	error (0 for a failed PIN).
+ * @done: out: blocks affected: ACCESS: reported; PROMOTE: pages of the
+ *	ranges resident when the call was done with them (already warm or read
+ *	back by it; never-written pages are not counted); DEMOTE: pages written
+ *	or dropped; PIN/UNPIN: blocks whose pin count changed.  Written back on
+ *	failure too: what was done before the error (0 for a failed PIN).
  * @reserved: must be zero.
  *
+ * The ranges together name at most CXL_KV_MAX_CMD_BLOCKS blocks (-E2BIG).
  * PROMOTE and DEMOTE are synchronous: they return when the I/O is done.
- * DEMOTE skips pinned blocks; PIN keeps a block warm (promoting it first)
- * until UNPIN; pins count, up to 255 per block.  A PIN that fails takes no
- * pin.
+ * PROMOTE stops at its first failure (-EIO; -ENOMEM when no warm room could
+ * be had); DEMOTE goes on and returns its first error.  DEMOTE skips pinned
+ * blocks; PIN keeps a block warm (promoting it first) until UNPIN; pins
+ * count, up to CXL_KV_MAX_PINS per block (-EOVERFLOW).  A PIN that fails
+ * takes no pin.  A fatal signal stops any of them between two chunks of
+ * blocks with -EINTR (done says how far it got; a PIN drops its pins).
  */
 struct cxl_kv_ranges {
 	__u64 step;
@@ -442,16 +472,20 @@ struct cxl_kv_ranges {
  * @flags: in: CXL_KV_PREFETCH_F_*.
  * @head_mask: in: bit h selects KV head h; bits >= kv_heads must be zero;
  *	not zero.
- * @pos: in: token position P.
+ * @pos: in: token position P, < max_tokens (else -EINVAL).
  * @window: in: W, in tokens: the blocks holding tokens [P - W, P + W]
- *	(clamped to the space) are promoted.
+ *	(the window is clamped to [0, max_tokens)) are promoted: at most
+ *	CXL_KV_MAX_PREFETCH_PAGES pages over the selected heads (-E2BIG).
  * @issued: out: pages whose promotion this call started.
  * @resident: out: pages of the window that were already resident.
  * @reserved: must be zero.
  *
  * Through the ioctl the call returns once the reads are submitted, unless
  * CXL_KV_PREFETCH_F_WAIT is set.  Through uring_cmd the completion is posted
- * when every started promotion has finished; cqe->res is -EIO if any failed.
+ * when every started promotion has finished.  A promotion that failed makes
+ * the result (the ioctl's with CXL_KV_PREFETCH_F_WAIT, and cqe->res) -EIO
+ * for a failed read or -ENOMEM when no warm page could be had for it; the
+ * page stays cold.
  */
 struct cxl_kv_prefetch {
 	__u32 layer;
@@ -474,7 +508,9 @@ struct cxl_kv_prefetch {
  * @head: in: KV head, < kv_heads.
  * @flags: in: must be zero.
  * @first_block: in: first block.
- * @nr_blocks: in: blocks, 1..blocks_per_stream - first_block.
+ * @nr_blocks: in: blocks, 1..blocks_per_stream - first_block.  The scan
+ *	lets other users of the space in every few thousand blocks, so the
+ *	counters of a large range are not one atomic snapshot.
  * @bitmap: in: user address of DIV_ROUND_UP(nr_blocks, 64) __u64 words;
  *	out there: bit i (word i / 64, bit i % 64) set iff no page of block
  *	first_block + i is cold, i.e. touching it needs no I/O.
@@ -502,12 +538,15 @@ struct cxl_kv_residency {
  * struct cxl_kv_params - PARAMS_GET / PARAMS_SET: the space's policy knobs
  * @mask: SET in: CXL_KV_PARAM_* bits of the fields to change (the others
  *	keep their value and are ignored); GET out: CXL_KV_PARAM_ALL.
- * @alpha_q16: EMA weight of a new score hint, Q16 (65536 = 1.0), 1..65536:
- *	ema = alpha * score + (1 - alpha) * ema.  Default 16384 (0.25).
- * @tau_steps: recency time constant in decode steps, >= 1: a block's
- *	priority decays with 1 - exp(-age / tau).  Default 1000.
+ * @alpha_q16: EMA weight of a new score hint, Q16 (65536 = 1.0),
+ *	1..CXL_KV_PARAM_MAX_ALPHA_Q16: ema = alpha * score + (1 - alpha) * ema.
+ *	Default 16384 (0.25).
+ * @tau_steps: recency time constant in decode steps,
+ *	1..CXL_KV_PARAM_MAX_TAU_STEPS: a block's priority decays with
+ *	1 - exp(-age / tau).  Default 1000.
  * @score_shift: hint gain with CXL_KV_POLICY_F_RAW: a score s counts as
- *	min(1.0, s << score_shift), 0..12.  Default 4.
+ *	min(1.0, s << score_shift), 0..CXL_KV_PARAM_MAX_SCORE_SHIFT.
+ *	Default 4.
  * @sink_tokens: the first tokens of every head (attention sinks) are never
  *	demoted by the worker (with CXL_KV_POLICY_F_PROTECT).  Default 4.
  * @recent_tokens: the last written tokens of every head are never demoted by
@@ -515,18 +554,21 @@ struct cxl_kv_residency {
  * @pf_window: initial readahead half-window W of a cold fault, in blocks,
  *	0..@pf_window_max.  Default 1.
  * @pf_window_max: largest W the per-head adaptation may reach, in blocks,
- *	@pf_window..32.  Default 4.
+ *	@pf_window..CXL_KV_PARAM_MAX_PF_WINDOW.  Default 4.
  * @pf_epoch: prefetch outcomes per head between two W adjustments,
- *	1..65535.  Default 16.
+ *	1..CXL_KV_PARAM_MAX_PF_EPOCH.  Default 16.
  * @phase_window: events per half of the prefill/decode detector's window,
- *	>= 16.  Default 4096.
- * @phase_enter: enter decode when reads >= phase_enter * writes, >= 1.
+ *	CXL_KV_PARAM_MIN_PHASE_WINDOW..CXL_KV_PARAM_MAX_PHASE_WINDOW.
+ *	Default 4096.
+ * @phase_enter: enter decode when reads >= phase_enter * writes,
+ *	2..CXL_KV_PARAM_MAX_PHASE_ENTER (it must exceed @phase_exit >= 1).
  *	Default 10.
  * @phase_exit: leave decode when reads < phase_exit * writes,
  *	1..@phase_enter - 1.  Default 4.
  * @scan_limit: entries the victim scan looks at without success before it
- *	lowers its threshold, 1..65535.  Default 32.
- * @policy_flags: CXL_KV_POLICY_F_* (within CXL_KV_POLICY_F_MASK).  Default
+ *	lowers its threshold, 1..CXL_KV_PARAM_MAX_SCAN_LIMIT.  Default 32.
+ * @policy_flags: CXL_KV_POLICY_F_* (within CXL_KV_POLICY_F_MASK);
+ *	CXL_KV_POLICY_F_PF_ADAPT needs CXL_KV_POLICY_F_PREFETCH.  Default
  *	CXL_KV_POLICY_F_ALL.
  * @reserved: must be zero.
  *
@@ -566,6 +608,17 @@ struct cxl_kv_params {
 #define CXL_KV_PARAM_SCAN_LIMIT		(1ULL << 11)
 #define CXL_KV_PARAM_POLICY_FLAGS	(1ULL << 12)
 #define CXL_KV_PARAM_ALL		((1ULL << 13) - 1)
+
+/* The limits PARAMS_SET enforces (inclusive; the minimum is 1 unless named). */
+#define CXL_KV_PARAM_MAX_ALPHA_Q16	65536		/* 1.0 */
+#define CXL_KV_PARAM_MAX_TAU_STEPS	(1U << 26)
+#define CXL_KV_PARAM_MAX_SCORE_SHIFT	12		/* minimum 0 */
+#define CXL_KV_PARAM_MAX_PF_WINDOW	32		/* pf_window_max; minimum 0 */
+#define CXL_KV_PARAM_MAX_PF_EPOCH	65535
+#define CXL_KV_PARAM_MIN_PHASE_WINDOW	16
+#define CXL_KV_PARAM_MAX_PHASE_WINDOW	(1U << 30)
+#define CXL_KV_PARAM_MAX_PHASE_ENTER	65535
+#define CXL_KV_PARAM_MAX_SCAN_LIMIT	65535
 
 /* Protect attention sinks and the recent window from demotion. */
 #define CXL_KV_POLICY_F_PROTECT		(1U << 0)
