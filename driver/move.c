@@ -608,6 +608,9 @@ static bool kv_block_pinned(struct kv_space *sp, u64 pg)
  * @ret: first error.
  * @spare: finished batches kept for the next chunks (@nspare of them).
  * @nspare: batches in @spare.
+ * @settle: wait for pages another demoter is moving (DEMOTE), so that the
+ *	call returns with every page it was given settled; the worker skips
+ *	them instead.
  * @zap: scratch for kv_demote_prepare(): the chunk's pages, sorted.
  * @slots: scratch for kv_demote_prepare(): the chunk's slots.
  *
@@ -620,6 +623,7 @@ struct kv_demoter {
 	u32 nr;
 	struct kv_batch *spare[KV_WB_DEPTH + 1];
 	u32 nspare;
+	bool settle;
 	u64 done;
 	int ret;
 	u64 zap[KV_WB_CHUNK];
@@ -918,6 +922,38 @@ static void kv_demote_reap(struct kv_demoter *d)
 	kv_demote_unbatch(d, b);
 }
 
+/* Being moved by a demoter: zapped or written back. */
+static bool kv_moving(const struct kv_entry *e)
+{
+	return READ_ONCE(e->state) == KV_WB || READ_ONCE(e->flags) & KV_F_ZAP;
+}
+
+/*
+ * Wait until no page of @pgs is being moved by another demoter (the
+ * demotion worker): a DEMOTE that skipped them would return while they are
+ * still warm.  Our own chunks are finished first, so that nothing of ours
+ * is in flight while we wait (ranges may overlap; the worker never waits).
+ * The waits end with I/O completion; a fatal signal ends them (-EINTR).
+ */
+static void kv_demote_settle(struct kv_demoter *d, const u64 *pgs, u32 n)
+{
+	struct kv_space *sp = d->sp;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct kv_entry *e = &sp->ent[pgs[i]];
+
+		if (!kv_moving(e))
+			continue;
+		while (d->nr)
+			kv_demote_reap(d);
+		if (wait_event_killable(sp->wq, !kv_moving(e))) {
+			d->ret = d->ret ?: -EINTR;
+			return;
+		}
+	}
+}
+
 /**
  * kv_demote_begin() - start a demotion of pages of @sp.
  * @sp: space; the caller holds a reference until kv_demote_end().
@@ -929,8 +965,10 @@ struct kv_demoter *kv_demote_begin(struct kv_space *sp)
 {
 	struct kv_demoter *d = kzalloc(sizeof(*d), GFP_KERNEL);
 
-	if (d)
+	if (d) {
 		d->sp = sp;
+		d->settle = true;
+	}
 	return d;
 }
 
@@ -940,8 +978,9 @@ struct kv_demoter *kv_demote_begin(struct kv_space *sp)
  * @pgs: page indices.
  * @n: how many.
  *
- * Pinned blocks and pages that are not WARM are skipped.  May return before
- * the last writes completed; kv_demote_end() waits for them.
+ * Pinned blocks and pages that are not WARM are skipped; pages another
+ * demoter is moving are waited for first (see kv_demote_settle()).  May
+ * return before the last writes completed; kv_demote_end() waits for them.
  *
  * Context: process, no kv_space.lock held.
  * Return: 0, or the first error so far (see kv_demote_end()).  After
@@ -956,7 +995,9 @@ int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
 		struct kv_batch *b;
 
 		m = min_t(u32, n - i, KV_WB_CHUNK);
-		if (d->ret == -ENOMEM || d->ret == -ESHUTDOWN)
+		if (d->settle)
+			kv_demote_settle(d, pgs + i, m);
+		if (d->ret == -ENOMEM || d->ret == -ESHUTDOWN || d->ret == -EINTR)
 			break;
 		b = kv_demote_prepare(d, pgs + i, m);
 		if (b) {
@@ -982,7 +1023,8 @@ int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
  *
  * Return: 0, -ENOSPC if the cold tier ran out of slots (what fitted was
  * demoted), -EIO if a write failed (that page stays warm and dirty),
- * -ESHUTDOWN if the space is going away, -ENOMEM.
+ * -ESHUTDOWN if the space is going away, -ENOMEM, -EINTR (fatal signal
+ * while waiting for another demoter's pages).
  */
 int kv_demote_end(struct kv_demoter *d, u64 *done)
 {
@@ -1006,7 +1048,8 @@ int kv_demote_end(struct kv_demoter *d, u64 *done)
  * @done: out: pages that left the warm tier (written or dropped clean).
  *
  * kv_demote_begin() + kv_demote_add() + kv_demote_end(): returns when the
- * writes are done.
+ * writes are done.  For the demotion worker: pages another demoter is
+ * moving are skipped, not waited for.
  *
  * Context: process, no kv_space.lock held.
  * Return: as kv_demote_end().
@@ -1017,6 +1060,7 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 
 	if (!d)
 		return -ENOMEM;
+	d->settle = false;
 	kv_demote_add(d, pgs, n);
 	return kv_demote_end(d, done);
 }
