@@ -32,6 +32,7 @@
 #include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -77,6 +78,7 @@ struct kv_stats {
 	atomic64_t alloc_fails;		/* allocations that failed */
 	atomic64_t hints;		/* score hints applied */
 	atomic64_t lat_hist[CXL_KV_STATS_HIST]; /* cold fault latency, log2 us */
+	atomic64_t gup_kept;		/* demotions kept warm: extra references */
 };
 
 extern struct kv_stats kv_gstats;
@@ -223,6 +225,8 @@ enum kv_state {
 #define KV_F_ZAP	BIT(3)	/* picked by a demoter, which holds the page
 				 * lock and zaps without kv_space.lock; faults
 				 * wait on kv_space.wq until it is cleared */
+#define KV_F_RDERR	BIT(4)	/* COLD: a fault's read of it failed; the
+				 * faults that waited for it SIGBUS */
 
 /**
  * struct kv_entry - one page of a space; protected by kv_space.lock
@@ -331,7 +335,8 @@ int kv_mmap(struct file *file, struct vm_area_struct *vma);
  */
 extern struct workqueue_struct *kv_wq;
 
-int kv_read_slot(struct kv_tiers *t, u32 slot, struct page *page);
+int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
+		     ktime_t t0);
 #define KV_PROMOTE_WAIT		0
 #define KV_PROMOTE_NOWAIT	1
 struct kv_async;

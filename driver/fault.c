@@ -10,12 +10,17 @@
  * kv_fault():
  *   WARM / WB  map the page (WB: mark TOUCHED so the mover keeps it warm)
  *   ABSENT     a zeroed page on the warm node (__GFP_THISNODE)
- *   COLD       promote synchronously: RD, read the slot, WARM, map
- *   RD         wait for the promoter, retry
+ *   COLD       RD, start the read (kv_promote_fault(): installed from
+ *              kv_wq when it completes), then wait as for RD
+ *   RD / ZAP   wait for the reader or the demoter (kv_fault_wait(): the
+ *              mmap lock dropped and VM_FAULT_RETRY where the fault flags
+ *              allow it, killable where they allow that), look again
  * Allocation happens with kv_space.lock dropped (it may wait for the
  * demotion worker, which needs that lock); the state is revalidated after.
- * Any failure is VM_FAULT_SIGBUS: never a zero page for data that exists.
+ * Any failure is VM_FAULT_SIGBUS: never a zero page for data that exists
+ * (a failed read: the faults that waited for it, see KV_F_RDERR).
  */
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
@@ -49,7 +54,7 @@ static int kv_check_vma(struct kv_space *sp, struct vm_area_struct *vma,
  * installed (which would leave a user mapping of a freed page).
  * Lock order: kv_space.lock -> page lock, for pages not KV_F_ZAP: the
  * demoter holds the locks of those across its zap without kv_space.lock and
- * retakes kv_space.lock before it lets them go (see kv_wait_zap()).
+ * retakes kv_space.lock before it lets them go (see kv_fault_wait()).
  */
 static vm_fault_t kv_map(struct vm_fault *vmf, struct page *page)
 {
@@ -59,14 +64,54 @@ static vm_fault_t kv_map(struct vm_fault *vmf, struct page *page)
 	return VM_FAULT_LOCKED;
 }
 
-/*
- * Wait until a demoter has finished zapping @e's page (KV_F_ZAP): it holds
- * the page lock meanwhile and retakes kv_space.lock to clear the flag, so
- * nobody may wait for that page lock under kv_space.lock.
- */
-static void kv_wait_zap(struct kv_space *sp, struct kv_entry *e)
+/* A page the fault cannot map yet: being read (KV_RD) or zapped (KV_F_ZAP). */
+static bool kv_busy(const struct kv_entry *e)
 {
-	wait_event(sp->wq, !(READ_ONCE(e->flags) & KV_F_ZAP));
+	return READ_ONCE(e->state) == KV_RD || READ_ONCE(e->flags) & KV_F_ZAP;
+}
+
+/*
+ * Wait until @e is no longer busy, the way __folio_lock_or_retry() waits
+ * for a locked folio: on the first try of a fault that may retry, drop the
+ * mmap (or VMA) lock, wait (killable if the fault is) and return
+ * VM_FAULT_RETRY; with FAULT_FLAG_RETRY_NOWAIT return VM_FAULT_RETRY at
+ * once, the lock still held.  Otherwise wait with the lock held, killable
+ * if the fault is (on a fatal signal the lock is dropped and
+ * VM_FAULT_RETRY returned), else uninterruptibly.  Returns 0 when the wait
+ * ended with the lock held: look again.
+ *
+ * A KV_RD page is read by a batch that ends by I/O completion alone (the
+ * fault's own read too: kv_promote_fault()); a KV_F_ZAP page by a demoter
+ * that only zaps.  With the lock dropped the VMA may go: the file is held
+ * across the wait (it holds the space and the module).
+ */
+static vm_fault_t kv_fault_wait(struct vm_fault *vmf, struct kv_space *sp,
+				struct kv_entry *e)
+{
+	unsigned int flags = vmf->flags;
+	struct file *file;
+
+	if (fault_flag_allow_retry_first(flags)) {
+		if (flags & FAULT_FLAG_RETRY_NOWAIT)
+			return VM_FAULT_RETRY;
+		file = get_file(vmf->vma->vm_file);
+		release_fault_lock(vmf);
+		if (flags & FAULT_FLAG_KILLABLE)
+			wait_event_killable(sp->wq, !kv_busy(e));
+		else
+			wait_event(sp->wq, !kv_busy(e));
+		fput(file);
+		return VM_FAULT_RETRY;
+	}
+	if (flags & FAULT_FLAG_KILLABLE) {
+		if (wait_event_killable(sp->wq, !kv_busy(e))) {
+			release_fault_lock(vmf);
+			return VM_FAULT_RETRY;
+		}
+		return 0;
+	}
+	wait_event(sp->wq, !kv_busy(e));
+	return 0;
 }
 
 #define KV_FAULT_RA	8	/* most blocks a cold fault reads ahead */
@@ -103,9 +148,9 @@ static vm_fault_t kv_fault(struct vm_fault *vmf)
 	struct kv_entry *e;
 	vm_fault_t ret;
 	u32 ra[KV_FAULT_RA];
-	bool promoted = false, zeroed = false;
+	bool read = false, zeroed = false;
 	ktime_t t0 = 0;
-	int err, nra;
+	int nra;
 	u32 slot;
 
 	if (kv_check_vma(sp, vmf->vma, __func__) || pg >= sp->nr_pages)
@@ -121,7 +166,7 @@ again:
 		u8 state = READ_ONCE(e->state);
 
 		if (state == KV_COLD || state == KV_ABSENT) {
-			if (state == KV_COLD)
+			if (state == KV_COLD && !t0)
 				t0 = ktime_get();
 			zeroed = state == KV_ABSENT;
 			fresh = kv_warm_alloc(t, sp, kv_pg_node(sp, pg), zeroed);
@@ -138,23 +183,22 @@ again:
 		if (e->flags & KV_F_ZAP) {
 			/* A demoter holds the page lock and zaps: wait. */
 			mutex_unlock(&sp->lock);
-			kv_wait_zap(sp, e);
-			goto again;
+			goto wait;
 		}
 		if (e->flags & KV_F_PREFETCH) {
 			e->flags &= ~KV_F_PREFETCH;
 			kv_stat_inc(sp, prefetch_used);
 			kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
 		}
-		if (!promoted)
+		/* A retried fault was counted by the read it waited for. */
+		if (!read && !(vmf->flags & FAULT_FLAG_TRIED))
 			kv_stat_inc(sp, faults_warm);
 		ret = kv_map(vmf, e->page);
 		mutex_unlock(&sp->lock);
 		goto out_free_fresh;
 	case KV_RD:
 		mutex_unlock(&sp->lock);
-		wait_event(sp->wq, READ_ONCE(e->state) != KV_RD);
-		goto again;
+		goto wait;
 	case KV_ABSENT:
 		if (!fresh) {
 			mutex_unlock(&sp->lock);
@@ -173,6 +217,16 @@ again:
 		mutex_unlock(&sp->lock);
 		return ret;
 	case KV_COLD:
+		if (e->flags & KV_F_RDERR &&
+		    (read || vmf->flags & FAULT_FLAG_TRIED)) {
+			/* The read this fault waited for failed. */
+			e->flags &= ~KV_F_RDERR;
+			mutex_unlock(&sp->lock);
+			pr_warn_ratelimited("cxl_kv: space %llu page %llu: cold read failed\n",
+					    sp->id, pg);
+			ret = VM_FAULT_SIGBUS;
+			goto out_free_fresh;
+		}
 		if (!fresh) {
 			mutex_unlock(&sp->lock);
 			goto again;
@@ -185,54 +239,48 @@ again:
 		goto out_free_fresh;
 	}
 
-	/* KV_COLD with a page in hand: we own the promotion. */
+	/*
+	 * KV_COLD with a page in hand: read it.  The block is resident for
+	 * the policy from here (KV_RD counts as warm), so the access and the
+	 * readahead window are taken now; a failed read settles it cold.
+	 */
 	if (!t0)
 		t0 = ktime_get();
 	e->state = KV_RD;
+	e->flags = 0;
 	slot = e->slot;
-	mutex_unlock(&sp->lock);
-
-	err = kv_read_slot(t, slot, fresh);
-
-	mutex_lock(&sp->lock);
-	if (WARN_ON_ONCE(e->state != KV_RD) || err) {
-		if (e->state == KV_RD)
-			e->state = KV_COLD;
-		mutex_unlock(&sp->lock);
-		wake_up_all(&sp->wq);
-		kv_stat_inc(sp, io_errors);
-		pr_warn_ratelimited("cxl_kv: space %llu page %llu: cold read failed: %d\n",
-				    sp->id, pg, err);
-		ret = VM_FAULT_SIGBUS;
-		goto out_free_fresh;
-	}
-	e->page = fresh;
-	fresh = NULL;
-	e->state = KV_WARM;
-	e->flags = 0;		/* clean: the slot stays a valid copy */
-	kv_stat_inc(sp, faults_cold);
-	kv_stat_inc(sp, promotions);
-	kv_stat_add(sp, cold_pages, -1);
-	kv_stat_add(sp, nvme_read_bytes, PAGE_SIZE);
 	kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_DEMAND);
 	kvp_on_access(sp->pol, kv_pg_block(sp, pg), sp->step);
 	nra = kvp_prefetch_window(sp->pol, kv_pg_block(sp, pg), ra, KV_FAULT_RA);
-	/* Nothing to read ahead: map it now, under the same hold. */
-	ret = nra > 0 ? 0 : kv_map(vmf, e->page);
 	mutex_unlock(&sp->lock);
-	wake_up_all(&sp->wq);
-	kv_stats_record_latency(sp, ktime_to_ns(ktime_sub(ktime_get(), t0)));
-	if (ret)
-		return ret;
+
+	if (kv_promote_fault(sp, pg, slot, fresh, t0)) {
+		mutex_lock(&sp->lock);
+		e->state = KV_COLD;
+		kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_ABORT);
+		mutex_unlock(&sp->lock);
+		wake_up_all(&sp->wq);
+		ret = VM_FAULT_SIGBUS;
+		goto out_free_fresh;
+	}
+	fresh = NULL;
+	read = true;
 	/*
-	 * Readahead takes kv_space.lock and may wait for room, so it runs
-	 * before the page is locked for the core (page lock -> kv_space.lock
-	 * would invert the lock order); then map through the WARM path, which
-	 * revalidates.
+	 * Readahead takes kv_space.lock and may wait for room: it runs with
+	 * no page locked (page lock -> kv_space.lock would invert the lock
+	 * order), while the demand read is in flight.
 	 */
-	kv_fault_readahead(sp, ra, nra);
-	promoted = true;
-	goto again;
+	if (nra > 0)
+		kv_fault_readahead(sp, ra, nra);
+wait:
+	/* Nothing of the space may be touched once the wait dropped the lock. */
+	if (fresh) {
+		kv_warm_free(t, sp, fresh);
+		fresh = NULL;
+	}
+	ret = kv_fault_wait(vmf, sp, e);
+	if (!ret)
+		goto again;
 
 out_free_fresh:
 	if (fresh)
@@ -264,9 +312,13 @@ static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	if (e->flags & KV_F_ZAP) {
-		/* Being zapped: the PTE is going; retry once it is gone. */
+		/*
+		 * Being zapped: the PTE is going; retry once it is gone (the
+		 * zap is CPU work, no I/O; a fatal signal ends the wait).
+		 * ->page_mkwrite cannot return VM_FAULT_RETRY.
+		 */
 		mutex_unlock(&sp->lock);
-		kv_wait_zap(sp, e);
+		wait_event_killable(sp->wq, !(READ_ONCE(e->flags) & KV_F_ZAP));
 		return VM_FAULT_NOPAGE;
 	}
 	/*

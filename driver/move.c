@@ -27,6 +27,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
@@ -64,6 +65,9 @@ struct kv_item {
  * @prefetch: promoted by PREFETCH.
  * @nowait: asynchronous: finished from @work.
  * @pins: kv_space.pins when a demotion batch went to write-back.
+ * @fault: the read of a cold fault (kv_promote_fault()).
+ * @t0: when that fault began.
+ * @pr: the asynchronous promotion this batch is part of, or NULL.
  * @n: items.
  * @it: the items.
  */
@@ -75,7 +79,10 @@ struct kv_batch {
 	struct kv_async *async;
 	bool prefetch;
 	bool nowait;
+	bool fault;
 	u32 pins;
+	ktime_t t0;
+	struct kv_promo *pr;
 	u32 n;
 	struct kv_item it[] __counted_by(n);
 };
@@ -85,29 +92,6 @@ static struct block_device *kv_slot_bdev(struct kv_tiers *t, u32 slot,
 {
 	*sector = (sector_t)(slot / t->nr_cold) << (PAGE_SHIFT - SECTOR_SHIFT);
 	return file_bdev(t->cold[slot % t->nr_cold].file);
-}
-
-/**
- * kv_read_slot() - synchronously read cold slot @slot into @page.
- * @t: tier set.
- * @slot: slot.
- * @page: destination.
- *
- * Return: 0 or -errno.
- */
-int kv_read_slot(struct kv_tiers *t, u32 slot, struct page *page)
-{
-	struct bio_vec bv;
-	struct bio bio;
-	sector_t sector;
-	int ret;
-
-	bio_init(&bio, kv_slot_bdev(t, slot, &sector), &bv, 1, REQ_OP_READ);
-	bio.bi_iter.bi_sector = sector;
-	__bio_add_page(&bio, page, PAGE_SIZE, 0);
-	ret = submit_bio_wait(&bio);
-	bio_uninit(&bio);
-	return ret;
 }
 
 static struct kv_batch *kv_batch_alloc(struct kv_space *sp, u32 n)
@@ -214,6 +198,44 @@ static void kv_space_io_end(struct kv_space *sp)
 /* promotion                                                               */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * A promotion runs in chunks of at most KV_RD_CHUNK pages.  The pages to
+ * read into are allocated first, without kv_space.lock, for as many cold
+ * pages as the chunk needs; then under the lock the chunk's cold pages go
+ * KV_RD, each with one of them, and their reads are submitted.  So:
+ *   - batch memory is proportional to the pages that need I/O, at most one
+ *     chunk's per synchronous call (an all-warm range allocates nothing);
+ *   - the first allocation failure ends the promotion (-ENOMEM), having
+ *     read what it had pages for;
+ *   - a space's release waits only for reads in flight, never for an
+ *     allocation (kv_space.inflight is raised when the reads are submitted);
+ *   - kv_space.lock is held for at most KV_SCAN_STEP entries at a time.
+ */
+#define KV_RD_CHUNK	256	/* pages read per batch */
+#define KV_SCAN_STEP	4096	/* entries looked at per kv_space.lock hold */
+
+/**
+ * struct kv_promo - an asynchronous promotion of one or more batches
+ * @pending: batches not finished, + 1 while submitting.
+ * @err: first error.
+ * @async: called once with @err when the last batch has finished.
+ */
+struct kv_promo {
+	atomic_t pending;
+	int err;
+	struct kv_async *async;
+};
+
+static void kv_promo_put(struct kv_promo *pr, int ret)
+{
+	if (ret)
+		cmpxchg(&pr->err, 0, ret);
+	if (!atomic_dec_and_test(&pr->pending))
+		return;
+	pr->async->done(pr->async, READ_ONCE(pr->err));
+	kfree(pr);
+}
+
 /* Install the pages of a promotion batch; called once, without the lock. */
 static int kv_promote_finish(struct kv_batch *b)
 {
@@ -231,9 +253,15 @@ static int kv_promote_finish(struct kv_batch *b)
 			continue;
 		if (it->err || !it->page) {
 			e->state = KV_COLD;
+			/* The faults that waited for it give up (SIGBUS). */
+			if (b->fault)
+				e->flags |= KV_F_RDERR;
 			if (it->page)
 				kv_warm_free(t, sp, it->page);
 			ret = it->err ?: -ENOMEM;
+			/* A fault's block went to the policy as resident. */
+			kv_pol_sync_block(sp, kv_pg_block(sp, it->pg),
+					  KVP_BY_ABORT);
 			continue;
 		}
 		e->page = it->page;
@@ -244,11 +272,16 @@ static int kv_promote_finish(struct kv_batch *b)
 		kv_stat_add(sp, nvme_read_bytes, PAGE_SIZE);
 		if (b->prefetch)
 			kv_stat_inc(sp, prefetch_issued);
+		if (b->fault)
+			kv_stat_inc(sp, faults_cold);
 		kv_pol_sync_block(sp, kv_pg_block(sp, it->pg),
 				  b->prefetch ? KVP_BY_PREFETCH : KVP_BY_DEMAND);
 	}
 	mutex_unlock(&sp->lock);
 	wake_up_all(&sp->wq);
+	if (b->fault && !ret)
+		kv_stats_record_latency(sp, ktime_to_ns(ktime_sub(ktime_get(),
+								   b->t0)));
 	return ret;
 }
 
@@ -259,10 +292,93 @@ static void kv_promote_work(struct work_struct *work)
 	int ret;
 
 	ret = kv_promote_finish(b);
-	if (b->async)
-		b->async->done(b->async, ret);
+	if (b->pr)
+		kv_promo_put(b->pr, ret);
 	kv_space_io_end(sp);
 	kv_batch_free(b);
+}
+
+/*
+ * Count the cold pages among @pgs into @cold and add the resident ones to
+ * @resident, dropping the lock every KV_SCAN_STEP entries.
+ */
+static int kv_promote_count(struct kv_space *sp, const u64 *pgs, u32 n,
+			    u64 *cold, u64 *resident)
+{
+	u32 i = 0, end;
+
+	*cold = 0;
+	while (i < n) {
+		end = i + min_t(u32, n - i, KV_SCAN_STEP);
+		mutex_lock(&sp->lock);
+		if (sp->dead) {
+			mutex_unlock(&sp->lock);
+			return -ESHUTDOWN;
+		}
+		for (; i < end; i++) {
+			u8 state = sp->ent[pgs[i]].state;
+
+			if (state == KV_WARM || state == KV_WB)
+				(*resident)++;
+			else if (state == KV_COLD)
+				(*cold)++;
+		}
+		mutex_unlock(&sp->lock);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* One of the @np pages in @pages, on node @nid if there is one. */
+static struct page *kv_take_page(struct page **pages, u32 *np, int nid)
+{
+	u32 j, k = *np - 1;
+	struct page *page;
+
+	for (j = 0; j < *np; j++) {
+		if (page_to_nid(pages[j]) == nid) {
+			k = j;
+			break;
+		}
+	}
+	page = pages[k];
+	pages[k] = pages[--*np];
+	return page;
+}
+
+/**
+ * kv_promote_fault() - start the read of a page a fault has made KV_RD.
+ * @sp: space (mapped by the faulting task: its release cannot run).
+ * @pg: the page, KV_RD, owned from now on by the batch.
+ * @slot: its cold slot.
+ * @page: the warm page to read into (handed over).
+ * @t0: when the fault began (cold fault latency).
+ *
+ * The read completes and installs the page from kv_wq; the fault waits for
+ * KV_RD to end like any other, killable (see kv_fault()).  A failed read
+ * leaves the page KV_COLD with KV_F_RDERR.
+ *
+ * Return: 0, or -ENOMEM (nothing started; @page is still the caller's).
+ */
+int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
+		     ktime_t t0)
+{
+	struct kv_batch *b = kv_batch_alloc(sp, 1);
+
+	if (!b)
+		return -ENOMEM;
+	b->fault = true;
+	b->nowait = true;
+	b->t0 = t0;
+	INIT_WORK(&b->work, kv_promote_work);
+	b->it[0].b = b;
+	b->it[0].pg = pg;
+	b->it[0].slot = slot;
+	b->it[0].page = page;
+	atomic_inc(&sp->inflight);
+	kv_batch_submit(b, 1, REQ_OP_READ);
+	kv_batch_put(b);
+	return 0;
 }
 
 /**
@@ -277,75 +393,160 @@ static void kv_promote_work(struct work_struct *work)
  * @issued: out: pages whose reads were started.
  * @resident: out: pages already warm.
  *
+ * Reads in chunks (see above).  Stops at the first allocation failure, at
+ * the first failed chunk (WAIT), on a fatal signal (WAIT), and before
+ * anything when the cold pages among @pgs outnumber the warm budget (they
+ * could never all be resident at once).
+ *
  * Context: process, no kv_space.lock held (allocations may wait for room).
- * Return: 0, -EIOCBQUEUED when @async will be called, or -errno (the first
- * failure; WAIT only).
+ * Return: 0, -EIOCBQUEUED when @async will be called (with the first error
+ * of any chunk, or 0), or -errno: -ENOSPC (more cold pages than the
+ * budget; nothing done), -ENOMEM (a warm page could not be had: the reads
+ * started before it are done (WAIT) or go on), -EIO (WAIT: a read failed),
+ * -EINTR (WAIT: fatal signal), -ESHUTDOWN (the space is going away).
  */
 int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		     bool prefetch, struct kv_async *async, u64 *issued,
 		     u64 *resident)
 {
+	bool nowait = async || mode == KV_PROMOTE_NOWAIT, nomem = false;
 	struct kv_tiers *t = sp->tiers;
-	struct kv_batch *b;
-	u32 i, k = 0;
-	int ret = 0;
+	struct kv_promo *pr = NULL;
+	struct kv_batch *b = NULL;
+	struct page **pages;
+	u32 i = 0, j, np = 0, cap = 0, nbatch = 0;
+	u64 cold, left;
+	int ret;
 
-	b = kv_batch_alloc(sp, n);
-	if (!b)
+	ret = kv_promote_count(sp, pgs, n, &cold, resident);
+	if (ret || !cold)
+		return ret;
+	if (cold > t->budget)
+		return -ENOSPC;
+	pages = kmalloc_array(min_t(u64, cold, KV_RD_CHUNK), sizeof(*pages),
+			      GFP_KERNEL);
+	if (!pages)
 		return -ENOMEM;
-	b->prefetch = prefetch;
+	if (async) {
+		pr = kzalloc(sizeof(*pr), GFP_KERNEL);
+		if (!pr) {
+			kfree(pages);
+			return -ENOMEM;
+		}
+		atomic_set(&pr->pending, 1);
+		pr->async = async;
+	}
 
-	mutex_lock(&sp->lock);
-	if (sp->dead) {
+	for (left = cold; i < n && left && !nomem && !ret;) {
+		u32 want = min_t(u64, left, KV_RD_CHUNK), m = 0, end;
+
+		if (!nowait && fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		/*
+		 * 1: pages for the next cold pages (a peek without the lock),
+		 * each on its page's node; stop at the first failure.
+		 */
+		for (j = i; np < want && j < n; j++) {
+			struct page *page;
+
+			if (!((j - i + 1) % KV_SCAN_STEP))
+				cond_resched();
+			if (READ_ONCE(sp->ent[pgs[j]].state) != KV_COLD)
+				continue;
+			page = kv_warm_alloc(t, sp, kv_pg_node(sp, pgs[j]), false);
+			if (!page) {
+				nomem = true;
+				break;
+			}
+			pages[np++] = page;
+		}
+		if (!np)
+			break;
+		if (!b || cap < np) {
+			if (b)
+				kv_batch_free(b);
+			b = kv_batch_alloc(sp, np);
+			if (!b) {
+				ret = -ENOMEM;
+				break;
+			}
+			cap = np;
+		}
+		b->n = cap;
+		b->prefetch = prefetch;
+
+		/* 2: the chunk's cold pages go KV_RD, a page each. */
+		mutex_lock(&sp->lock);
+		if (sp->dead) {
+			mutex_unlock(&sp->lock);
+			ret = -ESHUTDOWN;
+			break;
+		}
+		for (end = i + min_t(u32, n - i, KV_SCAN_STEP); i < end && np; i++) {
+			struct kv_entry *e = &sp->ent[pgs[i]];
+			struct kv_item *it;
+
+			if (e->state != KV_COLD)
+				continue;
+			it = &b->it[m++];
+			e->state = KV_RD;
+			e->flags &= ~KV_F_RDERR;
+			it->b = b;
+			it->pg = pgs[i];
+			it->slot = e->slot;
+			it->page = kv_take_page(pages, &np, kv_pg_node(sp, pgs[i]));
+			it->err = 0;
+		}
+		if (m)
+			atomic_inc(&sp->inflight);
 		mutex_unlock(&sp->lock);
-		kv_batch_free(b);
-		return -ESHUTDOWN;
-	}
-	for (i = 0; i < n; i++) {
-		struct kv_entry *e = &sp->ent[pgs[i]];
-
-		if (e->state == KV_WARM || e->state == KV_WB)
-			(*resident)++;
-		if (e->state != KV_COLD)
+		if (!m) {
+			cond_resched();
 			continue;
-		e->state = KV_RD;
-		b->it[k].b = b;
-		b->it[k].pg = pgs[i];
-		b->it[k].slot = e->slot;
-		k++;
-	}
-	if (k)
-		atomic_inc(&sp->inflight);
-	mutex_unlock(&sp->lock);
+		}
 
-	if (!k) {
-		kv_batch_free(b);
-		return 0;
-	}
-	b->n = k;
-	*issued += k;
-	for (i = 0; i < k; i++) {
-		struct kv_item *it = &b->it[i];
-
-		it->page = kv_warm_alloc(t, sp, kv_pg_node(sp, it->pg), false);
-		if (!it->page)
-			it->err = -ENOMEM;
-	}
-	if (async || mode == KV_PROMOTE_NOWAIT) {
-		b->nowait = true;
-		b->async = async;
-		INIT_WORK(&b->work, kv_promote_work);
-		kv_batch_submit(b, k, REQ_OP_READ);
+		/* 3: read them. */
+		b->n = m;
+		*issued += m;
+		left -= min_t(u64, left, m);
+		if (nowait) {
+			b->nowait = true;
+			b->pr = pr;
+			if (pr)
+				atomic_inc(&pr->pending);
+			INIT_WORK(&b->work, kv_promote_work);
+			kv_batch_submit(b, m, REQ_OP_READ);
+			kv_batch_put(b);
+			b = NULL;
+			nbatch++;
+			continue;
+		}
+		kv_batch_submit(b, m, REQ_OP_READ);
 		kv_batch_put(b);
-		return async ? -EIOCBQUEUED : 0;
+		wait_for_completion(&b->done);
+		ret = kv_promote_finish(b);
+		kv_space_io_end(sp);
+		atomic_set(&b->pending, 1);
+		reinit_completion(&b->done);
 	}
-	kv_batch_submit(b, k, REQ_OP_READ);
-	kv_batch_put(b);
-	wait_for_completion(&b->done);
-	ret = kv_promote_finish(b);
-	kv_space_io_end(sp);
-	kv_batch_free(b);
-	return ret;
+	if (nomem && !ret)
+		ret = -ENOMEM;
+
+	while (np)
+		kv_warm_free(t, sp, pages[--np]);
+	kfree(pages);
+	if (b)
+		kv_batch_free(b);
+	if (!pr)
+		return ret;
+	if (!nbatch) {
+		kfree(pr);
+		return ret;
+	}
+	kv_promo_put(pr, ret);
+	return -EIOCBQUEUED;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -357,6 +558,23 @@ static int kv_cmp_u64(const void *a, const void *b)
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * True if an unmapped warm @page is referenced by anyone but the module
+ * (which holds exactly one reference): a DMA pin (O_DIRECT, io_uring fixed
+ * buffers, process_vm_readv/writev) or a plain GUP reference (vmsplice,
+ * /proc/pid/mem).  Checked after the zap, as KSM's write_protect_page()
+ * does: a GUP-fast that read the PTE before the zap either took its
+ * reference before this check (seen) or sees the PTE gone and lets go; any
+ * later GUP faults and finds the page KV_WB (TOUCHED) or WARM.
+ */
+static bool kv_page_held(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_maybe_dma_pinned(folio) || folio_mapped(folio) ||
+	       folio_ref_count(folio) != 1;
 }
 
 static bool kv_block_pinned(struct kv_space *sp, u64 pg)
@@ -390,6 +608,9 @@ static bool kv_block_pinned(struct kv_space *sp, u64 pg)
  * @ret: first error.
  * @spare: finished batches kept for the next chunks (@nspare of them).
  * @nspare: batches in @spare.
+ * @settle: wait for pages another demoter is moving (DEMOTE), so that the
+ *	call returns with every page it was given settled; the worker skips
+ *	them instead.
  * @zap: scratch for kv_demote_prepare(): the chunk's pages, sorted.
  * @slots: scratch for kv_demote_prepare(): the chunk's slots.
  *
@@ -402,6 +623,7 @@ struct kv_demoter {
 	u32 nr;
 	struct kv_batch *spare[KV_WB_DEPTH + 1];
 	u32 nspare;
+	bool settle;
 	u64 done;
 	int ret;
 	u64 zap[KV_WB_CHUNK];
@@ -464,7 +686,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 {
 	struct kv_space *sp = d->sp;
 	struct kv_tiers *t = sp->tiers;
-	u32 i, j, k = 0, nz = 0, nw = 0, dropped = 0, got, pins;
+	u32 i, j, k = 0, nz = 0, nw = 0, dropped = 0, gup = 0, got, pins;
 	struct folio_batch fb;
 	struct kv_batch *b;
 	u64 *zap = d->zap;
@@ -552,6 +774,16 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 			/* Pinned during the zap: stays warm, faults back in. */
 			continue;
 		}
+		if (kv_page_held(page)) {
+			/*
+			 * Referenced beyond the module (GUP, DMA pin): a write
+			 * through that reference after our copy would be lost,
+			 * and the page must not go back to the pool.  Stays
+			 * warm as it is (DIRTY kept); it simply faults back in.
+			 */
+			gup++;
+			continue;
+		}
 		if (!(e->flags & KV_F_DIRTY) && e->slot != KV_NO_SLOT) {
 			/* Clean with a valid cold copy: drop, no I/O. */
 			kv_free_later(sp, &fb, page);
@@ -591,6 +823,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		kv_slot_free(t, d->slots[--got]);
 	kv_stat_add(sp, clean_drops, dropped);
 	kv_stat_add(sp, cold_pages, dropped);
+	kv_stat_add(sp, gup_kept, gup);
 	if (!k) {
 		kv_space_io_end(sp);
 		kv_demote_unbatch(d, b);
@@ -610,7 +843,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 {
 	struct kv_space *sp = b->sp;
 	struct kv_tiers *t = sp->tiers;
-	u32 i, demoted = 0, aborted = 0;
+	u32 i, demoted = 0, aborted = 0, gup = 0;
 	struct folio_batch fb;
 
 	folio_batch_init(&fb);
@@ -642,6 +875,18 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 				e->slot = KV_NO_SLOT;
 			}
 			aborted++;
+		} else if (kv_page_held(e->page)) {
+			/*
+			 * A reference taken meanwhile without a fault (only a
+			 * GUP-fast that raced the zap and has not let go yet):
+			 * the write may be stale, keep the page and drop the
+			 * copy.
+			 */
+			e->state = KV_WARM;
+			e->flags |= KV_F_DIRTY;
+			kv_slot_free(t, e->slot);
+			e->slot = KV_NO_SLOT;
+			gup++;
 		} else {
 			kv_free_later(sp, &fb, e->page);
 			e->page = NULL;
@@ -659,8 +904,9 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 	kv_stat_add(sp, demotions, demoted);
 	kv_stat_add(sp, cold_pages, demoted);
 	kv_stat_add(sp, wb_aborts, aborted);
+	kv_stat_add(sp, gup_kept, gup);
 	kv_stat_add(sp, nvme_write_bytes,
-		    (u64)(demoted + aborted) << PAGE_SHIFT);
+		    (u64)(demoted + aborted + gup) << PAGE_SHIFT);
 	kv_space_io_end(sp);
 }
 
@@ -676,6 +922,38 @@ static void kv_demote_reap(struct kv_demoter *d)
 	kv_demote_unbatch(d, b);
 }
 
+/* Being moved by a demoter: zapped or written back. */
+static bool kv_moving(const struct kv_entry *e)
+{
+	return READ_ONCE(e->state) == KV_WB || READ_ONCE(e->flags) & KV_F_ZAP;
+}
+
+/*
+ * Wait until no page of @pgs is being moved by another demoter (the
+ * demotion worker): a DEMOTE that skipped them would return while they are
+ * still warm.  Our own chunks are finished first, so that nothing of ours
+ * is in flight while we wait (ranges may overlap; the worker never waits).
+ * The waits end with I/O completion; a fatal signal ends them (-EINTR).
+ */
+static void kv_demote_settle(struct kv_demoter *d, const u64 *pgs, u32 n)
+{
+	struct kv_space *sp = d->sp;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct kv_entry *e = &sp->ent[pgs[i]];
+
+		if (!kv_moving(e))
+			continue;
+		while (d->nr)
+			kv_demote_reap(d);
+		if (wait_event_killable(sp->wq, !kv_moving(e))) {
+			d->ret = d->ret ?: -EINTR;
+			return;
+		}
+	}
+}
+
 /**
  * kv_demote_begin() - start a demotion of pages of @sp.
  * @sp: space; the caller holds a reference until kv_demote_end().
@@ -687,8 +965,10 @@ struct kv_demoter *kv_demote_begin(struct kv_space *sp)
 {
 	struct kv_demoter *d = kzalloc(sizeof(*d), GFP_KERNEL);
 
-	if (d)
+	if (d) {
 		d->sp = sp;
+		d->settle = true;
+	}
 	return d;
 }
 
@@ -698,8 +978,9 @@ struct kv_demoter *kv_demote_begin(struct kv_space *sp)
  * @pgs: page indices.
  * @n: how many.
  *
- * Pinned blocks and pages that are not WARM are skipped.  May return before
- * the last writes completed; kv_demote_end() waits for them.
+ * Pinned blocks and pages that are not WARM are skipped; pages another
+ * demoter is moving are waited for first (see kv_demote_settle()).  May
+ * return before the last writes completed; kv_demote_end() waits for them.
  *
  * Context: process, no kv_space.lock held.
  * Return: 0, or the first error so far (see kv_demote_end()).  After
@@ -714,7 +995,9 @@ int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
 		struct kv_batch *b;
 
 		m = min_t(u32, n - i, KV_WB_CHUNK);
-		if (d->ret == -ENOMEM || d->ret == -ESHUTDOWN)
+		if (d->settle)
+			kv_demote_settle(d, pgs + i, m);
+		if (d->ret == -ENOMEM || d->ret == -ESHUTDOWN || d->ret == -EINTR)
 			break;
 		b = kv_demote_prepare(d, pgs + i, m);
 		if (b) {
@@ -740,7 +1023,8 @@ int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
  *
  * Return: 0, -ENOSPC if the cold tier ran out of slots (what fitted was
  * demoted), -EIO if a write failed (that page stays warm and dirty),
- * -ESHUTDOWN if the space is going away, -ENOMEM.
+ * -ESHUTDOWN if the space is going away, -ENOMEM, -EINTR (fatal signal
+ * while waiting for another demoter's pages).
  */
 int kv_demote_end(struct kv_demoter *d, u64 *done)
 {
@@ -764,7 +1048,8 @@ int kv_demote_end(struct kv_demoter *d, u64 *done)
  * @done: out: pages that left the warm tier (written or dropped clean).
  *
  * kv_demote_begin() + kv_demote_add() + kv_demote_end(): returns when the
- * writes are done.
+ * writes are done.  For the demotion worker: pages another demoter is
+ * moving are skipped, not waited for.
  *
  * Context: process, no kv_space.lock held.
  * Return: as kv_demote_end().
@@ -775,6 +1060,7 @@ int kv_demote_pages(struct kv_space *sp, const u64 *pgs, u32 n, u64 *done)
 
 	if (!d)
 		return -ENOMEM;
+	d->settle = false;
 	kv_demote_add(d, pgs, n);
 	return kv_demote_end(d, done);
 }

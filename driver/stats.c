@@ -8,7 +8,7 @@
  *   stats         warm_pages cold_pages faults_zero faults_warm faults_cold
  *                 promotions demotions clean_drops wb_aborts prefetch_issued
  *                 prefetch_used nvme_read_bytes nvme_write_bytes io_errors
- *                 alloc_waits alloc_fails hints
+ *                 alloc_waits alloc_fails hints gup_kept
  *   latency_hist  16 counts: cold-fault-to-resident latency, bucket i =
  *                 [2^i, 2^(i+1)) microseconds
  *   tiers         attached budget_pages high_wmark low_wmark warm_pages
@@ -69,6 +69,7 @@ void kv_stats_fill(const struct kv_stats *s, struct cxl_kv_stats *out)
 	out->hints = atomic64_read(&s->hints);
 	for (i = 0; i < CXL_KV_STATS_HIST; i++)
 		out->lat_hist[i] = atomic64_read(&s->lat_hist[i]);
+	out->gup_kept = atomic64_read(&s->gup_kept);
 }
 
 static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
@@ -78,12 +79,12 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 
 	kv_stats_fill(&kv_gstats, &s);
 	return sysfs_emit(buf,
-		"%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		"%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 		s.warm_pages, s.cold_pages, s.faults_zero, s.faults_warm,
 		s.faults_cold, s.promotions, s.demotions, s.clean_drops,
 		s.wb_aborts, s.prefetch_issued, s.prefetch_used,
 		s.nvme_read_bytes, s.nvme_write_bytes, s.io_errors,
-		s.alloc_waits, s.alloc_fails, s.hints);
+		s.alloc_waits, s.alloc_fails, s.hints, s.gup_kept);
 }
 static DEVICE_ATTR_RO(stats);
 

@@ -73,7 +73,8 @@ STATS_COUNTERS = ("warm_pages", "cold_pages", "faults_zero", "faults_warm",
 class Stats(ctypes.Structure):
     _fields_ = ([("flags", u32), ("pad", u32)] +
                 [(n, u64) for n in STATS_COUNTERS] +
-                [("lat_hist", u64 * CXL_KV_STATS_HIST), ("reserved", u64 * 8)])
+                [("lat_hist", u64 * CXL_KV_STATS_HIST), ("gup_kept", u64),
+                 ("reserved", u64 * 7)])
 
 
 class Hint(ctypes.Structure):

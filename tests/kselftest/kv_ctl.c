@@ -378,7 +378,7 @@ int main(void)
 		char line[512];
 
 		T("sysfs_stats_columns", !read_line("/sys/class/misc/cxl_kv/stats", line, sizeof(line)) &&
-		  ({ int n = 0; for (char *s = strtok(line, " "); s; s = strtok(NULL, " ")) n++; n == 17; }), "-");
+		  ({ int n = 0; for (char *s = strtok(line, " "); s; s = strtok(NULL, " ")) n++; n == 18; }), "-");
 		T("sysfs_tiers", !read_line("/sys/class/misc/cxl_kv/tiers", line, sizeof(line)) &&
 		  line[0] == '0', "%s", line);
 	}

@@ -120,7 +120,7 @@ Test(lib_uring, prep_residency_and_stats)
 	poison(&st, sizeof(st));
 	cr_assert_eq(cxl_kv_prep_stats(&sqe, 3, &st), 0);
 	check_sqe(&sqe, 3, CXL_KV_SPACE_STATS, &st, sizeof(st));
-	cr_expect_eq(st.flags | st.pad | st.reserved[7], 0);
+	cr_expect_eq(st.flags | st.pad | st.reserved[6], 0);
 }
 
 Test(lib_uring, prep_cmd_checks_size_and_type)

@@ -338,6 +338,9 @@ struct cxl_kv_space_create {
  * @lat_hist: out: fault-to-resident latency of faults_cold, bucket i counts
  *	latencies in [2^i, 2^(i+1)) microseconds (bucket 0: < 2 us; the last
  *	bucket: everything above).
+ * @gup_kept: out: pages a demotion kept warm because, once unmapped, they
+ *	still had a reference beyond the module's own (a DMA pin of an
+ *	O_DIRECT read, process_vm_writev, vmsplice and the like).
  * @reserved: must be zero.
  *
  * Counters only grow, except the occupancy fields @warm_pages, @cold_pages.
@@ -363,7 +366,8 @@ struct cxl_kv_stats {
 	__u64 alloc_fails;
 	__u64 hints;
 	__u64 lat_hist[CXL_KV_STATS_HIST];
-	__u64 reserved[8];
+	__u64 gup_kept;
+	__u64 reserved[7];
 };
 
 #define CXL_KV_STATS_F_ALL	0U
