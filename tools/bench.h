@@ -13,6 +13,9 @@ void bench_pattern(uint64_t seed, uint32_t layer, uint32_t head,
 int bench_check(uint64_t seed, uint32_t layer, uint32_t head,
 		unsigned int kind, uint64_t token, const void *buf, uint32_t len);
 int bench_serve(struct cxl_kv_ctx *ctx, int argc, char **argv);
+int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv);
+int bench_report(int argc, char **argv);
+void bench_plot(const char *prefix, const char *what);
 
 /* Mooncake JSONL: the hash_ids of one line; returns the count or -errno. */
 int bench_parse_mooncake(const char *line, uint64_t *ids, int max,
