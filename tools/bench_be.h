@@ -45,6 +45,7 @@ struct be_opts {
 	const char *name;		/* dram swap swap+zswap uoffload cxl-kv */
 	int uring;			/* cxl-kv: io_uring transport */
 	int pipeline;			/* prefetch layer + depth at layer_begin */
+	int layer_batch;		/* cxl-kv: promote the layer's reads first */
 	uint32_t depth;
 	uint32_t pf_max_pages;		/* per layer and sequence */
 	int hints, access, prefetch;	/* cxl-kv: score hints, ACCESS, PREFETCH */

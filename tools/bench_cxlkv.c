@@ -9,6 +9,13 @@
  * (--uring).  Without --pipeline, every layer gets one PREFETCH window
  * around the newest token at each step's end (the module's own policy).
  *
+ * The layer batch (default; --no-layer-batch turns it off): when a layer
+ * begins, its block table (the blocks the attention kernel is about to
+ * read) is made resident in one batch, as uoffload does: PREFETCH
+ * uring_cmds for its runs, all in flight at once, waited for (--uring), or
+ * one PROMOTE of its runs (ioctl).  Without it every cold page is read by
+ * its own fault, one at a time.
+ *
  * --pipeline (the userspace equivalent of a layer pipeline in the module):
  * when layer N begins, the blocks the predictor expects layer N + depth to
  * read (that layer's reads of the step before: the per-head hot set and the
@@ -46,7 +53,10 @@ struct cxl_be {
 	struct io_uring ring;
 	int ring_ok;
 	struct cxl_kv_prefetch slots[PF_SLOTS];
-	uint32_t free_slots[PF_SLOTS], nfree, inflight;
+	uint8_t batch[PF_SLOTS];	/* slot carries a layer-batch PREFETCH */
+	uint32_t free_slots[PF_SLOTS], nfree, inflight, batch_inflight;
+	uint64_t batch_pages;		/* pages the layer batches read */
+	struct cxl_kv_range *bra;	/* ioctl layer batch: its ranges */
 	struct be_read *sorted;
 	uint64_t pf_errors;
 };
@@ -63,7 +73,10 @@ static int cxl_open(struct bench_be *be)
 	c->sorted = calloc((size_t)be->lo.geo.kv_heads * 1024, sizeof(*c->sorted));
 	if (!c->sq || !c->sorted)
 		return -ENOMEM;
-	if (be->o.pipeline) {
+	c->bra = calloc((size_t)be->lo.geo.kv_heads * 1024, sizeof(*c->bra));
+	if (!c->bra)
+		return -ENOMEM;
+	if (be->o.pipeline || (be->o.layer_batch && be->o.uring)) {
 		int rc = io_uring_queue_init(PF_SLOTS, &c->ring, 0);
 
 		if (rc)
@@ -126,6 +139,11 @@ static int reap(struct cxl_be *c, int wait)
 			return rc;
 		if (cqe->res < 0)
 			c->pf_errors++;
+		if (c->batch[cqe->user_data]) {
+			c->batch[cqe->user_data] = 0;
+			c->batch_inflight--;
+			c->batch_pages += c->slots[cqe->user_data].issued;
+		}
 		c->free_slots[c->nfree++] = (uint32_t)cqe->user_data;
 		c->inflight--;
 		io_uring_cqe_seen(&c->ring, cqe);
@@ -143,8 +161,14 @@ static int cmp_read(const void *a, const void *b)
 	return x->block < y->block ? -1 : x->block > y->block;
 }
 
-static int pipeline_prefetch(struct bench_be *be, uint32_t s, uint32_t layer,
-			     const struct be_read *pred, uint32_t npred)
+/*
+ * PREFETCH uring_cmds for the blocks of @layer in @pred, one per run of
+ * adjacent blocks of a head, at most @max pages; @batch: a layer batch
+ * (waited for by the caller), else a pipeline prefetch.
+ */
+static int submit_runs(struct bench_be *be, uint32_t s, uint32_t layer,
+		       const struct be_read *pred, uint32_t npred, uint32_t max,
+		       int batch)
 {
 	struct cxl_be *c = be->priv;
 	int fd = cxl_kv_space_get_fd(c->sq[s].space), rc, queued = 0;
@@ -155,7 +179,7 @@ static int pipeline_prefetch(struct bench_be *be, uint32_t s, uint32_t layer,
 		return rc;
 	memcpy(c->sorted, pred, npred * sizeof(*pred));
 	qsort(c->sorted, npred, sizeof(*pred), cmp_read);
-	for (uint32_t i = 0; i < npred && pages < be->o.pf_max_pages; ) {
+	for (uint32_t i = 0; i < npred && pages < max; ) {
 		uint32_t j = i + 1, len;
 		struct cxl_kv_prefetch *pf;
 		struct io_uring_sqe *sqe;
@@ -187,6 +211,8 @@ static int pipeline_prefetch(struct bench_be *be, uint32_t s, uint32_t layer,
 		if (rc)
 			return rc;
 		io_uring_sqe_set_data64(sqe, (uint64_t)(pf - c->slots));
+		c->batch[pf - c->slots] = (uint8_t)batch;
+		c->batch_inflight += batch;
 		c->inflight++;
 		queued++;
 		pages += 2 * len;
@@ -197,15 +223,62 @@ static int pipeline_prefetch(struct bench_be *be, uint32_t s, uint32_t layer,
 	return 0;
 }
 
+/* ioctl transport: the layer's block table as one PROMOTE of its runs */
+static int promote_runs(struct bench_be *be, uint32_t s, uint32_t layer,
+			const struct be_read *reads, uint32_t n)
+{
+	struct cxl_be *c = be->priv;
+	uint32_t nr = 0;
+	uint64_t done = 0;
+	int rc;
+
+	memcpy(c->sorted, reads, n * sizeof(*reads));
+	qsort(c->sorted, n, sizeof(*reads), cmp_read);
+	for (uint32_t i = 0; i < n; i++) {
+		struct cxl_kv_range *rg = &c->bra[nr];
+
+		if (nr && rg[-1].head == c->sorted[i].head &&
+		    rg[-1].first_block + rg[-1].nr_blocks >= c->sorted[i].block) {
+			if (rg[-1].first_block + rg[-1].nr_blocks == c->sorted[i].block)
+				rg[-1].nr_blocks++;
+			continue;
+		}
+		memset(rg, 0, sizeof(*rg));
+		rg->layer = (uint16_t)layer;
+		rg->head = c->sorted[i].head;
+		rg->first_block = c->sorted[i].block;
+		rg->nr_blocks = 1;
+		nr++;
+	}
+	rc = cxl_kv_promote(c->sq[s].space, c->bra, nr, &done);
+	c->batch_pages += done;
+	return rc;
+}
+
 static int cxl_layer_begin(struct bench_be *be, uint32_t s, uint32_t layer,
 			   uint64_t step, const struct be_read *reads,
 			   uint32_t nreads, uint32_t pred_layer,
 			   const struct be_read *pred, uint32_t npred)
 {
-	(void)layer; (void)step; (void)reads; (void)nreads;
+	struct cxl_be *c = be->priv;
+	int rc;
+
+	(void)step;
+	if (be->o.layer_batch && nreads) {
+		/* the layer's block table, read in one batch and waited for */
+		if (!be->o.uring) {
+			rc = promote_runs(be, s, layer, reads, nreads);
+		} else {
+			rc = submit_runs(be, s, layer, reads, nreads, UINT32_MAX, 1);
+			while (!rc && c->batch_inflight)
+				rc = reap(c, 1);
+		}
+		if (rc)
+			return rc;
+	}
 	if (!be->o.pipeline || !npred)
 		return 0;
-	return pipeline_prefetch(be, s, pred_layer, pred, npred);
+	return submit_runs(be, s, pred_layer, pred, npred, be->o.pf_max_pages, 0);
 }
 
 static int cxl_note_read(struct bench_be *be, uint32_t s, uint32_t layer,
@@ -322,6 +395,17 @@ static void cxl_counters(struct bench_be *be, struct be_counters *out)
 		out->pf_pages += st.prefetch_issued;
 		out->pf_used += st.prefetch_used;
 	}
+	/*
+	 * The layer batches read through PREFETCH (uring) count as prefetched
+	 * and, when touched, used: they are demand reads, not predictions.
+	 */
+	out->demand_misses += c->batch_pages;
+	if (be->o.uring) {
+		out->pf_pages -= c->batch_pages < out->pf_pages ? c->batch_pages :
+				 out->pf_pages;
+		out->pf_used -= c->batch_pages < out->pf_used ? c->batch_pages :
+				out->pf_used;
+	}
 }
 
 static void cxl_close(struct bench_be *be)
@@ -348,6 +432,7 @@ static void cxl_close(struct bench_be *be)
 	}
 	free(c->sq);
 	free(c->sorted);
+	free(c->bra);
 	free(c);
 	be->priv = NULL;
 }

@@ -131,7 +131,7 @@ int bench_report(int argc, char **argv)
 	qsort(rows, n, sizeof(*rows), cmp_row);
 	printf("| backend | x | compute us/layer | p50 step ms | p99 step ms | tokens/s "
 	       "| cold MiB read | cold MiB written | hit rate | prefetch acc. "
-	       "| user s | sys s | kernel s (others) | verified |\n");
+	       "| user s | sys s | kernel s (all CPUs) | verified |\n");
 	printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];

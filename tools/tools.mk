@@ -42,3 +42,12 @@ $(O)/tools/mooncake-head.jsonl: tools/tools.mk $(wildcard $(MOONCAKE_TRACE))
 
 $(O)/bench-mooncake: tools/bench-mooncake.c $(O)/tools/mooncake-head.jsonl
 	$(CC) $(ALL_CFLAGS) -DMOONCAKE_FILE='"$(O)/tools/mooncake-head.jsonl"' -o $@ $<
+
+# make bench-e2e: tests/kselftest/e2e.list in one nvdimm boot, then the table,
+# the plot ($(O)/e2e.png, gnuplot on the host) and the e2e-summary line from
+# the e2e-row lines the guest printed.  See Documentation/admin-guide.rst.
+.PHONY: bench-e2e
+bench-e2e: all ktest
+	tests/vm/run.sh --topo nvdimm --suite e2e
+	grep '^e2e-row:' $(O)/vm/console-nvdimm-e2e.log > $(O)/e2e-rows.txt
+	$(CXLKV_BENCH) report $(O)/e2e-rows.txt --plot $(O)/e2e | tee $(O)/e2e-table.md
