@@ -11,16 +11,17 @@
  *
  * The layer batch (default; --no-layer-batch turns it off): when a layer
  * begins, its block table (the blocks the attention kernel is about to
- * read) is made resident in one batch, as uoffload does: PREFETCH
- * uring_cmds for its runs, all in flight at once, waited for (--uring), or
- * one PROMOTE of its runs (ioctl).  Without it every cold page is read by
- * its own fault, one at a time.
+ * read) is made resident in one batch, as uoffload does: one PREFETCH per
+ * run of adjacent blocks of a head, all in flight at once: uring_cmds
+ * waited for (--uring), or ioctls, which return once the reads are
+ * submitted (a read of a page still in flight waits for it in the fault
+ * handler).  Without it every cold page is read by its own fault, one at
+ * a time.
  *
  * --pipeline (the userspace equivalent of a layer pipeline in the module):
  * when layer N begins, the blocks the predictor expects layer N + depth to
  * read (that layer's reads of the step before: the per-head hot set and the
- * recent windows) are sent as PREFETCH uring_cmds, one per run of adjacent
- * blocks of a head, without waiting: the module promotes them while layers
+ * recent windows) are sent as PREFETCHes the same way, without waiting: the module promotes them while layers
  * N .. N + depth - 1 compute, and a read that comes before its promotion
  * has finished waits for it in the fault handler.  At most --pf-max pages
  * per layer and sequence.
@@ -56,7 +57,7 @@ struct cxl_be {
 	uint8_t batch[PF_SLOTS];	/* slot carries a layer-batch PREFETCH */
 	uint32_t free_slots[PF_SLOTS], nfree, inflight, batch_inflight;
 	uint64_t batch_pages;		/* pages the layer batches read */
-	struct cxl_kv_range *bra;	/* ioctl layer batch: its ranges */
+	struct cxl_kv_prefetch *runs;	/* ioctl: one call's PREFETCHes */
 	struct be_read *sorted;
 	uint64_t pf_errors;
 };
@@ -73,10 +74,10 @@ static int cxl_open(struct bench_be *be)
 	c->sorted = calloc((size_t)be->lo.geo.kv_heads * 1024, sizeof(*c->sorted));
 	if (!c->sq || !c->sorted)
 		return -ENOMEM;
-	c->bra = calloc((size_t)be->lo.geo.kv_heads * 1024, sizeof(*c->bra));
-	if (!c->bra)
+	c->runs = calloc((size_t)be->lo.geo.kv_heads * 1024, sizeof(*c->runs));
+	if (!c->runs)
 		return -ENOMEM;
-	if (be->o.pipeline || (be->o.layer_batch && be->o.uring)) {
+	if (be->o.uring && (be->o.pipeline || be->o.layer_batch)) {
 		int rc = io_uring_queue_init(PF_SLOTS, &c->ring, 0);
 
 		if (rc)
@@ -172,11 +173,13 @@ static int submit_runs(struct bench_be *be, uint32_t s, uint32_t layer,
 {
 	struct cxl_be *c = be->priv;
 	int fd = cxl_kv_space_get_fd(c->sq[s].space), rc, queued = 0;
-	uint32_t tpb = be->lo.tokens_per_block, pages = 0;
+	uint32_t tpb = be->lo.tokens_per_block, pages = 0, nruns = 0;
 
-	rc = reap(c, 0);
-	if (rc)
-		return rc;
+	if (c->ring_ok) {
+		rc = reap(c, 0);
+		if (rc)
+			return rc;
+	}
 	memcpy(c->sorted, pred, npred * sizeof(*pred));
 	qsort(c->sorted, npred, sizeof(*pred), cmp_read);
 	for (uint32_t i = 0; i < npred && pages < max; ) {
@@ -189,6 +192,19 @@ static int submit_runs(struct bench_be *be, uint32_t s, uint32_t layer,
 		       c->sorted[j].block <= c->sorted[j - 1].block + 1)
 			j++;
 		len = c->sorted[j - 1].block - c->sorted[i].block + 1;
+		span = (uint64_t)len * tpb;
+		if (!c->ring_ok) {
+			/* ioctl: returns once the reads are submitted */
+			pf = &c->runs[nruns++];
+			memset(pf, 0, sizeof(*pf));
+			pf->layer = layer;
+			pf->head_mask = 1ULL << c->sorted[i].head;
+			pf->window = (span - 1) / 2;
+			pf->pos = (uint64_t)c->sorted[i].block * tpb + pf->window;
+			pages += 2 * len;
+			i = j;
+			continue;
+		}
 		if (!c->nfree) {
 			if (queued && io_uring_submit(&c->ring) < 0)
 				return -EIO;
@@ -202,7 +218,6 @@ static int submit_runs(struct bench_be *be, uint32_t s, uint32_t layer,
 			return -EBUSY;
 		pf = &c->slots[c->free_slots[--c->nfree]];
 		memset(pf, 0, sizeof(*pf));
-		span = (uint64_t)len * tpb;
 		pf->layer = layer;
 		pf->head_mask = 1ULL << c->sorted[i].head;
 		pf->window = (span - 1) / 2;
@@ -218,41 +233,17 @@ static int submit_runs(struct bench_be *be, uint32_t s, uint32_t layer,
 		pages += 2 * len;
 		i = j;
 	}
+	if (!c->ring_ok) {
+		if (!nruns)
+			return 0;
+		rc = cxl_kv_prefetch_batch(c->sq[s].space, c->runs, nruns);
+		for (uint32_t k = 0; batch && k < nruns; k++)
+			c->batch_pages += c->runs[k].issued;
+		return rc;
+	}
 	if (queued && io_uring_submit(&c->ring) < 0)
 		return -EIO;
 	return 0;
-}
-
-/* ioctl transport: the layer's block table as one PROMOTE of its runs */
-static int promote_runs(struct bench_be *be, uint32_t s, uint32_t layer,
-			const struct be_read *reads, uint32_t n)
-{
-	struct cxl_be *c = be->priv;
-	uint32_t nr = 0;
-	uint64_t done = 0;
-	int rc;
-
-	memcpy(c->sorted, reads, n * sizeof(*reads));
-	qsort(c->sorted, n, sizeof(*reads), cmp_read);
-	for (uint32_t i = 0; i < n; i++) {
-		struct cxl_kv_range *rg = &c->bra[nr];
-
-		if (nr && rg[-1].head == c->sorted[i].head &&
-		    rg[-1].first_block + rg[-1].nr_blocks >= c->sorted[i].block) {
-			if (rg[-1].first_block + rg[-1].nr_blocks == c->sorted[i].block)
-				rg[-1].nr_blocks++;
-			continue;
-		}
-		memset(rg, 0, sizeof(*rg));
-		rg->layer = (uint16_t)layer;
-		rg->head = c->sorted[i].head;
-		rg->first_block = c->sorted[i].block;
-		rg->nr_blocks = 1;
-		nr++;
-	}
-	rc = cxl_kv_promote(c->sq[s].space, c->bra, nr, &done);
-	c->batch_pages += done;
-	return rc;
 }
 
 static int cxl_layer_begin(struct bench_be *be, uint32_t s, uint32_t layer,
@@ -266,13 +257,9 @@ static int cxl_layer_begin(struct bench_be *be, uint32_t s, uint32_t layer,
 	(void)step;
 	if (be->o.layer_batch && nreads) {
 		/* the layer's block table, read in one batch and waited for */
-		if (!be->o.uring) {
-			rc = promote_runs(be, s, layer, reads, nreads);
-		} else {
-			rc = submit_runs(be, s, layer, reads, nreads, UINT32_MAX, 1);
-			while (!rc && c->batch_inflight)
-				rc = reap(c, 1);
-		}
+		rc = submit_runs(be, s, layer, reads, nreads, UINT32_MAX, 1);
+		while (!rc && c->batch_inflight)
+			rc = reap(c, 1);
 		if (rc)
 			return rc;
 	}
@@ -400,7 +387,7 @@ static void cxl_counters(struct bench_be *be, struct be_counters *out)
 	 * and, when touched, used: they are demand reads, not predictions.
 	 */
 	out->demand_misses += c->batch_pages;
-	if (be->o.uring) {
+	{
 		out->pf_pages -= c->batch_pages < out->pf_pages ? c->batch_pages :
 				 out->pf_pages;
 		out->pf_used -= c->batch_pages < out->pf_used ? c->batch_pages :
@@ -432,7 +419,7 @@ static void cxl_close(struct bench_be *be)
 	}
 	free(c->sq);
 	free(c->sorted);
-	free(c->bra);
+	free(c->runs);
 	free(c);
 	be->priv = NULL;
 }

@@ -9,8 +9,8 @@
  * from the p50 step times at ratio 4 with the compute model (without it if
  * no such row): R1 = cxl-kv / dram, R2 = swap / cxl-kv, R3 = uoffload /
  * cxl-kv, R4 = cxl-kv without the pipeline / with it, where cxl-kv is the
- * uring transport with the pipeline (cxl-kv-uring+pipe) and uoffload runs
- * with its pipeline too.  A ratio whose rows are missing prints "na".
+ * ioctl transport with the pipeline (cxl-kv-ioctl+pipe; cxl-kv-uring+pipe
+ * if there is no such row) and uoffload runs with its pipeline too.  A ratio whose rows are missing prints "na".
  * --plot writes PREFIX.csv and, when gnuplot is there, PREFIX.png: p50 step
  * time against oversubscription, one line per backend and compute setting.
  */
@@ -100,7 +100,8 @@ int bench_report(int argc, char **argv)
 {
 	static struct row rows[MAX_ROWS];
 	const char *path = NULL, *plot = NULL;
-	char line[1024], r1[16], r2[16], r3[16], r4[16];
+	char line[1024], r1[16], r2[16], r3[16], r4[16], name[64];
+	const char *tr;
 	double cx, dram, sw, uo, nopipe;
 	int n = 0, comp, bad = 0;
 	FILE *f;
@@ -147,16 +148,19 @@ int bench_report(int argc, char **argv)
 		       r->ss, r->ks, r->ok == 1 ? "yes" : "NO");
 		bad |= r->ok != 1;
 	}
-	comp = 1;
-	if (!find(rows, n, "cxl-kv-uring+pipe", 1))
-		comp = 0;
-	cx = find(rows, n, "cxl-kv-uring+pipe", comp);
+	/* cxl-kv: the ioctl transport with the pipeline, else uring */
+	comp = find(rows, n, "cxl-kv-ioctl+pipe", 1) ||
+	       find(rows, n, "cxl-kv-uring+pipe", 1);
+	tr = find(rows, n, "cxl-kv-ioctl+pipe", comp) ? "ioctl" : "uring";
+	snprintf(name, sizeof(name), "cxl-kv-%s+pipe", tr);
+	cx = find(rows, n, name, comp);
+	snprintf(name, sizeof(name), "cxl-kv-%s", tr);
+	nopipe = find(rows, n, name, comp);
 	dram = find(rows, n, "dram", comp);
 	sw = find(rows, n, "swap", comp);
 	uo = find(rows, n, "uoffload+pipe", comp);
 	if (!uo)
 		uo = find(rows, n, "uoffload", comp);
-	nopipe = find(rows, n, "cxl-kv-uring", comp);
 	ratio_str(r1, sizeof(r1), cx, dram);
 	ratio_str(r2, sizeof(r2), sw, cx);
 	ratio_str(r3, sizeof(r3), uo, cx);
