@@ -11,8 +11,9 @@
  * cxl-kv, R4 = cxl-kv without the pipeline / with it, where cxl-kv is the
  * ioctl transport with the pipeline (cxl-kv-ioctl+pipe; cxl-kv-uring+pipe
  * if there is no such row) and uoffload runs with its pipeline too.  A ratio whose rows are missing prints "na".
- * --plot writes PREFIX.csv and, when gnuplot is there, PREFIX.png: p50 step
- * time against oversubscription, one line per backend and compute setting.
+ * --plot writes PREFIX-c.csv (rows with the compute model), PREFIX-0.csv
+ * (without) and, when gnuplot is there, PREFIX.png: p50 step time against
+ * oversubscription, one line per backend, one panel per compute setting.
  */
 #include <math.h>
 #include <stdio.h>
@@ -167,21 +168,27 @@ int bench_report(int argc, char **argv)
 	ratio_str(r4, sizeof(r4), nopipe, cx);
 	if (plot) {
 		char p[512], cmd[2048];
-		FILE *c;
 
-		snprintf(p, sizeof(p), "%s.csv", plot);
-		c = fopen(p, "w");
-		if (c) {
-			/* one block per backend+compute, gnuplot's "index" */
+		/* PREFIX-c.csv (compute model) and PREFIX-0.csv (none): a block per backend */
+		for (int cls = 1; cls >= 0; cls--) {
+			FILE *c;
+
+			snprintf(p, sizeof(p), "%s-%c.csv", plot, cls ? 'c' : '0');
+			c = fopen(p, "w");
+			if (!c)
+				continue;
 			for (int i = 0; i < n; i++) {
-				if (i && (!strcmp(rows[i].backend, rows[i - 1].backend) &&
-					  (rows[i].compute > 0) == (rows[i - 1].compute > 0)))
+				int seen = (rows[i].compute > 0) != cls;
+
+				for (int j = 0; j < i && !seen; j++)
+					seen = !strcmp(rows[j].backend, rows[i].backend) &&
+					       (rows[j].compute > 0) == cls;
+				if (seen)
 					continue;
-				fprintf(c, "\"%s%s\" p50_ms\n", rows[i].backend,
-					rows[i].compute > 0 ? "" : " (no compute)");
+				fprintf(c, "\"%s\" p50_ms\n", rows[i].backend);
 				for (int j = 0; j < n; j++)
 					if (!strcmp(rows[j].backend, rows[i].backend) &&
-					    (rows[j].compute > 0) == (rows[i].compute > 0))
+					    (rows[j].compute > 0) == cls)
 						fprintf(c, "%.1f %.3f\n", rows[j].ratio,
 							rows[j].p50);
 				fprintf(c, "\n\n");
@@ -190,13 +197,18 @@ int bench_report(int argc, char **argv)
 		}
 		snprintf(cmd, sizeof(cmd),
 			 "command -v gnuplot >/dev/null 2>&1 && gnuplot -e \"set terminal "
-			 "png noenhanced size 1000,600; set output '%s.png'; set logscale x 2; "
-			 "set logscale y; set xlabel 'oversubscription (KV / warm budget)'; "
-			 "set ylabel 'p50 step time, ms'; set key outside; set title "
-			 "'cxl-kv-bench decode: step time per backend'; "
-			 "stats '%s.csv' nooutput; plot for [i=0:STATS_blocks-1] '%s.csv' "
-			 "index i using 1:2 with linespoints title columnheader(1)\" 2>/dev/null",
-			 plot, plot, plot);
+			 "png noenhanced size 1200,520; set output '%s.png'; "
+			 "set multiplot layout 1,2; set logscale x 2; set logscale y; "
+			 "set xrange [1.6:10]; set xtics (2,4,8); set key top left font ',9'; "
+			 "set xlabel 'oversubscription (KV / warm budget)'; "
+			 "set ylabel 'p50 step time, ms'; "
+			 "set title 'with the compute model (150 us/layer)'; "
+			 "stats '%s-c.csv' nooutput; plot for [i=0:STATS_blocks-1] '%s-c.csv' "
+			 "index i using 1:2 with linespoints title columnheader(1); "
+			 "set title 'without compute'; "
+			 "stats '%s-0.csv' nooutput; plot for [i=0:STATS_blocks-1] '%s-0.csv' "
+			 "index i using 1:2 with linespoints title columnheader(1); "
+			 "unset multiplot\" 2>/dev/null", plot, plot, plot, plot, plot);
 		printf("# plot: %s\n", system(cmd) ? "gnuplot missing or failed" : "written");
 	}
 	printf("e2e-summary: step_vs_dram@4x=%s swap_vs_cxlkv@4x=%s "
