@@ -64,29 +64,6 @@ struct decode {
 	uint32_t nsteps, steps_cap;
 };
 
-static void compute_wait(double us, int spin)
-{
-	struct timespec ts;
-	double end;
-
-	if (us <= 0)
-		return;
-	if (spin) {
-		end = bench_now() + us * 1e-6;
-		while (bench_now() < end)
-			;
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += (long)(us * 1000);
-	while (ts.tv_nsec >= 1000000000L) {
-		ts.tv_nsec -= 1000000000L;
-		ts.tv_sec++;
-	}
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 static int write_tokens(struct decode *d, uint32_t s, uint32_t n)
 {
 	struct seq *q = &d->sq[s];
@@ -166,14 +143,12 @@ static int parse_step(struct decode *d, uint32_t s, uint64_t *step,
 	*reads = 0;
 	for (uint32_t l = 0; l < d->layers; l++) {
 		struct be_read *x = q->prev[l];
-		uint32_t nx = q->nprev[l];
 
 		/* this step's reads become last step's */
 		q->prev[l] = q->rd[l];
 		q->nprev[l] = q->nrd[l];
 		q->rd[l] = x;
 		q->nrd[l] = 0;
-		(void)nx;
 	}
 	while (q->cur < t->n) {
 		uint32_t w = t->w[q->cur], op = KVTRACE_OP(w);
@@ -213,49 +188,6 @@ static int parse_step(struct decode *d, uint32_t s, uint64_t *step,
 		}
 	}
 	return have;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, uint32_t n, double p)
-{
-	uint32_t i;
-
-	if (!n)
-		return 0;
-	i = (uint32_t)(p * (n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
-/*
- * kernel CPU seconds of the whole system (system + irq + softirq of every
- * CPU, /proc/stat): the serving process's own system time and the kernel
- * threads working for it (the demotion worker, kswapd, I/O completion)
- */
-static double kernel_cpu_s(void)
-{
-	unsigned long long u, ni, sy, id, io, irq, sirq;
-	FILE *f = fopen("/proc/stat", "r");
-	int n;
-
-	if (!f)
-		return 0;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &u, &ni, &sy,
-		   &id, &io, &irq, &sirq);
-	fclose(f);
-	if (n != 7)
-		return 0;
-	return (double)(sy + irq + sirq) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double tv_s(struct timeval tv)
-{
-	return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
 }
 
 static const char decode_usage[] =
@@ -591,7 +523,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			decoding = 1;
 			d.be.ops->counters(&d.be, &c0);
 			getrusage(RUSAGE_SELF, &ru0);
-			ks0 = kernel_cpu_s();
+			ks0 = bench_kernel_cpu_s();
 			tdec0 = bench_now();
 			dec_pages0 = d.pages_read;
 			dec_misses0 = d.misses;
@@ -627,7 +559,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 							failed = 1;
 							break;
 						}
-				compute_wait(d.compute_us, d.spin);
+				bench_compute_wait(d.compute_us, d.spin);
 			}
 			d.be.ops->counters(&d.be, &m1);
 			d.misses += m1.demand_misses - m0.demand_misses;
@@ -660,11 +592,10 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		double p50, p99;
 
 		getrusage(RUSAGE_SELF, &ru1);
-		ks1 = kernel_cpu_s();
+		ks1 = bench_kernel_cpu_s();
 		d.be.ops->counters(&d.be, &c1);
-		qsort(d.step_s, d.nsteps, sizeof(double), cmp_double);
-		p50 = pct(d.step_s, d.nsteps, 0.5) * 1e3;
-		p99 = pct(d.step_s, d.nsteps, 0.99) * 1e3;
+		p50 = bench_pct(d.step_s, d.nsteps, 0.5) * 1e3;
+		p99 = bench_pct(d.step_s, d.nsteps, 0.99) * 1e3;
 		hit = pr ? 1.0 - (double)ms / (double)pr : 1.0;
 		if (hit < 0)
 			hit = 0;
@@ -730,8 +661,8 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				 tdec > 0 ? d.nsteps * d.nseq / tdec : 0,
 				 (double)(c1.cold_read_bytes - c0.cold_read_bytes) / 1048576.0,
 				 (double)(c1.cold_write_bytes - c0.cold_write_bytes) / 1048576.0,
-				 hit, pfacc, tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime),
-				 tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime),
+				 hit, pfacc, bench_tv_s(ru1.ru_utime) - bench_tv_s(ru0.ru_utime),
+				 bench_tv_s(ru1.ru_stime) - bench_tv_s(ru0.ru_stime),
 				 ks1 - ks0,
 				 (unsigned long long)d.mismatches,
 				 !failed && !d.mismatches);

@@ -15,7 +15,8 @@ $(CXLKV_BIN): $(O)/tools/cxl-kv.o $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
 
 # decode drives the policy issue's trace generator (tools/kvtrace_gen.c)
 CXLKV_BENCH_OBJS := $(addprefix $(O)/tools/,cxl-kv-bench.o bench_serve.o \
-	bench_decode.o bench_mem.o bench_uoffload.o bench_cxlkv.o bench_report.o)
+	bench_decode.o bench_mem.o bench_uoffload.o bench_cxlkv.o bench_report.o \
+	bench_util.o)
 $(CXLKV_BENCH): $(CXLKV_BENCH_OBJS) \
 		$(TOOLS_COMMON_OBJS) $(O)/tools/kvtrace_gen.o $(LIBCXLKV_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
