@@ -186,8 +186,8 @@ int kv_attach(const struct cxl_kv_attach *a)
 	for (i = 0; i < a->nr_nodes; i++)
 		t->nodes[i] = a->nodes[i];
 	t->budget = a->budget_pages;
-	t->high_wmark = a->high_wmark ?: a->budget_pages * 9 / 10;
-	t->low_wmark = a->low_wmark ?: a->budget_pages * 3 / 4;
+	t->high_wmark = a->high_wmark ?: a->budget_pages * 95 / 100;
+	t->low_wmark = a->low_wmark ?: a->budget_pages * 90 / 100;
 	if (t->high_wmark > t->budget || t->low_wmark >= t->high_wmark) {
 		kv_reject("watermarks low %llu high %llu budget %llu: need low < high <= budget\n",
 			  t->low_wmark, t->high_wmark, t->budget);

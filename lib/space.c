@@ -153,7 +153,7 @@ int cxl_kv_attach_raw(struct cxl_kv_ctx *ctx, struct cxl_kv_attach *arg)
  * @budget_pages: warm pages the module may hold, >= 256
  * @cold_max_bytes: bytes used from the start of each cold device, 0 = all
  *
- * Watermarks are the module's defaults (90% / 75% of the budget).
+ * Watermarks are the module's defaults (95% / 90% of the budget).
  *
  * Return: 0; -EINVAL for counts, budget or paths out of range (checked here
  * before any syscall); else as cxl_kv_attach_raw().

@@ -14,7 +14,10 @@ $(CXLKV_BIN): $(O)/tools/cxl-kv.o $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
 
 # decode drives the policy issue's trace generator (tools/kvtrace_gen.c)
-$(CXLKV_BENCH): $(O)/tools/cxl-kv-bench.o $(O)/tools/bench_serve.o \
+CXLKV_BENCH_OBJS := $(addprefix $(O)/tools/,cxl-kv-bench.o bench_serve.o \
+	bench_decode.o bench_mem.o bench_uoffload.o bench_cxlkv.o bench_report.o \
+	bench_util.o)
+$(CXLKV_BENCH): $(CXLKV_BENCH_OBJS) \
 		$(TOOLS_COMMON_OBJS) $(O)/tools/kvtrace_gen.o $(LIBCXLKV_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
 
@@ -40,3 +43,12 @@ $(O)/tools/mooncake-head.jsonl: tools/tools.mk $(wildcard $(MOONCAKE_TRACE))
 
 $(O)/bench-mooncake: tools/bench-mooncake.c $(O)/tools/mooncake-head.jsonl
 	$(CC) $(ALL_CFLAGS) -DMOONCAKE_FILE='"$(O)/tools/mooncake-head.jsonl"' -o $@ $<
+
+# make bench-e2e: tests/kselftest/e2e.list in one nvdimm boot, then the table,
+# the plot ($(O)/e2e.png, gnuplot on the host) and the e2e-summary line from
+# the e2e-row lines the guest printed.  See Documentation/admin-guide.rst.
+.PHONY: bench-e2e
+bench-e2e: all ktest
+	tests/vm/run.sh --topo nvdimm --suite e2e
+	grep '^e2e-row:' $(O)/vm/console-nvdimm-e2e.log > $(O)/e2e-rows.txt
+	$(CXLKV_BENCH) report $(O)/e2e-rows.txt --plot $(O)/e2e | tee $(O)/e2e-table.md

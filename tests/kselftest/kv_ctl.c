@@ -335,8 +335,8 @@ int main(void)
 	ret = kv_info(ctl, &info);
 	T("info_attached", !ret && info.attached && info.nr_nodes == 1 &&
 	  info.nodes[0] == (uint32_t)node && info.nr_cold == 2 &&
-	  info.budget_pages == 1024 && info.high_wmark == 921 &&
-	  info.low_wmark == 768 && info.cold_slots == 2 * 16384 &&
+	  info.budget_pages == 1024 && info.high_wmark == 972 &&
+	  info.low_wmark == 921 && info.cold_slots == 2 * 16384 &&
 	  info.features == f.features, "slots %llu", (unsigned long long)info.cold_slots);
 
 	/* bad geometry */

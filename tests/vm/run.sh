@@ -7,7 +7,8 @@
 #   tests/vm/run.sh --topo cxl|nvdimm --suite NAME    run tests/kselftest/NAME.list
 #   tests/vm/run.sh --topo cxl|nvdimm --shell         interactive shell in the guest
 #
-# Topologies (both with two NVMe drives whose images are made new each boot):
+# Topologies (both with three NVMe drives whose images are made new each
+# boot: two for the tiers, one for the swap baseline):
 #   cxl     q35 cxl=on, a volatile CXL type-3 device; in the guest a RAM region
 #           is made through sysfs, its dax device handed to kmem: a CPU-less
 #           node in a lower memory tier.  Emulated CXL memory is MMIO inside
@@ -137,11 +138,14 @@ install -m 0755 "$TOP/tests/vm/init" "$ROOT/init"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$WORK/initramfs.cpio"
 
 # Backing files, new each boot.
-truncate -s 256M "$WORK/nvme0.img" "$WORK/nvme1.img"
+truncate -s 256M "$WORK/nvme0.img" "$WORK/nvme1.img" "$WORK/nvme2.img"
+# nvme2 (serial kvtier0003): the swap baseline of cxl-kv-bench (CXLKV_SWAP).
 DRIVES=(-drive file="$WORK/nvme0.img",if=none,id=nvm0,format=raw,cache=none
 	-device nvme,bus=pcie.0,serial=kvtier0001,drive=nvm0
 	-drive file="$WORK/nvme1.img",if=none,id=nvm1,format=raw,cache=none
-	-device nvme,bus=pcie.0,serial=kvtier0002,drive=nvm1)
+	-device nvme,bus=pcie.0,serial=kvtier0002,drive=nvm1
+	-drive file="$WORK/nvme2.img",if=none,id=nvm2,format=raw,cache=none
+	-device nvme,bus=pcie.0,serial=kvtier0003,drive=nvm2)
 if [ "$TOPO" = cxl ]; then
 	truncate -s 512M "$WORK/cxl.raw"
 	MACHINE=(-machine q35,cxl=on -m 2G,maxmem=8G,slots=4
@@ -254,8 +258,12 @@ fi
 case "$SUITE" in
 run) want_line=run-summary ;;
 bench) want_line=kernel-summary ;;
+e2e) want_line=e2e-summary ;;
 *) want_line= ;;
 esac
+if [ "$SUITE" = run ]; then
+	grep "^e2e-summary:" "$LOG" | tail -n 1 || true
+fi
 if [ -n "$want_line" ]; then
 	line=$(grep "^$want_line:" "$LOG" | tail -n 1)
 	[ -n "$line" ] || { echo "the workload printed no $want_line line" >&2; exit 1; }

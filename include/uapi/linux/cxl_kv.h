@@ -203,8 +203,8 @@ struct cxl_kv_cold_dev {
  * @budget_pages: in: pages the module may hold on the warm nodes in total.
  *	At least 256; at most the nodes' present pages.
  * @high_wmark: in: warm pages above which the demotion worker starts;
- *	0 = 90% of @budget_pages.  Must be <= @budget_pages.
- * @low_wmark: in: warm pages the worker demotes down to; 0 = 75% of
+ *	0 = 95% of @budget_pages.  Must be <= @budget_pages.
+ * @low_wmark: in: warm pages the worker demotes down to; 0 = 90% of
  *	@budget_pages.  Must be < @high_wmark.
  * @flags: in: must be zero (no flags defined).
  * @cold: in: the cold block devices, opened exclusively until DETACH.
