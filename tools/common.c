@@ -108,7 +108,7 @@ double stats_prefetch_accuracy(const struct cxl_kv_stats *st)
 	X(faults_cold) X(promotions) X(demotions) X(clean_drops)	\
 	X(wb_aborts) X(prefetch_issued) X(prefetch_used)		\
 	X(nvme_read_bytes) X(nvme_write_bytes) X(io_errors)		\
-	X(alloc_waits) X(alloc_fails) X(hints)
+	X(alloc_waits) X(alloc_fails) X(hints) X(gup_kept)
 
 void stats_json(struct jw *w, const char *key, const struct cxl_kv_stats *st)
 {
