@@ -110,7 +110,8 @@ static int ev_link(struct kvsim_events *ev)
 int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev)
 {
 	uint32_t nq = t->h.layers * t->h.kv_heads, tpb = t->h.tokens_per_block;
-	uint32_t bph = t->h.blocks_per_head, pos = 0;
+	uint32_t bph = t->h.blocks_per_head, pos = 0, seqs = t->h.reserved[0];
+	uint32_t spos[4096] = { 0 }, qper;
 	uint64_t cap = 0, i = 0;
 	int ret;
 
@@ -122,10 +123,33 @@ int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev)
 	ev->block_bytes = 8192;
 	if (t->h.nwords > UINT32_MAX / 2)
 		return -E2BIG;
+	if (seqs > 4096 || (seqs > 1 && t->h.layers % seqs))
+		return -EINVAL;
+	qper = seqs > 1 ? nq / seqs : nq;
 	while (i < t->n) {
-		uint32_t w = t->w[i++], n, q, b, j, layer, head;
+		uint32_t w = t->w[i++], n, q, b, j, layer, head, sq;
 
 		switch (KVTRACE_OP(w)) {
+		case KVTRACE_OP_SWRITE:
+			/* sequence sq appends n tokens to its own queues */
+			sq = (w >> 16) & 0xfff;
+			n = w & 0xffff;
+			if (seqs < 2 || sq >= seqs)
+				return -EINVAL;
+			ret = 0;
+			for (b = (spos[sq] + tpb - 1) / tpb;
+			     b * tpb < spos[sq] + n; b++) {
+				if (b >= bph)
+					return -EINVAL;
+				for (q = sq * qper; q < (sq + 1) * qper && !ret; q++)
+					ret = ev_push(ev, &cap, KVSIM_EV_WRITE,
+						      q * bph + b, 0);
+				ev->footprint += qper;
+			}
+			spos[sq] += n;
+			if (spos[sq] > pos)
+				pos = spos[sq];
+			break;
 		case KVTRACE_OP_STEP:
 			ret = ev_push(ev, &cap, KVSIM_EV_STEP, w & 0x0fffffff, 0);
 			break;
