@@ -107,6 +107,13 @@ static int ev_link(struct kvsim_events *ev)
 	return 0;
 }
 
+int kvsim_events_link(struct kvsim_events *ev)
+{
+	free(ev->next);
+	ev->next = NULL;
+	return ev_link(ev);
+}
+
 int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev)
 {
 	uint32_t nq = t->h.layers * t->h.kv_heads, tpb = t->h.tokens_per_block;
@@ -1113,6 +1120,15 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 
 		kvp_get_stats(s.st, &ks);
 		res->phase_switches = ks.phase_switches;
+		if (getenv("KVSIM_DEBUG"))
+			fprintf(stderr, "beta=%llu vage=%llu ghost_prob=%llu "
+				"ghost_est=%llu victims=%llu scanned=%llu\n",
+				(unsigned long long)ks.beta,
+				(unsigned long long)ks.victim_age,
+				(unsigned long long)ks.ghost_prob,
+				(unsigned long long)ks.ghost_est,
+				(unsigned long long)ks.victims,
+				(unsigned long long)ks.scanned);
 		res->final_phase = kvp_phase(s.st);
 	}
 	if (s.st && (pol == KVSIM_OURS)) {

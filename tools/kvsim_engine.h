@@ -100,6 +100,8 @@ int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev);
 int kvsim_events_from_mooncake(const char *path, struct kvsim_events *ev,
 			       uint32_t max_requests);
 void kvsim_events_free(struct kvsim_events *ev);
+/* (re)compute ev->next of a hand-built event list (malloc'ed arrays) */
+int kvsim_events_link(struct kvsim_events *ev);
 int kvsim_policy_by_name(const char *name);
 const char *kvsim_policy_name(int policy);
 int kvsim_run(const struct kvsim_events *ev, int policy, uint64_t capacity,

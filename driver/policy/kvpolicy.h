@@ -203,6 +203,10 @@ struct kvp_entry_info {
  * @pf_used: prefetched blocks accessed before eviction.
  * @pf_wasted: prefetched blocks evicted without an access.
  * @phase_switches: phase changes.
+ * @victim_age: running mean age of the victims, steps (gauge).
+ * @beta: current weight of the score against age in the rank, 1/16 (gauge).
+ * @ghost_prob: demand misses on blocks that left on probation recently.
+ * @ghost_est: demand misses on established blocks that left recently.
  */
 struct kvp_stats {
 	kvp_u64 hints;
@@ -215,6 +219,10 @@ struct kvp_stats {
 	kvp_u64 pf_used;
 	kvp_u64 pf_wasted;
 	kvp_u64 phase_switches;
+	kvp_u64 victim_age;
+	kvp_u64 beta;
+	kvp_u64 ghost_prob;
+	kvp_u64 ghost_est;
 };
 
 /* Opaque; the caller provides kvp_state_size() bytes, 8-byte aligned. */
