@@ -57,7 +57,10 @@ if [ -r "$MOONCAKE" ]; then
 else
 	echo "# mooncake: skipped: trace file '$MOONCAKE' not readable (set MOONCAKE=)"
 fi
-"$O/kvsim" -O | sed 's/^/# /'
+"$O/kvsim" -O > "$D/ops.txt"
+sed 's/^/# /' "$D/ops.txt"
+# metadata per token per head: the core's state for Llama-70B at 128K tokens
+META=$(sed -n 's/.* meta_B_per_token=\([0-9.]*\) .*/\1/p' "$D/ops.txt")
 
 : > "$D/all.txt"
 while IFS='|' read -r name args; do
@@ -66,7 +69,7 @@ done <<< "$TRACES"
 [ -r "$D/mooncake.res" ] && cat "$D/mooncake.res" >> "$D/all.txt"
 
 awk -v pols="${POLS//,/ }" -v base="$BASELINES" -v tab="$D/table.md" \
-    -v cells="$D/cells.md" '
+    -v cells="$D/cells.md" -v meta="${META:-0}" '
 function kv(s, k,   i, n, a, b) {
 	n = split(s, a, " ");
 	for (i = 1; i <= n; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
@@ -79,8 +82,6 @@ function kv(s, k,   i, n, a, b) {
 	acc[t, w, p] = kv($0, "pf_acc"); pfi[t, w, p] = kv($0, "pf_issued");
 	if (!(t in seen)) { seen[t] = 1; order[++nt] = t }
 	if (!((t, w) in wseen)) { wseen[t, w] = 1; ws[t, ++nw[t]] = w }
-	if (p == "cxl-kv" && t != "mooncake" && kv($0, "meta_B_per_token") > meta)
-		meta = kv($0, "meta_B_per_token");
 }
 END {
 	np = split(pols, pl, " "); nb = split(base, bl, " ");

@@ -89,11 +89,13 @@ static int ops_bench(void)
 		victims += k;
 	}
 	tv = (now_s() - t0) / (victims ? victims : 1) * 1e9;
-	printf("ops-bench: geom=80x8x8192 state=%.2f MiB entries=%llu "
+	printf("ops-bench: geom=80x8x8192 state=%.2f MiB meta_B_per_token=%.3f "
+	       "entries=%llu "
 	       "ns_per_hint=%.1f (in head order) %.1f (random blocks, "
 	       "cache-missing) ns_per_victim=%.1f (incl. kvp_set_cold, 64 "
 	       "per call) victims=%llu\n",
-	       sz / 1048576.0, (unsigned long long)nent, ts, th, tv,
+	       sz / 1048576.0, (double)sz / (131072.0 * 80 * 8),
+	       (unsigned long long)nent, ts, th, tv,
 	       (unsigned long long)victims);
 	free(idx);
 	free(st);

@@ -420,11 +420,11 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 	tot = (kvp_u32)h->pf_used + h->pf_wasted;
 	if (tot < st->p.pf_epoch)
 		return;
-	/* >= 3/4 used: grow; < 1/2 used: shrink (to 0 = stop); else keep */
-	if (h->pf_used * 4u >= tot * 3u) {
+	/* >= 1/2 used: grow; < 3/8 used: shrink (to 0 = stop); else keep */
+	if (h->pf_used * 2u >= tot) {
 		if (h->w < st->p.pf_window_max)
 			h->w++;
-	} else if (h->pf_used * 2u < tot) {
+	} else if (h->pf_used * 8u < tot * 3u) {
 		if (h->w)
 			h->w--;
 	}
@@ -488,6 +488,16 @@ int kvp_on_hint(struct kvp_state *st, kvp_u32 idx, kvp_u32 score_q16,
 	e->last = step;
 	st->s.hints++;
 	return 0;
+}
+
+/* push @idx on the newcomer stack (the oldest entry falls off when full) */
+static void kvp_newcomer(struct kvp_state *st, struct kvp_ent *e, kvp_u32 idx)
+{
+	e->fl |= KVP_E_PROB;
+	st->newc[st->new_top] = idx;
+	st->new_top = (st->new_top + 1) % KVP_NEW;
+	if (st->new_n < KVP_NEW)
+		st->new_n++;
 }
 
 /*
@@ -560,6 +570,9 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 		e->fl &= (kvp_u8)~KVP_E_PF;
 		kvp_pf_outcome(st, q, 1);
 		ret |= KVP_ACC_PF_USED;
+		/* its first read: now it is a newcomer like a demand miss */
+		if (!(st->p.flags & KVP_P_RAW))
+			kvp_newcomer(st, e, idx);
 	}
 	/* a head that stopped prefetching probes W = 1 now and then */
 	if ((st->p.flags & KVP_P_PF_ADAPT) && !h->w &&
@@ -647,11 +660,7 @@ int kvp_set_resident(struct kvp_state *st, kvp_u32 idx, kvp_u32 how)
 		e->fl &= (kvp_u8)~KVP_E_PROB;
 		st->s.pf_issued++;
 	} else if (how == KVP_BY_DEMAND) {
-		e->fl |= KVP_E_PROB;
-		st->newc[st->new_top] = idx;
-		st->new_top = (st->new_top + 1) % KVP_NEW;
-		if (st->new_n < KVP_NEW)
-			st->new_n++;
+		kvp_newcomer(st, e, idx);
 	}
 	return 0;
 }
