@@ -10,6 +10,7 @@
 # Outputs under $O/bench-policy/: traces (*.kvt), raw kvsim lines (*.res,
 # all.txt), table.md, cells.md, <trace>.png (gnuplot).  Never committed.
 # Extra kvsim options (device model, watermarks) go in KVSIM_OPTS.
+# TABULATE=1 only redoes the tables, plots and summary from the *.res files.
 set -euo pipefail
 
 O=${O:-build}
@@ -19,9 +20,10 @@ KVSIM_OPTS=${KVSIM_OPTS:-}
 WARMS="0.05,0.10,0.25,0.50,0.75"
 POLS="lru,arc,s3fifo,random,seed,h2o,cxl-kv,cxl-kv-nopf,belady,belady-pf"
 BASELINES="lru arc s3fifo random seed h2o"
+TABULATE=${TABULATE:-0}
 D=$O/bench-policy
 mkdir -p "$D"
-rm -f "$D"/*.res
+[ "$TABULATE" = 1 ] || rm -f "$D"/*.res
 
 # name | kvtrace arguments
 TRACES=${TRACES:-"
@@ -44,12 +46,14 @@ run_trace() {
 
 # two traces at a time (the host has two cores)
 while IFS='|' read -r name args; do
-	[ -n "$name" ] || continue
+	[ -n "$name" ] && [ "$TABULATE" != 1 ] || continue
 	run_trace "$name" "$args" &
 	[ "$(jobs -r | wc -l)" -lt 2 ] || wait -n
 done <<< "$TRACES"
 wait
-if [ -r "$MOONCAKE" ]; then
+if [ "$TABULATE" = 1 ]; then
+	:
+elif [ -r "$MOONCAKE" ]; then
 	# shellcheck disable=SC2086
 	"$O/kvsim" $KVSIM_OPTS -m "$MOONCAKE" -P "$POLS" -w "$WARMS" |
 		sed 's/^/trace=mooncake /' > "$D/mooncake.res"
@@ -57,7 +61,7 @@ if [ -r "$MOONCAKE" ]; then
 else
 	echo "# mooncake: skipped: trace file '$MOONCAKE' not readable (set MOONCAKE=)"
 fi
-"$O/kvsim" -O > "$D/ops.txt"
+[ "$TABULATE" = 1 ] || "$O/kvsim" -O > "$D/ops.txt"
 sed 's/^/# /' "$D/ops.txt"
 # metadata per token per head: the core's state for Llama-70B at 128K tokens
 META=$(sed -n 's/.* meta_B_per_token=\([0-9.]*\) .*/\1/p' "$D/ops.txt")
@@ -100,7 +104,7 @@ END {
 				printf "| %s | %d %% | %s | %.4f | %.1f | %.1f | %.4g | %s |\n", t,
 				       w * 100 + 0.5, p, hit[t, w, p], crd[t, w, p],
 				       cwr[t, w, p], tim[t, w, p],
-				       pfi[t, w, p] > 0 ? sprintf("%.3f", acc[t, w, p]) : "-" > tab;
+				       (pfi[t, w, p] + 0 > 0) ? sprintf("%.3f", acc[t, w, p]) : "-" > tab;
 			}
 			bh = -1; bt = 1e99; bn = ""; tn = "";
 			for (k = 1; k <= nb; k++) {
@@ -187,6 +191,13 @@ echo
 echo "## Per cell: cxl-kv against the best baseline ($BASELINES) and the bound"
 echo
 cat "$D/cells.md"
+echo
+echo "## cxl-kv prefetch by head kind (generator ground truth): heads, mean final W, accuracy"
+echo
+{ grep ' policy=cxl-kv ' "$D/all.txt" | grep -v '^trace=mooncake' || true; } |
+	awk '{ t = $1; w = $3; s = ""; for (i = 1; i <= NF; i++)
+		if ($i ~ /^(local|mixed|retr)_(heads|meanW|pf_acc)=/) s = s " " $i;
+		if (w == "warm=0.10" || w == "warm=0.25") print "#", t, w, s }'
 echo
 cat "$D/worst.txt"
 cat "$D/summary.txt"
