@@ -8,10 +8,12 @@
  *	struct kvp_head[layers * kv_heads]	16 bytes per (layer, head)
  *	struct kvp_ent[layers * kv_heads * blocks_per_head]	8 bytes/block
  *
- * Victim selection is a CLOCK sweep with a priority threshold.  The hand walks
+ * Victim selection: first the newest demand-promoted blocks (the newcomer
+ * stack, see KVP_NEW) whose rank reaches the threshold, then a CLOCK sweep
+ * with a rank threshold (the rank: kvp_entry_rank()).  The hand walks
  * the entries in index order (all queues); an eligible WARM entry whose
- * priority bucket is >= thr is taken.  thr is a feedback-controlled estimate
- * of the priority quantile to evict:
+ * rank bucket is >= thr is taken.  thr is a feedback-controlled estimate
+ * of the rank quantile to evict:
  *   - at the end of every sweep, thr is set so that, in the histogram of the
  *     eligible entries seen during that sweep, the entries at or above thr
  *     number the victims taken in that sweep (the top-V of the sweep);
@@ -45,9 +47,10 @@
 #define KVP_BETA_ONE	16u	/* score weight 1.0 (Q4) */
 #define KVP_BETA_MAX	32u
 /*
- * Newcomer stack: the last KVP_NEW blocks promoted by a demand miss.  The
- * newest newcomer whose rank (with the boost) is at or above the sweep's
- * threshold leaves first, without a sweep: in a cyclic overload (a step
+ * Newcomer stack: the last KVP_NEW blocks promoted by a demand miss (or
+ * read for the first time after a prefetch).  The newest newcomer whose rank
+ * is at or above the sweep's threshold leaves first, without a sweep: in a
+ * cyclic overload (a step
  * reads more than fits) that keeps a stable set warm, as MIN does with a
  * loop, instead of cycling everything through the tier (LRU: no hit); when
  * stale blocks are around the threshold is above the newcomers and the
@@ -502,11 +505,9 @@ static void kvp_newcomer(struct kvp_state *st, struct kvp_ent *e, kvp_u32 idx)
 
 /*
  * A demand miss on a COLD block that left recently (within about twice the
- * mean age of the victims, i.e. it would still be warm in a tier twice the
- * size: ARC's ghost lists): if it left on probation, newcomers were pushed
- * out too early: lower the boost; if it left as an established block, old
- * blocks were kept too long at newcomers' expense... no: established blocks
- * were pushed out for newcomers: raise it.
+ * mean age of the victims, i.e. it would still be warm in a tier about twice
+ * the size: ARC's ghost lists, without their memory since every block keeps
+ * its entry): move the score weight beta (below), and count it.
  */
 static void kvp_ghost(struct kvp_state *st, struct kvp_ent *e, kvp_u32 step)
 {
@@ -839,13 +840,11 @@ static inline kvp_u32 kvp_entry_prio(const struct kvp_state *st,
  * Rank bucket of an eligible entry (higher leaves first).
  *
  * KVP_P_RAW (the seed's formula): the bucket of the priority itself.
- * Default: the bucket of (1 - ema) x age, age = now - last + 1 in steps,
- * which is the priority for ages well below tau but does not saturate (the
- * decay makes every block older than a few tau alike, and the order among
- * them random), plus the probation boost for a block promoted by a demand
- * miss and not read since: newcomers leave before established blocks of a
- * similar rank, by as many octaves as the ghost hits say (kvp_ghost()).
- * PREFILL: age alone (oldest written first).
+ * Default: the bucket of (1 - ema)^beta x age, age = now - last + 1 in
+ * steps, which for beta = 1 orders as the priority does for ages well below
+ * tau but does not saturate (the decay makes every block older than a few
+ * tau alike, and the order among them random); beta (0..2, Q4) is the
+ * score's weight, moved by ghost misses (kvp_ghost()).  PREFILL: age alone (oldest written first).
  */
 static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
 				     const struct kvp_ent *e, kvp_u32 now,
@@ -1033,8 +1032,11 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
  * block, and never the same block twice: returned blocks become EVICTING
  * until the caller reports kvp_set_cold() or kvp_set_resident(KVP_BY_ABORT).
  * Returns fewer than @want only when fewer eligible blocks exist.
- * Highest priority (1 - ema) * (1 - exp(-age/tau)) leaves first (see the
- * file comment for how the CLOCK threshold approximates that order).
+ * Highest rank leaves first: (1 - ema)^beta x age by default, beta adapted
+ * by ghost misses; the priority (1 - ema) * (1 - exp(-age/tau)) with
+ * KVP_P_RAW; the newest newcomers first while the sweep would take them
+ * (see kvp_entry_rank(), KVP_NEW and the file comment for how the CLOCK
+ * threshold approximates that order).
  *
  * Return: the number of victims written to @out (>= 0).
  */

@@ -124,7 +124,7 @@ struct kvp_geom {
  *                 reads < phase_exit * writes; 1..phase_enter-1 (the gap is
  *                 the hysteresis).  Default 4.
  * @scan_limit:    eligible entries looked at without finding a victim before
- *                 the victim threshold is lowered, 1..65535.  Default 32.
+ *                 the victim threshold is lowered, 1..65535.  Default 64.
  * @flags:         KVP_P_* bits.  Default KVP_P_DEFAULT (everything but
  *                 KVP_P_RAW).
  * @reserved:      must be zero.
