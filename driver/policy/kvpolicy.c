@@ -145,7 +145,7 @@ void kvp_params_default(struct kvp_params *p)
 	p->tau_steps = 1000;
 	p->score_shift = 4;
 	p->sink_tokens = 4;
-	p->recent_tokens = 64;
+	p->recent_tokens = 16;
 	p->pf_window = 1;
 	p->pf_window_max = 4;
 	p->pf_epoch = 16;

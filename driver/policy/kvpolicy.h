@@ -109,7 +109,8 @@ struct kvp_geom {
  * @sink_tokens:   attention sinks: the first S tokens of every head are
  *                 never victims (with KVP_P_PROTECT).  Tokens.  Default 4.
  * @recent_tokens: recent window: the last R written tokens of every head are
- *                 never victims (with KVP_P_PROTECT).  Tokens.  Default 64.
+ *                 never victims (with KVP_P_PROTECT).  Tokens.  Default 16
+ *                 (the block being appended).
  * @pf_window:     initial prefetch half-window W, blocks, 0..pf_window_max.
  *                 Default 1.
  * @pf_window_max: largest W adaptation may reach, blocks,
