@@ -305,3 +305,44 @@ Test(policy_baselines, cxlkv_make_run_point, .timeout = 60)
 		      (double)l.hits / l.reads);
 	kvsim_events_free(&ev);
 }
+
+/*
+ * Serving traces: the same seed gives the same bytes; every session's
+ * queues are written to its full length (prompt + 3 turns of 128 tokens +
+ * 4 x 16 decode tokens = 960 tokens = 60 blocks per head, 2 sessions x 2
+ * layers x 2 heads); every policy replays it without a bad victim, and MIN
+ * bounds the demand-fetching ones.
+ */
+Test(policy_baselines, serve_trace_replays, .timeout = 60)
+{
+	static const int pols[] = { KVSIM_LRU, KVSIM_ARC, KVSIM_S3FIFO,
+				    KVSIM_RANDOM, KVSIM_H2O, KVSIM_SEED,
+				    KVSIM_OURS, KVSIM_OURS_NOPF };
+	struct kvtrace_cfg c;
+	struct kvtrace a, b;
+	struct kvtrace_genstats gs;
+	struct kvsim_events ev;
+	struct kvsim_result bel, r;
+
+	cr_assert_eq(kvtrace_preset("serve-small", &c), 0);
+	cr_assert_eq(kvtrace_generate(&c, &a, &gs), 0);
+	cr_assert_eq(kvtrace_generate(&c, &b, &gs), 0);
+	cr_assert_eq(a.n, b.n);
+	cr_assert_eq(memcmp(a.w, b.w, a.n * 4), 0);
+	kvtrace_free(&b);
+	cr_assert_eq(a.h.layers, 4);
+	cr_assert_eq(a.h.reserved[0], 2);
+	cr_assert_eq(kvsim_events_from_trace(&a, &ev), 0);
+	kvtrace_free(&a);
+	cr_assert_eq(ev.footprint, 2 * 2 * 2 * 60);
+	cr_assert_eq(kvsim_run(&ev, KVSIM_BELADY, ev.footprint / 5, &bel), 0);
+	for (unsigned k = 0; k < sizeof(pols) / sizeof(pols[0]); k++) {
+		cr_assert_eq(kvsim_run(&ev, pols[k], ev.footprint / 5, &r), 0);
+		cr_assert_eq(r.bad_victims, 0, "%s", kvsim_policy_name(pols[k]));
+		cr_assert_eq(r.reads, bel.reads);
+		if (pols[k] != KVSIM_SEED && pols[k] != KVSIM_OURS)
+			cr_assert_geq(bel.hits, r.hits, "%s",
+				      kvsim_policy_name(pols[k]));
+	}
+	kvsim_events_free(&ev);
+}
