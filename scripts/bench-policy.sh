@@ -2,43 +2,78 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench-policy.sh - replay generated traces and the Mooncake trace under every
-# policy at several warm fractions; print a table, a plot and a summary line.
+# policy at 5/10/25/50/75 % warm; print the whole table (hit rate, cold MiB
+# read and written, modelled time), one PNG per trace, and a summary line.
 #
 #   O=build MOONCAKE=path/conversation_trace.jsonl scripts/bench-policy.sh
 #
-# Outputs under $O/bench-policy/: traces (*.kvt), raw kvsim lines (*.res, all.txt),
-# table.md, hit-vs-warm.png (if gnuplot is installed).  Never committed.
+# Outputs under $O/bench-policy/: traces (*.kvt), raw kvsim lines (*.res,
+# all.txt), table.md, cells.md, <trace>.png (gnuplot).  Never committed.
+# Extra kvsim options (device model, watermarks) go in KVSIM_OPTS.
+# TABULATE=1 only redoes the tables, plots and summary from the *.res files.
 set -euo pipefail
 
 O=${O:-build}
 MOONCAKE=${MOONCAKE:-../shared/data/mooncake-fast25/conversation_trace.jsonl}
 SEED=${SEED:-1}
-PRESETS=${PRESETS:-"llama3-8b llama3-8b-retr llama3-8b-dense"}
+KVSIM_OPTS=${KVSIM_OPTS:-}
 WARMS="0.05,0.10,0.25,0.50,0.75"
-POLS="lru,seed,h2o,cxl-kv,cxl-kv-nopf,belady"
+POLS="lru,arc,s3fifo,random,seed,h2o,cxl-kv,cxl-kv-nopf,belady,belady-pf"
+BASELINES="lru arc s3fifo random seed h2o"
+TABULATE=${TABULATE:-0}
 D=$O/bench-policy
 mkdir -p "$D"
+[ "$TABULATE" = 1 ] || rm -f "$D"/*.res
 
-for p in $PRESETS; do
-	"$O/kvtrace" -p "$p" -s "$SEED" -o "$D/$p.kvt" | sed 's/^/# /'
-	"$O/kvsim" -t "$D/$p.kvt" -P "$POLS" -w "$WARMS" | sed "s/^/trace=$p /" \
-		> "$D/$p.res"
-done
-if [ -r "$MOONCAKE" ]; then
-	"$O/kvsim" -m "$MOONCAKE" -P lru,cxl-kv,cxl-kv-nopf,belady -w "$WARMS" |
+# name | kvtrace arguments
+TRACES=${TRACES:-"
+llama3-8b|-p llama3-8b
+llama3-8b-retr|-p llama3-8b-retr
+llama3-8b-dense|-p llama3-8b-dense
+diffuse|-p llama3-8b -k pareto=3 -k budget=0.5 -k sigma=1 -k local=0.4
+make-run|-p llama3-8b -k prompt=416 -k decode=96 -k win_local=2 -k win_mixed=1
+serve|-p serve
+"}
+
+run_trace() {
+	local name=$1 args=$2
+	# shellcheck disable=SC2086
+	"$O/kvtrace" $args -s "$SEED" -o "$D/$name.kvt" | sed 's/^/# /'
+	# shellcheck disable=SC2086
+	"$O/kvsim" $KVSIM_OPTS -t "$D/$name.kvt" -P "$POLS" -w "$WARMS" |
+		sed "s/^/trace=$name /" > "$D/$name.res"
+}
+
+# two traces at a time (the host has two cores)
+while IFS='|' read -r name args; do
+	[ -n "$name" ] && [ "$TABULATE" != 1 ] || continue
+	run_trace "$name" "$args" &
+	[ "$(jobs -r | wc -l)" -lt 2 ] || wait -n
+done <<< "$TRACES"
+wait
+if [ "$TABULATE" = 1 ]; then
+	:
+elif [ -r "$MOONCAKE" ]; then
+	# shellcheck disable=SC2086
+	"$O/kvsim" $KVSIM_OPTS -m "$MOONCAKE" -P "$POLS" -w "$WARMS" |
 		sed 's/^/trace=mooncake /' > "$D/mooncake.res"
 	echo "# mooncake: $MOONCAKE"
 else
-	rm -f "$D/mooncake.res"
 	echo "# mooncake: skipped: trace file '$MOONCAKE' not readable (set MOONCAKE=)"
 fi
-"$O/kvsim" -O | sed 's/^/# /'
+[ "$TABULATE" = 1 ] || "$O/kvsim" -O > "$D/ops.txt"
+sed 's/^/# /' "$D/ops.txt"
+# metadata per token per head: the core's state for Llama-70B at 128K tokens
+META=$(sed -n 's/.* meta_B_per_token=\([0-9.]*\) .*/\1/p' "$D/ops.txt")
 
-cat "$D"/*.res > "$D/all.txt"
+: > "$D/all.txt"
+while IFS='|' read -r name args; do
+	[ -n "$name" ] && cat "$D/$name.res" >> "$D/all.txt"
+done <<< "$TRACES"
+[ -r "$D/mooncake.res" ] && cat "$D/mooncake.res" >> "$D/all.txt"
 
-# table: one row per trace x warm in {10,25,50} %
-awk -v presets="$PRESETS" '
-function gib(v) { return v == "" ? "-" : sprintf("%.1f", v / 1024) }
+awk -v pols="${POLS//,/ }" -v base="$BASELINES" -v tab="$D/table.md" \
+    -v cells="$D/cells.md" -v meta="${META:-0}" '
 function kv(s, k,   i, n, a, b) {
 	n = split(s, a, " ");
 	for (i = 1; i <= n; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
@@ -46,88 +81,127 @@ function kv(s, k,   i, n, a, b) {
 }
 {
 	t = kv($0, "trace"); w = kv($0, "warm"); p = kv($0, "policy");
-	hit[t, w, p] = kv($0, "hit");
-	crd[t, w, p] = kv($0, "cold_read_MiB");
+	hit[t, w, p] = kv($0, "hit"); tim[t, w, p] = kv($0, "time_s");
+	crd[t, w, p] = kv($0, "cold_read_MiB"); cwr[t, w, p] = kv($0, "cold_write_MiB");
+	acc[t, w, p] = kv($0, "pf_acc"); pfi[t, w, p] = kv($0, "pf_issued");
+	ovf[t, w, p] = kv($0, "overflows");
 	if (!(t in seen)) { seen[t] = 1; order[++nt] = t }
-	if (p == "cxl-kv") meta[t] = kv($0, "meta_B_per_token");
+	if (!((t, w) in wseen)) { wseen[t, w] = 1; ws[t, ++nw[t]] = w }
 }
 END {
-	printf "| trace | warm | lru | seed | h2o | cxl-kv | cxl-kv-nopf | belady | cxl-kv/belady | cold read GiB lru/seed/cxl-kv/belady |\n";
-	printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-	split("0.10 0.25 0.50", ws, " ");
+	np = split(pols, pl, " "); nb = split(base, bl, " ");
+	print "| trace | warm | policy | hit | cold MiB read | cold MiB written | modelled s | pf acc |" > tab;
+	print "| --- | --- | --- | --- | --- | --- | --- | --- |" > tab;
+	print "| trace | warm | best baseline (hit) | cxl-kv hit | diff pts | bound | gap closed | fastest baseline (s) | cxl-kv s | time ratio |" > cells;
+	print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |" > cells;
+	worst_hit = 1e9; worst_time = 0; ngap = 0; sgap = 0;
 	for (i = 1; i <= nt; i++) {
 		t = order[i];
-		for (j = 1; j <= 3; j++) {
-			w = ws[j]; line = sprintf("| %s | %d %% |", t, w * 100);
-			split("lru seed h2o cxl-kv cxl-kv-nopf belady", ps, " ");
-			for (k = 1; k <= 6; k++) {
-				v = hit[t, w, ps[k]];
-				line = line sprintf(" %s |", v == "" ? "-" : sprintf("%.3f", v));
+		for (j = 1; j <= nw[t]; j++) {
+			w = ws[t, j];
+			for (k = 1; k <= np; k++) {
+				p = pl[k];
+				if (hit[t, w, p] == "") continue;
+				printf "| %s | %d %% | %s | %.4f | %.1f | %.1f | %.4g | %s |\n", t,
+				       w * 100 + 0.5, p, hit[t, w, p], crd[t, w, p],
+				       cwr[t, w, p], tim[t, w, p],
+				       (pfi[t, w, p] + 0 > 0) ? sprintf("%.3f", acc[t, w, p]) : "-" > tab;
 			}
-			b = hit[t, w, "belady"]; o = hit[t, w, "cxl-kv"];
-			line = line sprintf(" %s |", b > 0 ? sprintf("%.3f", o / b) : "-");
-			line = line sprintf(" %s / %s / %s / %s |", gib(crd[t, w, "lru"]),
-				gib(crd[t, w, "seed"]), gib(crd[t, w, "cxl-kv"]),
-				gib(crd[t, w, "belady"]));
-			print line;
+			bh = -1; bt = 1e99; bn = ""; tn = "";
+			for (k = 1; k <= nb; k++) {
+				p = bl[k];
+				if (hit[t, w, p] == "") continue;
+				if (hit[t, w, p] + 0 > bh) { bh = hit[t, w, p] + 0; bn = p }
+				if (tim[t, w, p] + 0 < bt) { bt = tim[t, w, p] + 0; tn = p }
+			}
+			o = hit[t, w, "cxl-kv"] + 0; ot = tim[t, w, "cxl-kv"] + 0;
+			bd = hit[t, w, "belady"] + 0;
+			if (hit[t, w, "belady-pf"] + 0 > bd) bd = hit[t, w, "belady-pf"] + 0;
+			d = (o - bh) * 100; r = bt > 0 ? ot / bt : 1;
+			if (d < worst_hit) { worst_hit = d; wh_at = t "@" w }
+			if (r > worst_time) { worst_time = r; wt_at = t "@" w }
+			g = "-";
+			if (ovf[t, w, "cxl-kv"] + 0 > 0) {
+				# protected blocks exceed the capacity: not comparable
+				g = "overflow";
+			} else if (bd - bh >= 0.05) {
+				f = (o - bh) / (bd - bh); ngap++; sgap += f;
+				g = sprintf("%.2f", f);
+			}
+			printf "| %s | %d %% | %s %.4f | %.4f | %+.1f | %.4f | %s | %s %.4g | %.4g | %.3f |\n",
+			       t, w * 100 + 0.5, bn, bh, o, d, bd, g, tn, bt, ot, r > cells;
 		}
 	}
-	# summary over the generated traces (not Mooncake)
-	n = 0; r = 0; d = 0; m = 0;
-	for (i = 1; i <= nt; i++) {
-		t = order[i]; if (t == "mooncake") continue;
-		b = hit[t, "0.25", "belady"]; o = hit[t, "0.25", "cxl-kv"];
-		l = hit[t, "0.25", "lru"];
-		n++; r += (b > 0 ? o / b : 0); d += (o - l) * 100; m += meta[t];
-	}
-	printf "\npolicy-summary: ours/belady@25%%=%.2f ours-lru@25%%=%+.1f meta_bytes_per_token=%.2f\n",
-		r / n, d / n, m / n;
-}' "$D/all.txt" > "$D/table.md"
+	printf "policy-summary: worst_hit_vs_best_baseline=%+.1f pts  worst_time_vs_best_baseline=%.3f  mean_gap_closed=%.2f  meta_bytes_per_token=%.2f\n",
+	       worst_hit, worst_time, ngap ? sgap / ngap : 1, meta;
+	printf "# worst hit cell %s, worst time cell %s, %d cells with a gap >= 5 pts (cells where cxl-kv overflows its capacity, its protected blocks exceeding it, left out)\n",
+	       wh_at, wt_at, ngap > "/dev/stderr";
+}' "$D/all.txt" > "$D/summary.txt" 2> "$D/worst.txt"
 
-# plot: hit rate against warm fraction, one panel per trace
+# plots: hit rate and modelled time against warm fraction, one PNG per trace
 if command -v gnuplot >/dev/null 2>&1; then
 	for t in $(awk '{split($1,a,"="); print a[2]}' "$D/all.txt" | uniq); do
-		for p in lru seed h2o cxl-kv cxl-kv-nopf belady; do
-			{ grep "^trace=$t policy=$p " "$D/all.txt" || true; } |
-				sed 's/.* warm=\([0-9.]*\) .* hit=\([0-9.]*\) .*/\1 \2/' \
-				> "$D/plot-$t-$p.dat"
-		done
-	done
-	{
-		echo "set terminal png size 1400,1000"
-		echo "set output '$D/hit-vs-warm.png'"
-		echo "set multiplot layout 2,2"
-		echo "set key bottom right"
-		echo "set xlabel 'warm capacity (fraction of footprint)'"
-		echo "set ylabel 'warm hit rate'"
-		echo "set yrange [0:1.02]"
-		for t in $(awk '{split($1,a,"="); print a[2]}' "$D/all.txt" | uniq); do
-			printf "set title '%s'\nplot " "$t"
+		gp="$D/plot-$t.gp"
+		{
+			echo "set terminal png size 1400,600"
+			echo "set output '$D/$t.png'"
+			echo "set multiplot layout 1,2 title '$t'"
+			echo "set key bottom right"
+			echo "set xlabel 'warm capacity (fraction of footprint)'"
+			echo "set ylabel 'demand hit rate'"
+			echo "set yrange [0:1.02]"
+			printf "plot "
 			sep=""
 			lt=0
-			for p in lru seed h2o cxl-kv cxl-kv-nopf belady; do
+			for p in ${POLS//,/ }; do
 				lt=$((lt + 1))
+				{ grep "^trace=$t policy=$p " "$D/all.txt" || true; } |
+					sed 's/.* warm=\([0-9.]*\) .* hit=\([0-9.]*\) .* time_s=\([0-9.e+-]*\) .*/\1 \2 \3/' \
+					> "$D/plot-$t-$p.dat"
 				[ -s "$D/plot-$t-$p.dat" ] || continue
 				printf "%s'%s' using 1:2 with linespoints lt %d title '%s'" \
 					"$sep" "$D/plot-$t-$p.dat" "$lt" "$p"
 				sep=", "
 			done
 			echo
-		done
-		echo "unset multiplot"
-	} > "$D/plot.gp"
-	gnuplot "$D/plot.gp" && echo "# plot: $D/hit-vs-warm.png"
+			echo "set ylabel 'modelled replay time (s)'"
+			echo "set logscale y"
+			echo "set autoscale y"
+			echo "set key top right"
+			printf "plot "
+			sep=""
+			lt=0
+			for p in ${POLS//,/ }; do
+				lt=$((lt + 1))
+				[ -s "$D/plot-$t-$p.dat" ] || continue
+				printf "%s'%s' using 1:3 with linespoints lt %d title '%s'" \
+					"$sep" "$D/plot-$t-$p.dat" "$lt" "$p"
+				sep=", "
+			done
+			echo
+			echo "unset multiplot"
+		} > "$gp"
+		gnuplot "$gp" && echo "# plot: $D/$t.png"
+	done
 else
 	echo "# plot: skipped: gnuplot not installed"
 fi
 
-cat "$D/table.md" | sed '$d'
-# per-head prefetch adaptivity (generator ground truth for the head kinds)
 echo
-echo "# cxl-kv prefetch by head kind: heads, mean final W, accuracy"
+echo "## Every trace x warm x policy"
+echo
+cat "$D/table.md"
+echo
+echo "## Per cell: cxl-kv against the best baseline ($BASELINES) and the bound"
+echo
+cat "$D/cells.md"
+echo
+echo "## cxl-kv prefetch by head kind (generator ground truth): heads, mean final W, accuracy"
+echo
 { grep ' policy=cxl-kv ' "$D/all.txt" | grep -v '^trace=mooncake' || true; } |
 	awk '{ t = $1; w = $3; s = ""; for (i = 1; i <= NF; i++)
 		if ($i ~ /^(local|mixed|retr)_(heads|meanW|pf_acc)=/) s = s " " $i;
 		if (w == "warm=0.10" || w == "warm=0.25") print "#", t, w, s }'
 echo
-tail -n 1 "$D/table.md"
+cat "$D/worst.txt"
+cat "$D/summary.txt"

@@ -3,12 +3,16 @@
  * kvsim - replay a cxl-kv trace (or the Mooncake conversation trace) at a
  * warm capacity under several policies, linking the module's policy core.
  *
- *   kvsim -t trace.kvt [-P lru,seed,h2o,cxl-kv,cxl-kv-nopf,belady|all]
- *         [-w 0.10,0.25,0.50] [-b warm_blocks]
+ *   kvsim -t trace.kvt [-P lru,arc,s3fifo,random,seed,h2o,cxl-kv,
+ *         cxl-kv-nopf,belady,belady-pf|all] [-w 0.10,0.25,0.50]
+ *         [-b warm_blocks] [-W low,high] [-D name=value] [-x param=value]
  *   kvsim -m conversation_trace.jsonl [-n max_requests] [-P ...] [-w ...]
  *   kvsim -O      per-hint / per-victim cost of the core (Llama-70B, 128K)
  *
- * One line per (policy, warm size), key=value.
+ * -W low,high: watermarks (fractions of the capacity): evict from high down
+ * to low.  -D: device model (warm_ns, cold_lat_us, cold_rd_mibs,
+ * cold_wr_mibs) for the modelled time.  One line per (policy, warm size),
+ * key=value.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -85,11 +89,13 @@ static int ops_bench(void)
 		victims += k;
 	}
 	tv = (now_s() - t0) / (victims ? victims : 1) * 1e9;
-	printf("ops-bench: geom=80x8x8192 state=%.2f MiB entries=%llu "
+	printf("ops-bench: geom=80x8x8192 state=%.2f MiB meta_B_per_token=%.3f "
+	       "entries=%llu "
 	       "ns_per_hint=%.1f (in head order) %.1f (random blocks, "
 	       "cache-missing) ns_per_victim=%.1f (incl. kvp_set_cold, 64 "
 	       "per call) victims=%llu\n",
-	       sz / 1048576.0, (unsigned long long)nent, ts, th, tv,
+	       sz / 1048576.0, (double)sz / (131072.0 * 80 * 8),
+	       (unsigned long long)nent, ts, th, tv,
 	       (unsigned long long)victims);
 	free(idx);
 	free(st);
@@ -117,6 +123,30 @@ static int set_param(struct kvp_params *p, const char *kv)
 	return -EINVAL;
 }
 
+/* -D name=value: the device model of the modelled time */
+static int set_dev(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	double v;
+
+	if (!eq)
+		return -EINVAL;
+	v = strtod(eq + 1, NULL);
+	if (v <= 0)
+		return -EINVAL;
+	if (!strncmp(kv, "warm_ns=", 8))
+		kvsim_dev.warm_ns = v;
+	else if (!strncmp(kv, "cold_lat_us=", 12))
+		kvsim_dev.cold_lat_ns = v * 1000;
+	else if (!strncmp(kv, "cold_rd_mibs=", 13))
+		kvsim_dev.cold_rd_bps = v * 1048576;
+	else if (!strncmp(kv, "cold_wr_mibs=", 13))
+		kvsim_dev.cold_wr_bps = v * 1048576;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *trace = NULL, *moon = NULL, *pols = "all";
@@ -128,8 +158,23 @@ int main(int argc, char **argv)
 	int opt, ret, ops = 0;
 
 	kvp_params_default(&op);
-	while ((opt = getopt(argc, argv, "t:m:n:P:w:b:x:Oh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:n:P:w:b:x:W:D:r:Oh")) != -1) {
 		switch (opt) {
+		case 'W':
+			if (sscanf(optarg, "%lf,%lf", &kvsim_wm_low,
+				   &kvsim_wm_high) != 2 || kvsim_wm_low <= 0 ||
+			    kvsim_wm_low > kvsim_wm_high || kvsim_wm_high > 1) {
+				fprintf(stderr, "kvsim: bad -W %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			if (set_dev(optarg)) {
+				fprintf(stderr, "kvsim: bad -D %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r': kvsim_random_seed = strtoull(optarg, NULL, 0); break;
 		case 't': trace = optarg; break;
 		case 'm': moon = optarg; break;
 		case 'n': maxreq = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -146,7 +191,9 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: kvsim -t TRACE | -m MOONCAKE.jsonl "
-				"[-n N] [-P pol,..|all] [-w f,..] [-b blocks] | -O\n");
+				"[-n N] [-P pol,..|all] [-w f,..] [-b blocks] "
+				"[-W low,high] [-D dev=value] [-x param=value] "
+				"[-r seed] | -O\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -179,7 +226,8 @@ int main(int argc, char **argv)
 		char plist[256], *save = NULL;
 
 		snprintf(plist, sizeof(plist), "%s", !strcmp(pols, "all") ?
-			 "lru,seed,h2o,cxl-kv,cxl-kv-nopf,belady" : pols);
+			 "lru,arc,s3fifo,random,seed,h2o,cxl-kv,cxl-kv-nopf,"
+			 "belady,belady-pf" : pols);
 		for (char *ps = strtok_r(plist, ",", &save); ps;
 		     ps = strtok_r(NULL, ",", &save)) {
 			int pol = kvsim_policy_by_name(ps);
@@ -200,7 +248,8 @@ int main(int argc, char **argv)
 			       "cold_read_MiB=%.1f cold_write_MiB=%.1f "
 			       "pf_issued=%llu pf_acc=%.3f pf_cov=%.3f "
 			       "meta_B_per_token=%.3f dec_per_s=%.3g "
-			       "overflows=%llu bad_victims=%llu",
+			       "overflows=%llu bad_victims=%llu time_s=%.4f "
+			       "late_pf=%llu",
 			       ps, frac, (unsigned long long)cap,
 			       (unsigned long long)r.reads,
 			       r.reads ? (double)r.hits / r.reads : 0,
@@ -211,7 +260,8 @@ int main(int argc, char **argv)
 				       (r.pf_used + r.reads - r.hits) : 0,
 			       r.meta_per_token, r.decisions_per_s,
 			       (unsigned long long)r.overflows,
-			       (unsigned long long)r.bad_victims);
+			       (unsigned long long)r.bad_victims, r.time_s,
+			       (unsigned long long)r.late_pf);
 			if (pol == KVSIM_OURS || pol == KVSIM_OURS_NOPF)
 				printf(" phase_switches=%llu final_phase=%s",
 				       (unsigned long long)r.phase_switches,

@@ -12,9 +12,12 @@
  *   eviction of a block without   one cold block written
  *   a valid cold copy
  *   prefetch                      one cold block read per promoted block
- * Before anything is made WARM, victims are evicted until warm < capacity.
+ * Before anything is made WARM, victims are evicted until warm < capacity
+ * (or, with watermarks, from high x capacity down to low x capacity).
  * The kvp-based policies (seed, cxl-kv) run the real policy core; the
  * simulator keeps its own tier array and checks every victim against it.
+ * Every event also advances a modelled clock on struct kvsim_dev (see
+ * kvsim_engine.h): the modelled replay time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +34,8 @@ enum { T_ABSENT, T_WARM, T_COLD };
 #define F_PF 2
 
 static const char *const pol_names[KVSIM_NPOL] = {
-	"lru", "seed", "h2o", "cxl-kv", "cxl-kv-nopf", "belady",
+	"lru", "seed", "h2o", "cxl-kv", "cxl-kv-nopf", "belady", "arc",
+	"s3fifo", "random", "belady-pf",
 };
 
 const char *kvsim_policy_name(int policy)
@@ -103,10 +107,18 @@ static int ev_link(struct kvsim_events *ev)
 	return 0;
 }
 
+int kvsim_events_link(struct kvsim_events *ev)
+{
+	free(ev->next);
+	ev->next = NULL;
+	return ev_link(ev);
+}
+
 int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev)
 {
 	uint32_t nq = t->h.layers * t->h.kv_heads, tpb = t->h.tokens_per_block;
-	uint32_t bph = t->h.blocks_per_head, pos = 0;
+	uint32_t bph = t->h.blocks_per_head, pos = 0, seqs = t->h.reserved[0];
+	uint32_t spos[4096] = { 0 }, qper;
 	uint64_t cap = 0, i = 0;
 	int ret;
 
@@ -118,10 +130,33 @@ int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev)
 	ev->block_bytes = 8192;
 	if (t->h.nwords > UINT32_MAX / 2)
 		return -E2BIG;
+	if (seqs > 4096 || (seqs > 1 && t->h.layers % seqs))
+		return -EINVAL;
+	qper = seqs > 1 ? nq / seqs : nq;
 	while (i < t->n) {
-		uint32_t w = t->w[i++], n, q, b, j, layer, head;
+		uint32_t w = t->w[i++], n, q, b, j, layer, head, sq;
 
 		switch (KVTRACE_OP(w)) {
+		case KVTRACE_OP_SWRITE:
+			/* sequence sq appends n tokens to its own queues */
+			sq = (w >> 16) & 0xfff;
+			n = w & 0xffff;
+			if (seqs < 2 || sq >= seqs)
+				return -EINVAL;
+			ret = 0;
+			for (b = (spos[sq] + tpb - 1) / tpb;
+			     b * tpb < spos[sq] + n; b++) {
+				if (b >= bph)
+					return -EINVAL;
+				for (q = sq * qper; q < (sq + 1) * qper && !ret; q++)
+					ret = ev_push(ev, &cap, KVSIM_EV_WRITE,
+						      q * bph + b, 0);
+				ev->footprint += qper;
+			}
+			spos[sq] += n;
+			if (spos[sq] > pos)
+				pos = spos[sq];
+			break;
 		case KVTRACE_OP_STEP:
 			ret = ev_push(ev, &cap, KVSIM_EV_STEP, w & 0x0fffffff, 0);
 			break;
@@ -377,17 +412,42 @@ static struct hent heap_pop(struct heap *h)
 /* ---- the simulator ----------------------------------------------------- */
 
 const struct kvp_params *kvsim_ours_params;
+/* rig figures, admin-guide.rst: fault on a resident page 5.7 us, promotion
+ * p50 341 us, raw O_DIRECT write 1656 MiB/s (reads assumed alike) */
+struct kvsim_dev kvsim_dev = {
+	.warm_ns = 5678.0,
+	.cold_lat_ns = 341300.0,
+	.cold_rd_bps = 1656.0 * 1048576.0,
+	.cold_wr_bps = 1656.0 * 1048576.0,
+};
+double kvsim_wm_low = 1.0, kvsim_wm_high = 1.0;
+uint64_t kvsim_random_seed = 1;
+
+/* intrusive lists over block indexes (one list per block at most) */
+enum { L_LRU, L_T1, L_T2, L_B1, L_B2, L_S, L_M, L_G, NLIST };
+#define L_NONE 0xff
 
 struct sim {
 	const struct kvsim_events *ev;
 	struct kvsim_result *res;
 	int pol;
-	uint64_t cap, warm, nent;
+	uint64_t cap, cap_hi, cap_lo, warm, nent;
 	uint32_t bph, now, recent_blocks;
 	uint8_t *tier, *fl;
 	uint32_t *len;		/* written blocks per queue */
-	/* lru */
-	uint32_t *prev, *nxt, lru_head;
+	/* lists (lru, arc, s3fifo) */
+	uint32_t *prev, *nxt;
+	uint8_t *lid;
+	uint64_t cnt[NLIST];
+	/* arc */
+	uint64_t arc_p;
+	int arc_to_t2, arc_in_b2;
+	/* s3fifo */
+	uint8_t *freq;
+	int s3_to_main;
+	/* random */
+	uint32_t *arr, *pos;
+	uint64_t narr, rng;
 	/* h2o */
 	double *acc;
 	/* belady */
@@ -395,6 +455,9 @@ struct sim {
 	struct heap heap;
 	/* kvp */
 	struct kvp_state *st;
+	/* modelled clock, ns; arrival time of prefetched blocks */
+	double clk, rd_ns, wr_ns;
+	double *ready;
 };
 
 static uint32_t sim_queue(const struct sim *s, uint32_t idx)
@@ -402,20 +465,49 @@ static uint32_t sim_queue(const struct sim *s, uint32_t idx)
 	return idx / s->bph;
 }
 
-static void lru_unlink(struct sim *s, uint32_t i)
+static int uses_lists(int pol)
 {
-	s->nxt[s->prev[i]] = s->nxt[i];
-	s->prev[s->nxt[i]] = s->prev[i];
+	return pol == KVSIM_LRU || pol == KVSIM_ARC || pol == KVSIM_S3FIFO;
 }
 
-static void lru_front(struct sim *s, uint32_t i)
+static int is_belady(int pol)
 {
-	uint32_t h = s->lru_head;
+	return pol == KVSIM_BELADY || pol == KVSIM_BELADY_PF;
+}
 
+static int is_kvp(int pol)
+{
+	return pol == KVSIM_SEED || pol == KVSIM_OURS || pol == KVSIM_OURS_NOPF;
+}
+
+static void l_del(struct sim *s, uint32_t i)
+{
+	if (s->lid[i] == L_NONE)
+		return;
+	s->nxt[s->prev[i]] = s->nxt[i];
+	s->prev[s->nxt[i]] = s->prev[i];
+	s->cnt[s->lid[i]]--;
+	s->lid[i] = L_NONE;
+}
+
+static void l_front(struct sim *s, int k, uint32_t i)
+{
+	uint32_t h = (uint32_t)s->nent + (uint32_t)k;
+
+	l_del(s, i);
 	s->nxt[i] = s->nxt[h];
 	s->prev[i] = h;
 	s->prev[s->nxt[h]] = i;
 	s->nxt[h] = i;
+	s->lid[i] = (uint8_t)k;
+	s->cnt[k]++;
+}
+
+static uint32_t l_tail(const struct sim *s, int k)
+{
+	uint32_t h = (uint32_t)s->nent + (uint32_t)k;
+
+	return s->prev[h] == h ? NONE : s->prev[h];
 }
 
 static int h2o_protected(const struct sim *s, uint32_t idx)
@@ -442,15 +534,87 @@ static int heap_rebuild(struct sim *s)
 	return 0;
 }
 
+/* ARC: a miss on x (before room is made): adapt p on a ghost hit */
+static void arc_miss(struct sim *s, uint32_t x)
+{
+	uint64_t b1 = s->cnt[L_B1], b2 = s->cnt[L_B2], d;
+
+	s->arc_to_t2 = 0;
+	s->arc_in_b2 = 0;
+	if (s->lid[x] == L_B1) {
+		d = b2 > b1 ? b2 / b1 : 1;
+		s->arc_p = s->arc_p + d > s->cap ? s->cap : s->arc_p + d;
+		s->arc_to_t2 = 1;
+	} else if (s->lid[x] == L_B2) {
+		d = b1 > b2 ? b1 / b2 : 1;
+		s->arc_p = s->arc_p > d ? s->arc_p - d : 0;
+		s->arc_to_t2 = 1;
+		s->arc_in_b2 = 1;
+	}
+	l_del(s, x);
+}
+
+/* ARC: keep |T1| + |B1| <= c and the whole directory <= 2c */
+static void arc_trim(struct sim *s)
+{
+	while (s->cnt[L_T1] + s->cnt[L_B1] > s->cap && s->cnt[L_B1])
+		l_del(s, l_tail(s, L_B1));
+	while (s->cnt[L_T1] + s->cnt[L_T2] + s->cnt[L_B1] + s->cnt[L_B2] >
+	       2 * s->cap && s->cnt[L_B2])
+		l_del(s, l_tail(s, L_B2));
+}
+
+/* S3-FIFO: next victim, moving blocks between the queues on the way */
+static uint32_t s3_victim(struct sim *s)
+{
+	uint64_t small = s->cap / 10 ? s->cap / 10 : 1;
+
+	for (;;) {
+		uint32_t t;
+
+		if (s->cnt[L_S] && (s->cnt[L_S] >= small || !s->cnt[L_M])) {
+			t = l_tail(s, L_S);
+			if (s->freq[t]) {	/* reused while small: to main */
+				s->freq[t] = 0;
+				l_front(s, L_M, t);
+				continue;
+			}
+			return t;
+		}
+		t = l_tail(s, L_M);
+		if (t == NONE)
+			return NONE;
+		if (s->freq[t]) {
+			s->freq[t]--;
+			l_front(s, L_M, t);
+			continue;
+		}
+		return t;
+	}
+}
+
 /* choose one victim; NONE if the policy has none */
 static uint32_t sim_victim(struct sim *s)
 {
-	uint32_t v;
-
 	switch (s->pol) {
 	case KVSIM_LRU:
-		v = s->prev[s->lru_head];
-		return v == s->lru_head ? NONE : v;
+		return l_tail(s, L_LRU);
+	case KVSIM_ARC:
+		if (s->cnt[L_T1] && (s->cnt[L_T1] > s->arc_p ||
+				     (s->arc_in_b2 && s->cnt[L_T1] == s->arc_p) ||
+				     !s->cnt[L_T2]))
+			return l_tail(s, L_T1);
+		return l_tail(s, L_T2);
+	case KVSIM_S3FIFO:
+		return s3_victim(s);
+	case KVSIM_RANDOM:
+		if (!s->narr)
+			return NONE;
+		s->rng ^= s->rng >> 12;
+		s->rng ^= s->rng << 25;
+		s->rng ^= s->rng >> 27;
+		return s->arr[((s->rng * 2685821657736338717ull) >> 32) *
+			      s->narr >> 32];
 	case KVSIM_H2O:
 		/* only blocks outside the recent window are in the heap */
 		while (s->heap.n) {
@@ -462,6 +626,7 @@ static uint32_t sim_victim(struct sim *s)
 		}
 		return NONE;
 	case KVSIM_BELADY:
+	case KVSIM_BELADY_PF:
 		while (s->heap.n) {
 			struct hent e = heap_pop(&s->heap);
 
@@ -492,18 +657,46 @@ static void sim_evict(struct sim *s, uint32_t v)
 	if (!(s->fl[v] & F_COLDCOPY)) {
 		s->fl[v] |= F_COLDCOPY;
 		s->res->cold_write_blocks++;
+		s->clk += s->wr_ns;
 	}
 	s->fl[v] &= ~F_PF;
-	if (s->pol == KVSIM_LRU)
-		lru_unlink(s, v);
-	else if (s->pol >= KVSIM_SEED && s->pol != KVSIM_H2O &&
-		 s->pol != KVSIM_BELADY)
-		kvp_set_cold(s->st, v);
+	switch (s->pol) {
+	case KVSIM_LRU:
+		l_del(s, v);
+		break;
+	case KVSIM_ARC:
+		l_front(s, s->lid[v] == L_T1 ? L_B1 : L_B2, v);
+		arc_trim(s);
+		break;
+	case KVSIM_S3FIFO:
+		if (s->lid[v] == L_S) {
+			l_front(s, L_G, v);
+			while (s->cnt[L_G] > s->cap - s->cap / 10 &&
+			       s->cnt[L_G])
+				l_del(s, l_tail(s, L_G));
+		} else {
+			l_del(s, v);
+		}
+		break;
+	case KVSIM_RANDOM: {
+		uint32_t last = s->arr[--s->narr];
+
+		s->arr[s->pos[v]] = last;
+		s->pos[last] = s->pos[v];
+		break;
+	}
+	default:
+		if (is_kvp(s->pol))
+			kvp_set_cold(s->st, v);
+		break;
+	}
 }
 
 static void sim_make_room(struct sim *s)
 {
-	while (s->warm >= s->cap) {
+	if (s->warm < s->cap_hi)
+		return;
+	while (s->warm >= s->cap_lo) {
 		uint32_t v = sim_victim(s);
 
 		if (v == NONE) {
@@ -514,9 +707,15 @@ static void sim_make_room(struct sim *s)
 	}
 }
 
-static int is_kvp(int pol)
+/* a miss on idx, before room is made (ARC and S3-FIFO look at ghosts) */
+static void sim_miss(struct sim *s, uint32_t idx)
 {
-	return pol == KVSIM_SEED || pol == KVSIM_OURS || pol == KVSIM_OURS_NOPF;
+	if (s->pol == KVSIM_ARC) {
+		arc_miss(s, idx);
+	} else if (s->pol == KVSIM_S3FIFO) {
+		s->s3_to_main = s->lid[idx] == L_G;
+		l_del(s, idx);
+	}
 }
 
 /* make idx WARM (after room was made); ev_i is the current event */
@@ -526,7 +725,19 @@ static int sim_insert(struct sim *s, uint32_t idx, uint64_t ev_i, int how)
 	s->warm++;
 	switch (s->pol) {
 	case KVSIM_LRU:
-		lru_front(s, idx);
+		l_front(s, L_LRU, idx);
+		break;
+	case KVSIM_ARC:
+		l_front(s, s->arc_to_t2 ? L_T2 : L_T1, idx);
+		arc_trim(s);
+		break;
+	case KVSIM_S3FIFO:
+		s->freq[idx] = 0;
+		l_front(s, s->s3_to_main ? L_M : L_S, idx);
+		break;
+	case KVSIM_RANDOM:
+		s->pos[idx] = (uint32_t)s->narr;
+		s->arr[s->narr++] = idx;
 		break;
 	case KVSIM_H2O:
 		if (!h2o_protected(s, idx) &&
@@ -534,6 +745,7 @@ static int sim_insert(struct sim *s, uint32_t idx, uint64_t ev_i, int how)
 			return -ENOMEM;
 		break;
 	case KVSIM_BELADY:
+	case KVSIM_BELADY_PF:
 		s->cur_next[idx] = s->ev->next[ev_i];
 		if (heap_push(&s->heap, (double)s->cur_next[idx], idx))
 			return -ENOMEM;
@@ -548,13 +760,37 @@ static int sim_insert(struct sim *s, uint32_t idx, uint64_t ev_i, int how)
 	return 0;
 }
 
-/* belady: is the incoming block's next use later than every resident's? */
-static int belady_bypass(struct sim *s, uint64_t ev_i)
+/* a hit on idx: the list policies reorder */
+static int sim_hit(struct sim *s, uint32_t idx, uint64_t ev_i)
 {
-	uint32_t nx = s->ev->next[ev_i];
+	switch (s->pol) {
+	case KVSIM_LRU:
+		l_front(s, L_LRU, idx);
+		break;
+	case KVSIM_ARC:
+		l_front(s, L_T2, idx);
+		break;
+	case KVSIM_S3FIFO:
+		if (s->freq[idx] < 3)
+			s->freq[idx]++;
+		break;
+	case KVSIM_H2O:
+		if (!h2o_protected(s, idx))
+			return heap_push(&s->heap, s->acc[idx], idx);
+		break;
+	case KVSIM_BELADY:
+	case KVSIM_BELADY_PF:
+		s->cur_next[idx] = s->ev->next[ev_i];
+		return heap_push(&s->heap, (double)s->cur_next[idx], idx);
+	default:
+		break;
+	}
+	return 0;
+}
 
-	if (s->warm < s->cap)
-		return 0;
+/* belady: is the next use @nx later than every resident's? */
+static int belady_later(struct sim *s, uint32_t nx)
+{
 	while (s->heap.n) {
 		struct hent e = s->heap.a[0];
 
@@ -564,6 +800,60 @@ static int belady_bypass(struct sim *s, uint64_t ev_i)
 		heap_pop(&s->heap);
 	}
 	return 0;
+}
+
+/* belady: bypass the incoming block (event ev_i)? */
+static int belady_bypass(struct sim *s, uint64_t ev_i)
+{
+	if (s->warm < s->cap)
+		return 0;
+	return belady_later(s, s->ev->next[ev_i]);
+}
+
+/* promote a COLD block ahead of its read (a cold read, arriving later) */
+static void sim_prefetched(struct sim *s, uint32_t b)
+{
+	s->fl[b] |= F_PF;
+	s->res->pf_issued++;
+	s->res->cold_read_blocks++;
+	s->clk += s->rd_ns;
+	if (s->ready)
+		s->ready[b] = s->clk + kvsim_dev.cold_lat_ns;
+	if (s->ev->kinds)
+		s->res->kind_pf[s->ev->kinds[sim_queue(s, b)]]++;
+}
+
+/*
+ * belady-pf, at the start of a step (event ev_i): the oracle promotes the
+ * cold blocks the next step reads, nearest use first, each if its next use
+ * is sooner than the farthest resident's (that one leaves).  One step ahead
+ * so that every prefetch has a step to arrive.
+ */
+static int belady_prefetch(struct sim *s, uint64_t ev_i)
+{
+	const struct kvsim_events *ev = s->ev;
+	uint64_t j = ev_i + 1;
+	int ret = 0;
+
+	while (j < ev->n && ev->op[j] != KVSIM_EV_STEP)
+		j++;
+	for (j++; j < ev->n && ev->op[j] != KVSIM_EV_STEP && !ret; j++) {
+		uint32_t b = ev->arg[j];
+
+		if (ev->op[j] != KVSIM_EV_READ || s->tier[b] != T_COLD)
+			continue;
+		if (s->warm >= s->cap) {
+			if (belady_later(s, (uint32_t)j))
+				continue;
+			sim_make_room(s);
+		}
+		s->tier[b] = T_WARM;
+		s->warm++;
+		s->cur_next[b] = (uint32_t)j;
+		ret = heap_push(&s->heap, (double)j, b);
+		sim_prefetched(s, b);
+	}
+	return ret;
 }
 
 static int sim_setup(struct sim *s, const struct kvsim_events *ev, int pol,
@@ -577,14 +867,27 @@ static int sim_setup(struct sim *s, const struct kvsim_events *ev, int pol,
 	s->res = res;
 	s->pol = pol;
 	s->cap = capacity ? capacity : 1;
+	s->cap_hi = (uint64_t)(s->cap * kvsim_wm_high + 0.5);
+	s->cap_lo = (uint64_t)(s->cap * kvsim_wm_low + 0.5);
+	if (is_belady(pol) || s->cap_hi > s->cap || !s->cap_hi)
+		s->cap_hi = s->cap;
+	if (is_belady(pol) || s->cap_lo > s->cap_hi || !s->cap_lo)
+		s->cap_lo = s->cap_hi;
 	s->nent = (uint64_t)ev->g.layers * ev->g.kv_heads *
 		  ev->g.blocks_per_head;
 	s->bph = ev->g.blocks_per_head;
+	s->rd_ns = ev->block_bytes * 1e9 / kvsim_dev.cold_rd_bps;
+	s->wr_ns = ev->block_bytes * 1e9 / kvsim_dev.cold_wr_bps;
 	s->tier = calloc(s->nent, 1);
 	s->fl = calloc(s->nent, 1);
 	s->len = calloc((uint64_t)ev->g.layers * ev->g.kv_heads, 4);
 	if (!s->tier || !s->fl || !s->len)
 		return -ENOMEM;
+	if (is_kvp(pol) || pol == KVSIM_BELADY_PF) {
+		s->ready = calloc(s->nent, sizeof(double));
+		if (!s->ready)
+			return -ENOMEM;
+	}
 	kvp_params_default(&p);
 	if (kvsim_ours_params && (pol == KVSIM_OURS || pol == KVSIM_OURS_NOPF))
 		p = *kvsim_ours_params;
@@ -597,21 +900,40 @@ static int sim_setup(struct sim *s, const struct kvsim_events *ev, int pol,
 	}
 	s->recent_blocks = (p.recent_tokens + ev->g.tokens_per_block - 1) /
 			   ev->g.tokens_per_block;
+	if (uses_lists(pol)) {
+		s->prev = malloc((s->nent + NLIST) * 4);
+		s->nxt = malloc((s->nent + NLIST) * 4);
+		s->lid = malloc(s->nent);
+		if (!s->prev || !s->nxt || !s->lid)
+			return -ENOMEM;
+		memset(s->lid, L_NONE, s->nent);
+		for (uint32_t k = 0; k < NLIST; k++) {
+			uint32_t h = (uint32_t)s->nent + k;
+
+			s->prev[h] = s->nxt[h] = h;
+		}
+		/* list links; arc and s3fifo also keep ghosts */
+		res->meta_bytes = s->nent * 8;
+	}
 	switch (pol) {
 	case KVSIM_LRU:
-		s->prev = malloc((s->nent + 1) * 4);
-		s->nxt = malloc((s->nent + 1) * 4);
-		if (!s->prev || !s->nxt)
-			return -ENOMEM;
-		s->lru_head = (uint32_t)s->nent;
-		s->prev[s->lru_head] = s->nxt[s->lru_head] = s->lru_head;
-		res->meta_bytes = (s->nent) * 8 + s->nent * 8; /* list + ts */
+	case KVSIM_ARC:
 		return 0;
+	case KVSIM_S3FIFO:
+		s->freq = calloc(s->nent, 1);
+		return s->freq ? 0 : -ENOMEM;
+	case KVSIM_RANDOM:
+		s->arr = malloc(s->nent * 4);
+		s->pos = malloc(s->nent * 4);
+		s->rng = kvsim_random_seed * 0x9e3779b97f4a7c15ull + 1;
+		res->meta_bytes = s->nent * 8;
+		return s->arr && s->pos ? 0 : -ENOMEM;
 	case KVSIM_H2O:
 		s->acc = calloc(s->nent, sizeof(double));
 		res->meta_bytes = s->nent * 8;
 		return s->acc ? 0 : -ENOMEM;
 	case KVSIM_BELADY:
+	case KVSIM_BELADY_PF:
 		s->cur_next = malloc(s->nent * 4);
 		s->heap.max = 1;
 		res->meta_bytes = 0;
@@ -647,10 +969,15 @@ static void sim_teardown(struct sim *s)
 	free(s->len);
 	free(s->prev);
 	free(s->nxt);
+	free(s->lid);
+	free(s->freq);
+	free(s->arr);
+	free(s->pos);
 	free(s->acc);
 	free(s->cur_next);
 	free(s->heap.a);
 	free(s->st);
+	free(s->ready);
 }
 
 static double now_s(void)
@@ -683,6 +1010,8 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 		switch (ev->op[i]) {
 		case KVSIM_EV_STEP:
 			s.now = idx;
+			if (pol == KVSIM_BELADY_PF)
+				ret = belady_prefetch(&s, i);
 			break;
 		case KVSIM_EV_WRITE:
 			res->writes++;
@@ -691,10 +1020,11 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 				s.len[q] = idx - q * s.bph + 1;
 			if (s.tier[idx] != T_ABSENT)
 				break;	/* rewrite of a live block: ignore */
-			if (pol == KVSIM_BELADY && belady_bypass(&s, i)) {
+			if (is_belady(pol) && belady_bypass(&s, i)) {
 				s.tier[idx] = T_COLD;
 				s.fl[idx] |= F_COLDCOPY;
 				res->cold_write_blocks++;
+				s.clk += s.wr_ns;
 				break;
 			}
 			if (pol == KVSIM_H2O && idx - q * s.bph >= s.recent_blocks) {
@@ -712,8 +1042,10 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 				s.warm++;
 				break;
 			}
+			sim_miss(&s, idx);
 			sim_make_room(&s);
-			ret = sim_insert(&s, idx, i, KVP_BY_DEMAND);
+			if (!ret)
+				ret = sim_insert(&s, idx, i, KVP_BY_DEMAND);
 			break;
 		case KVSIM_EV_READ:
 			res->reads++;
@@ -722,31 +1054,31 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 			if (pol == KVSIM_H2O)
 				s.acc[idx] += ev->mass[i] / 65536.0;
 			hit = s.tier[idx] == T_WARM;
-			if (hit) {
-				res->hits++;
-				if (s.fl[idx] & F_PF) {
-					s.fl[idx] &= ~F_PF;
-					res->pf_used++;
-					if (ev->kinds)
-						res->kind_pf_used[ev->kinds[
-							sim_queue(&s, idx)]]++;
+			if (hit && (s.fl[idx] & F_PF)) {
+				s.fl[idx] &= ~F_PF;
+				res->pf_used++;
+				if (ev->kinds)
+					res->kind_pf_used[ev->kinds[
+						sim_queue(&s, idx)]]++;
+				if (s.ready && s.ready[idx] > s.clk) {
+					/* still in flight: wait, a miss */
+					res->late_pf++;
+					s.clk = s.ready[idx];
+					hit = 0;
 				}
-				if (pol == KVSIM_LRU) {
-					lru_unlink(&s, idx);
-					lru_front(&s, idx);
-				} else if (pol == KVSIM_H2O) {
-					if (!h2o_protected(&s, idx))
-						ret = heap_push(&s.heap,
-								s.acc[idx], idx);
-				} else if (pol == KVSIM_BELADY) {
-					s.cur_next[idx] = ev->next[i];
-					ret = heap_push(&s.heap,
-						(double)s.cur_next[idx], idx);
+			}
+			if (s.tier[idx] == T_WARM) {
+				if (hit) {
+					res->hits++;
+					s.clk += kvsim_dev.warm_ns;
 				}
+				ret = sim_hit(&s, idx, i);
 			} else {
 				res->cold_read_blocks++;
-				if (pol == KVSIM_BELADY && belady_bypass(&s, i))
+				s.clk += kvsim_dev.cold_lat_ns + s.rd_ns;
+				if (is_belady(pol) && belady_bypass(&s, i))
 					break;
+				sim_miss(&s, idx);
 				sim_make_room(&s);
 				ret = sim_insert(&s, idx, i, KVP_BY_DEMAND);
 			}
@@ -769,18 +1101,14 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 					if (s.tier[b] != T_COLD)
 						continue;
 					sim_insert(&s, b, i, KVP_BY_PREFETCH);
-					s.fl[b] |= F_PF;
-					res->pf_issued++;
-					if (ev->kinds)
-						res->kind_pf[ev->kinds[
-							sim_queue(&s, b)]]++;
-					res->cold_read_blocks++;
+					sim_prefetched(&s, b);
 				}
 			}
 			break;
 		}
 	}
 	res->seconds = now_s() - t0;
+	res->time_s = s.clk * 1e-9;
 	if (res->seconds > 0)
 		res->decisions_per_s = (res->reads + res->writes + res->victims) /
 				       res->seconds;
@@ -792,6 +1120,15 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 
 		kvp_get_stats(s.st, &ks);
 		res->phase_switches = ks.phase_switches;
+		if (getenv("KVSIM_DEBUG"))
+			fprintf(stderr, "beta=%llu vage=%llu ghost_prob=%llu "
+				"ghost_est=%llu victims=%llu scanned=%llu\n",
+				(unsigned long long)ks.beta,
+				(unsigned long long)ks.victim_age,
+				(unsigned long long)ks.ghost_prob,
+				(unsigned long long)ks.ghost_est,
+				(unsigned long long)ks.victims,
+				(unsigned long long)ks.scanned);
 		res->final_phase = kvp_phase(s.st);
 	}
 	if (s.st && (pol == KVSIM_OURS)) {

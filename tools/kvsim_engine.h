@@ -18,6 +18,10 @@ enum kvsim_policy {
 	KVSIM_OURS,	/* cxl-kv: kvp defaults, everything on */
 	KVSIM_OURS_NOPF,/* cxl-kv without prefetch (demand only) */
 	KVSIM_BELADY,	/* offline MIN with bypass on the same events */
+	KVSIM_ARC,	/* ARC: T1/T2 + ghosts B1/B2, adaptive target p */
+	KVSIM_S3FIFO,	/* S3-FIFO: small FIFO, main CLOCK, ghost FIFO */
+	KVSIM_RANDOM,	/* a uniformly random warm block leaves */
+	KVSIM_BELADY_PF,/* offline MIN that also prefetches one step ahead */
 	KVSIM_NPOL,
 };
 
@@ -58,7 +62,36 @@ struct kvsim_result {
 	uint64_t kind_pf[KVTRACE_NKINDS], kind_pf_used[KVTRACE_NKINDS];
 	uint64_t phase_switches;	/* kvp policies */
 	int final_phase;
+	uint64_t late_pf;	/* prefetched blocks read before they arrived
+				 * (counted as misses) */
+	double time_s;		/* modelled replay time on kvsim_dev */
 };
+
+/*
+ * Device model for the modelled replay time (one queue: every transfer
+ * serialises; only a prefetch's latency overlaps with what follows).
+ *   hit             warm_ns
+ *   demand miss     cold_lat_ns + block / cold_rd_bps
+ *   prefetch        block / cold_rd_bps now; the block arrives cold_lat_ns
+ *                   later; a read before that waits (and is a miss)
+ *   cold write      block / cold_wr_bps
+ * Defaults: the rig's measurements (Documentation/admin-guide.rst).
+ */
+struct kvsim_dev {
+	double warm_ns;
+	double cold_lat_ns;
+	double cold_rd_bps;
+	double cold_wr_bps;
+};
+extern struct kvsim_dev kvsim_dev;
+
+/*
+ * Watermarks: when warm reaches high x capacity, evict down to low x
+ * capacity (fractions; both 1.0 by default: evict one block at a time).
+ */
+extern double kvsim_wm_low, kvsim_wm_high;
+/* seed of the random policy */
+extern uint64_t kvsim_random_seed;
 
 /* cxl-kv parameters to use instead of kvp_params_default() (NULL: defaults) */
 extern const struct kvp_params *kvsim_ours_params;
@@ -67,6 +100,8 @@ int kvsim_events_from_trace(const struct kvtrace *t, struct kvsim_events *ev);
 int kvsim_events_from_mooncake(const char *path, struct kvsim_events *ev,
 			       uint32_t max_requests);
 void kvsim_events_free(struct kvsim_events *ev);
+/* (re)compute ev->next of a hand-built event list (malloc'ed arrays) */
+int kvsim_events_link(struct kvsim_events *ev);
 int kvsim_policy_by_name(const char *name);
 const char *kvsim_policy_name(int policy);
 int kvsim_run(const struct kvsim_events *ev, int policy, uint64_t capacity,

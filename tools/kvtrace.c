@@ -24,7 +24,8 @@ static void usage(void)
 		"knobs: layers kv_heads prompt decode chunk local retr budget\n"
 		"       win_local win_mixed sink_local sink_mixed sink_retr pareto\n"
 		"       sigma rho on off quiet needles needle_span needle_move\n"
-		"       needle_return\n", kvtrace_preset_names());
+		"       needle_return seqs turns turn_tokens turn_decode think\n",
+		kvtrace_preset_names());
 }
 
 int main(int argc, char **argv)
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
 	       "steps=%llu reads=%llu heads local/mixed/retr=%u/%u/%u "
 	       "reads/head/step=%.1f hh_persistence=%.3f sink_mass=%.3f "
 	       "local_heads_mass_in_window=%.3f regains=%llu\n",
-	       out, preset, (unsigned long long)seed, c.layers, c.kv_heads,
+	       out, preset, (unsigned long long)seed, t.h.layers, c.kv_heads,
 	       t.h.blocks_per_head, (unsigned long long)gs.steps,
 	       (unsigned long long)gs.reads, gs.n_local, gs.n_mixed, gs.n_retr,
 	       gs.reads_per_head_step, gs.hh_persistence, gs.sink_mass,

@@ -105,10 +105,16 @@ void kvtrace_cfg_default(struct kvtrace_cfg *c)
 	c->needle_span = 3;
 	c->needle_move = 0.02;
 	c->needle_return = 0.5;
+	c->seqs = 1;
+	c->turns = 1;
+	c->turn_tokens = 512;
+	c->turn_decode = 64;
+	c->think = 48;
 }
 
 static const char *const preset_names =
-	"tiny small llama3-8b llama3-8b-retr llama3-8b-dense llama3-8b-local llama-70b";
+	"tiny small llama3-8b llama3-8b-retr llama3-8b-dense llama3-8b-local llama-70b "
+	"serve serve-small";
 
 const char *kvtrace_preset_names(void)
 {
@@ -149,6 +155,25 @@ int kvtrace_preset(const char *name, struct kvtrace_cfg *c)
 		c->frac_local = 0.75;
 		c->frac_retr = 0.03;
 		c->budget = 0.10;
+	} else if (!strcmp(name, "serve") || !strcmp(name, "serve-small")) {
+		/* 4 concurrent sessions of 4 turns, 8 layers x 8 KV heads each */
+		c->seqs = 4;
+		c->layers = 8;
+		c->prompt_tokens = 2048;
+		c->turns = 4;
+		c->turn_tokens = 512;
+		c->turn_decode = 64;
+		c->think = 48;
+		c->decode_steps = c->turns * c->turn_decode;
+		if (name[5]) {
+			c->seqs = 2;
+			c->layers = 2;
+			c->kv_heads = 2;
+			c->prompt_tokens = 512;
+			c->turn_tokens = 128;
+			c->turn_decode = 16;
+			c->decode_steps = c->turns * c->turn_decode;
+		}
 	} else if (!strcmp(name, "llama-70b")) {
 		c->layers = 80;
 		c->kv_heads = 8;
@@ -244,6 +269,133 @@ static void place_needle(const struct kvtrace_cfg *c, struct gq *q,
 	q->nspan[i] = 1 + rbelow(r, c->needle_span);
 }
 
+/* the decode reads of one head at a step (context nb blocks); emits READ */
+static int head_reads(const struct kvtrace_cfg *c, struct gq *q, uint32_t qi,
+		      uint32_t nb, uint32_t step, struct rng *rr,
+		      struct kvtrace *t, struct kvtrace_genstats *gs,
+		      uint32_t *idx, float *eff, uint32_t *rd_b, double *rd_m)
+{
+	struct rng r = *rr;
+	uint32_t layer = qi / c->kv_heads, head = qi % c->kv_heads;
+	uint32_t win = q->type == H_LOCAL ? c->win_local :
+		       q->type == H_MIXED ? c->win_mixed : 2;
+	uint32_t nr = 0, lo, b, k, i;
+	double mloc = 0, mrest, wsum, rsum;
+	int ret = -ENOMEM;
+
+	if (win + 1 > nb)
+		win = nb - 1;
+	lo = nb - win;		/* first block of the window */
+	mrest = q->type == H_LOCAL ? 0.05 :
+		q->type == H_MIXED ? 0.45 : 0.75;
+	if (q->sink + mrest > 0.95)
+		mrest = 0.95 - q->sink;
+	mloc = 1.0 - q->sink - mrest;
+	rd_b[nr] = 0;
+	rd_m[nr++] = q->sink;
+	/* window: mass decays with distance, nearest heaviest */
+	wsum = 0;
+	for (b = lo; b < nb; b++)
+		wsum += 1.0 / (nb - b);
+	for (b = lo; b < nb; b++) {
+		if (b == 0)
+			continue;
+		rd_b[nr] = b;
+		rd_m[nr++] = mloc / (nb - b) / wsum;
+	}
+	gs->sink_sum += q->sink;
+	gs->sink_n++;
+	if (q->type == H_LOCAL) {
+		gs->loc_sum += q->sink + mloc;
+		gs->loc_n++;
+	}
+	if (q->type == H_MIXED && lo > 1) {
+		uint32_t nc = lo - 1, top8;
+
+		wsum = 0;
+		for (b = 1; b < lo; b++) {
+			if (step >= q->flip[b]) {
+				q->on[b] ^= 1;
+				if (!q->on[b])
+					q->was_off[b] = 1;
+				else if (q->was_off[b])
+					gs->regains++;
+				q->flip[b] = step + rgeom(&r,
+					q->on[b] ? c->on_steps :
+						   c->off_steps);
+			}
+			q->g[b] = (float)(c->rho * q->g[b] +
+				  sqrt(1 - c->rho * c->rho) *
+				  rnorm(&r));
+			eff[b] = q->w[b] *
+				 (q->on[b] ? 1.0f : (float)c->quiet) *
+				 expf((float)c->sigma * q->g[b]);
+			wsum += eff[b];
+			idx[b - 1] = b;
+		}
+		k = (uint32_t)(c->budget * nc + 0.5);
+		if (k < 1)
+			k = 1;
+		topk(idx, eff, nc, k);
+		rsum = 0;
+		for (i = 0; i < k && i < nc; i++) {
+			rd_b[nr] = idx[i];
+			rd_m[nr++] = mrest * eff[idx[i]] / wsum;
+			rsum += eff[idx[i]];
+		}
+		/* persistence of the 8 heaviest */
+		top8 = k < 8 ? k : 8;
+		topk(idx, eff, k < nc ? k : nc, top8);
+		if (q->nprev == top8 && top8) {
+			uint32_t same = 0, x, y;
+
+			for (x = 0; x < top8; x++)
+				for (y = 0; y < top8; y++)
+					same += idx[x] == q->prev_top[y];
+			gs->pers_sum += (double)same / top8;
+			gs->pers_n++;
+		}
+		for (i = 0; i < top8; i++)
+			q->prev_top[i] = idx[i];
+		q->nprev = top8;
+	} else if (q->type == H_RETR) {
+		double per = mrest / c->needles;
+
+		for (i = 0; i < c->needles; i++) {
+			if (runif(&r) < c->needle_move)
+				place_needle(c, q, i, nb, &r);
+			for (b = q->needle[i];
+			     b < q->needle[i] + q->nspan[i] && b < lo;
+			     b++) {
+				uint32_t j, dup = 0;
+
+				for (j = 0; j < nr; j++)
+					dup |= rd_b[j] == b;
+				if (dup)
+					continue;
+				rd_b[nr] = b;
+				rd_m[nr++] = per / q->nspan[i];
+			}
+		}
+	}
+	if (nr > 1023)
+		nr = 1023;
+	if (emit(t, KVTRACE_OP_READ << 28 | layer << 18 |
+		    head << 10 | nr))
+		goto done;
+	for (i = 0; i < nr; i++)
+		if (emit(t, rd_b[i] << 16 | mass_q16(rd_m[i])))
+			goto done;
+	gs->reads += nr;
+	ret = 0;
+done:
+	*rr = r;
+	return ret;
+}
+
+static int generate_serve(const struct kvtrace_cfg *c, struct kvtrace *t,
+			  struct kvtrace_genstats *gs);
+
 int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
 		     struct kvtrace_genstats *gs)
 {
@@ -251,13 +403,14 @@ int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
 	uint32_t total = c->prompt_tokens + c->decode_steps;
 	uint32_t bph = (total + tpb - 1) / tpb;
 	uint32_t *idx, *rd_b, step = 0, pos = 0, qi, i;
-	double *rd_m, pers_sum = 0, sink_sum = 0, loc_sum = 0;
-	uint64_t pers_n = 0, sink_n = 0, loc_n = 0;
+	double *rd_m;
 	struct gq *qs;
 	struct rng r = { c->seed * 0x9e3779b97f4a7c15ull + 12345 };
 	float *eff;
 	int ret = -ENOMEM;
 
+	if (c->seqs > 1)
+		return generate_serve(c, t, gs);
 	if (!nq || nq > 1024 * 256 || c->layers > 1023 || c->kv_heads > 255 ||
 	    !tpb || bph > 65535 || !c->prefill_chunk || !c->prompt_tokens)
 		return -EINVAL;
@@ -351,126 +504,17 @@ int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
 		if (emit(t, KVTRACE_OP_STEP << 28 | step) ||
 		    emit(t, KVTRACE_OP_WRITE << 28 | 1))
 			goto out;
-		for (qi = 0; qi < nq; qi++) {
-			struct gq *q = &qs[qi];
-			uint32_t layer = qi / c->kv_heads, head = qi % c->kv_heads;
-			uint32_t win = q->type == H_LOCAL ? c->win_local :
-				       q->type == H_MIXED ? c->win_mixed : 2;
-			uint32_t nr = 0, lo, b, k;
-			double mloc = 0, mrest, wsum, rsum;
-
-			if (win + 1 > nb)
-				win = nb - 1;
-			lo = nb - win;		/* first block of the window */
-			mrest = q->type == H_LOCAL ? 0.05 :
-				q->type == H_MIXED ? 0.45 : 0.75;
-			if (q->sink + mrest > 0.95)
-				mrest = 0.95 - q->sink;
-			mloc = 1.0 - q->sink - mrest;
-			rd_b[nr] = 0;
-			rd_m[nr++] = q->sink;
-			/* window: mass decays with distance, nearest heaviest */
-			wsum = 0;
-			for (b = lo; b < nb; b++)
-				wsum += 1.0 / (nb - b);
-			for (b = lo; b < nb; b++) {
-				if (b == 0)
-					continue;
-				rd_b[nr] = b;
-				rd_m[nr++] = mloc / (nb - b) / wsum;
-			}
-			sink_sum += q->sink;
-			sink_n++;
-			if (q->type == H_LOCAL) {
-				loc_sum += q->sink + mloc;
-				loc_n++;
-			}
-			if (q->type == H_MIXED && lo > 1) {
-				uint32_t nc = lo - 1, top8;
-
-				wsum = 0;
-				for (b = 1; b < lo; b++) {
-					if (step >= q->flip[b]) {
-						q->on[b] ^= 1;
-						if (!q->on[b])
-							q->was_off[b] = 1;
-						else if (q->was_off[b])
-							gs->regains++;
-						q->flip[b] = step + rgeom(&r,
-							q->on[b] ? c->on_steps :
-								   c->off_steps);
-					}
-					q->g[b] = (float)(c->rho * q->g[b] +
-						  sqrt(1 - c->rho * c->rho) *
-						  rnorm(&r));
-					eff[b] = q->w[b] *
-						 (q->on[b] ? 1.0f : (float)c->quiet) *
-						 expf((float)c->sigma * q->g[b]);
-					wsum += eff[b];
-					idx[b - 1] = b;
-				}
-				k = (uint32_t)(c->budget * nc + 0.5);
-				if (k < 1)
-					k = 1;
-				topk(idx, eff, nc, k);
-				rsum = 0;
-				for (i = 0; i < k && i < nc; i++) {
-					rd_b[nr] = idx[i];
-					rd_m[nr++] = mrest * eff[idx[i]] / wsum;
-					rsum += eff[idx[i]];
-				}
-				/* persistence of the 8 heaviest */
-				top8 = k < 8 ? k : 8;
-				topk(idx, eff, k < nc ? k : nc, top8);
-				if (q->nprev == top8 && top8) {
-					uint32_t same = 0, x, y;
-
-					for (x = 0; x < top8; x++)
-						for (y = 0; y < top8; y++)
-							same += idx[x] == q->prev_top[y];
-					pers_sum += (double)same / top8;
-					pers_n++;
-				}
-				for (i = 0; i < top8; i++)
-					q->prev_top[i] = idx[i];
-				q->nprev = top8;
-			} else if (q->type == H_RETR) {
-				double per = mrest / c->needles;
-
-				for (i = 0; i < c->needles; i++) {
-					if (runif(&r) < c->needle_move)
-						place_needle(c, q, i, nb, &r);
-					for (b = q->needle[i];
-					     b < q->needle[i] + q->nspan[i] && b < lo;
-					     b++) {
-						uint32_t j, dup = 0;
-
-						for (j = 0; j < nr; j++)
-							dup |= rd_b[j] == b;
-						if (dup)
-							continue;
-						rd_b[nr] = b;
-						rd_m[nr++] = per / q->nspan[i];
-					}
-				}
-			}
-			if (nr > 1023)
-				nr = 1023;
-			if (emit(t, KVTRACE_OP_READ << 28 | layer << 18 |
-				    head << 10 | nr))
+		for (qi = 0; qi < nq; qi++)
+			if (head_reads(c, &qs[qi], qi, nb, step, &r, t, gs, idx,
+				       eff, rd_b, rd_m))
 				goto out;
-			for (i = 0; i < nr; i++)
-				if (emit(t, rd_b[i] << 16 | mass_q16(rd_m[i])))
-					goto out;
-			gs->reads += nr;
-		}
 		gs->steps++;
 	}
 	t->h.nwords = t->n;
 	gs->reads_per_head_step = gs->steps ? (double)gs->reads / gs->steps / nq : 0;
-	gs->hh_persistence = pers_n ? pers_sum / pers_n : 0;
-	gs->sink_mass = sink_n ? sink_sum / sink_n : 0;
-	gs->local_mass_local = loc_n ? loc_sum / loc_n : 0;
+	gs->hh_persistence = gs->pers_n ? gs->pers_sum / gs->pers_n : 0;
+	gs->sink_mass = gs->sink_n ? gs->sink_sum / gs->sink_n : 0;
+	gs->local_mass_local = gs->loc_n ? gs->loc_sum / gs->loc_n : 0;
 	ret = 0;
 out:
 	if (qs)
@@ -489,6 +533,218 @@ out:
 	free(eff);
 	free(rd_b);
 	free(rd_m);
+	if (ret)
+		kvtrace_free(t);
+	return ret;
+}
+
+/*
+ * Serving: c->seqs sessions run at once, each on its own c->layers x
+ * kv_heads queues (global layer = seq * layers + layer), all in one tier.
+ * A session: a prompt of prompt_tokens, then turns x (prefill of the turn's
+ * new tokens in chunks, turn_decode decode steps, a think time of mean
+ * 'think' idle steps); later turns add turn_tokens.  Sessions start
+ * staggered by think / seqs steps.  A prefill chunk reads, for every head
+ * that is not local, every block of the session so far (full attention over
+ * the reused prefix; local heads read their sink and window only): the
+ * prefill bursts between the other sessions' decode steps.  Decode reads are
+ * those of the single-sequence generator.
+ */
+enum { S_THINK, S_PREFILL, S_DECODE, S_DONE };
+
+static int generate_serve(const struct kvtrace_cfg *c, struct kvtrace *t,
+			  struct kvtrace_genstats *gs)
+{
+	uint32_t L = c->layers, H = c->kv_heads, tpb = c->tokens_per_block;
+	uint32_t nseq = c->seqs, nq = nseq * L * H, total, bph, step = 0;
+	uint32_t *idx = NULL, *rd_b = NULL, *pos = NULL, *left = NULL;
+	uint32_t *turn = NULL, *until = NULL, qi, s, i, b, done = 0;
+	uint8_t *state = NULL;
+	double *rd_m = NULL;
+	struct gq *qs = NULL;
+	struct rng r = { c->seed * 0x9e3779b97f4a7c15ull + 12345 };
+	float *eff = NULL;
+	int ret = -ENOMEM;
+
+	total = c->prompt_tokens + (c->turns ? c->turns - 1 : 0) * c->turn_tokens +
+		c->turns * c->turn_decode;
+	bph = (total + tpb - 1) / tpb;
+	if (nseq > 4095 || !L || nseq * L > 1023 || !H || H > 255 || !tpb ||
+	    bph > 65535 || !c->prefill_chunk || c->prefill_chunk > 65535 ||
+	    !c->prompt_tokens || !c->turns || c->turn_tokens > 65535 ||
+	    (uint64_t)c->prompt_tokens + (uint64_t)c->turns *
+	    (c->turn_tokens + c->turn_decode) > (1u << 24))
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	memset(gs, 0, sizeof(*gs));
+	memcpy(t->h.magic, KVTRACE_MAGIC, 8);
+	t->h.version = 1;
+	t->h.layers = nseq * L;
+	t->h.kv_heads = H;
+	t->h.blocks_per_head = bph;
+	t->h.tokens_per_block = tpb;
+	t->h.prompt_tokens = c->prompt_tokens;
+	t->h.decode_steps = c->turns * c->turn_decode;
+	t->h.prefill_chunk = c->prefill_chunk;
+	t->h.seed = c->seed;
+	t->h.reserved[0] = nseq;
+
+	qs = calloc(nq, sizeof(*qs));
+	idx = calloc(bph, sizeof(*idx));
+	eff = calloc(bph, sizeof(*eff));
+	rd_b = calloc(bph + 1, sizeof(*rd_b));
+	rd_m = calloc(bph + 1, sizeof(*rd_m));
+	pos = calloc(nseq, sizeof(*pos));
+	left = calloc(nseq, sizeof(*left));
+	turn = calloc(nseq, sizeof(*turn));
+	until = calloc(nseq, sizeof(*until));
+	state = calloc(nseq, 1);
+	if (!qs || !idx || !eff || !rd_b || !rd_m || !pos || !left || !turn ||
+	    !until || !state)
+		goto out;
+	for (qi = 0; qi < nq; qi++) {
+		struct gq *q = &qs[qi];
+		double u = runif(&r);
+
+		q->type = u < c->frac_local ? H_LOCAL :
+			  u < c->frac_local + c->frac_retr ? H_RETR : H_MIXED;
+		q->sink = q->type == H_LOCAL ? c->sink_local :
+			  q->type == H_MIXED ? c->sink_mixed : c->sink_retr;
+		q->sink *= 0.6 + 0.8 * runif(&r);
+		q->w = calloc(bph, sizeof(float));
+		q->g = calloc(bph, sizeof(float));
+		q->flip = calloc(bph, sizeof(uint32_t));
+		q->on = calloc(bph, 1);
+		q->was_off = calloc(bph, 1);
+		q->needle = calloc(c->needles + 1, sizeof(uint32_t));
+		q->nspan = calloc(c->needles + 1, sizeof(uint32_t));
+		q->old = calloc(64, sizeof(uint32_t));
+		if (!q->w || !q->g || !q->flip || !q->on || !q->was_off ||
+		    !q->needle || !q->nspan || !q->old)
+			goto out;
+		if (q->type == H_LOCAL)
+			gs->n_local++;
+		else if (q->type == H_MIXED)
+			gs->n_mixed++;
+		else
+			gs->n_retr++;
+		if (emit(t, KVTRACE_OP_KIND << 28 | (qi / H) << 18 |
+			    (qi % H) << 10 | (uint32_t)q->type))
+			goto out;
+	}
+	for (s = 0; s < nseq; s++) {
+		state[s] = S_THINK;
+		until[s] = (uint32_t)(s * c->think / nseq);
+		left[s] = c->prompt_tokens;
+	}
+	while (done < nseq) {
+		if (emit(t, KVTRACE_OP_STEP << 28 | step))
+			goto out;
+		for (s = 0; s < nseq; s++) {
+			uint32_t q0 = s * L * H, n, nb;
+
+			if (state[s] == S_THINK && step >= until[s])
+				state[s] = S_PREFILL;
+			if (state[s] == S_PREFILL) {
+				n = left[s] < c->prefill_chunk ? left[s] :
+				    c->prefill_chunk;
+				for (b = (pos[s] + tpb - 1) / tpb;
+				     b * tpb < pos[s] + n; b++)
+					for (qi = q0; qi < q0 + L * H; qi++)
+						new_block(c, &qs[qi], b, step, &r);
+				if (emit(t, KVTRACE_OP_SWRITE << 28 | s << 16 | n))
+					goto out;
+				pos[s] += n;
+				left[s] -= n;
+				nb = (pos[s] + tpb - 1) / tpb;
+				for (qi = q0; qi < q0 + L * H && nb > 1; qi++) {
+					struct gq *q = &qs[qi];
+					uint32_t lo = 1, nr = 0;
+
+					if (q->type == H_LOCAL)
+						lo = nb > c->win_local + 1 ?
+						     nb - c->win_local : 1;
+					if (emit(t, KVTRACE_OP_READ << 28 |
+						    (qi / H) << 18 | (qi % H) << 10 |
+						    (nb - lo + 1 > 1023 ? 1023 :
+						     nb - lo + 1)))
+						goto out;
+					for (b = 0; b < nb && nr < 1023; b++) {
+						if (b && b < lo)
+							continue;
+						if (emit(t, b << 16 |
+							 mass_q16(1.0 / (nb - lo + 1))))
+							goto out;
+						nr++;
+					}
+					gs->reads += nr;
+				}
+				if (!left[s]) {
+					state[s] = S_DECODE;
+					left[s] = c->turn_decode;
+					for (qi = q0; qi < q0 + L * H; qi++)
+						if (qs[qi].type == H_RETR)
+							for (i = 0; i < c->needles; i++)
+								place_needle(c, &qs[qi], i,
+									     nb, &r);
+				}
+			} else if (state[s] == S_DECODE) {
+				if (pos[s] % tpb == 0)
+					for (qi = q0; qi < q0 + L * H; qi++)
+						new_block(c, &qs[qi], pos[s] / tpb,
+							  step, &r);
+				pos[s]++;
+				nb = (pos[s] + tpb - 1) / tpb;
+				if (emit(t, KVTRACE_OP_SWRITE << 28 | s << 16 | 1))
+					goto out;
+				for (qi = q0; qi < q0 + L * H; qi++)
+					if (head_reads(c, &qs[qi], qi, nb, step,
+						       &r, t, gs, idx, eff,
+						       rd_b, rd_m))
+						goto out;
+				if (!--left[s]) {
+					if (++turn[s] == c->turns) {
+						state[s] = S_DONE;
+						done++;
+					} else {
+						state[s] = S_THINK;
+						until[s] = step + rgeom(&r, c->think);
+						left[s] = c->turn_tokens;
+					}
+				}
+			}
+		}
+		gs->steps++;
+		step++;
+	}
+	t->h.nwords = t->n;
+	gs->reads_per_head_step = gs->steps ? (double)gs->reads / gs->steps / nq : 0;
+	gs->hh_persistence = gs->pers_n ? gs->pers_sum / gs->pers_n : 0;
+	gs->sink_mass = gs->sink_n ? gs->sink_sum / gs->sink_n : 0;
+	gs->local_mass_local = gs->loc_n ? gs->loc_sum / gs->loc_n : 0;
+	ret = 0;
+out:
+	if (qs)
+		for (qi = 0; qi < nq; qi++) {
+			free(qs[qi].w);
+			free(qs[qi].g);
+			free(qs[qi].flip);
+			free(qs[qi].on);
+			free(qs[qi].was_off);
+			free(qs[qi].needle);
+			free(qs[qi].nspan);
+			free(qs[qi].old);
+		}
+	free(qs);
+	free(idx);
+	free(eff);
+	free(rd_b);
+	free(rd_m);
+	free(pos);
+	free(left);
+	free(turn);
+	free(until);
+	free(state);
 	if (ret)
 		kvtrace_free(t);
 	return ret;
@@ -557,6 +813,9 @@ int kvtrace_dump_text(const struct kvtrace *t, void *file)
 		case KVTRACE_OP_WRITE:
 			fprintf(f, "W %u\n", w & 0x0fffffff);
 			break;
+		case KVTRACE_OP_SWRITE:
+			fprintf(f, "w %u %u\n", (w >> 16) & 0xfff, w & 0xffff);
+			break;
 		case KVTRACE_OP_KIND:
 			fprintf(f, "K %u %u %s\n", (w >> 18) & 1023,
 				(w >> 10) & 255, (w & 1023) == 0 ? "local" :
@@ -608,7 +867,9 @@ int kvtrace_cfg_set(struct kvtrace_cfg *c, const char *kv, int geometry)
 #define G(n, f) if (geometry && !strcmp(name, n)) { c->f = (uint32_t)v; return 0; }
 #define D(n, f) if (!strcmp(name, n)) { c->f = v; return 0; }
 	G("layers", layers) G("kv_heads", kv_heads) G("prompt", prompt_tokens)
-	G("decode", decode_steps) G("chunk", prefill_chunk)
+	G("decode", decode_steps) G("chunk", prefill_chunk) G("seqs", seqs)
+	G("turns", turns) G("turn_tokens", turn_tokens)
+	G("turn_decode", turn_decode) D("think", think)
 	U("win_local", win_local) U("win_mixed", win_mixed)
 	U("needles", needles) U("needle_span", needle_span)
 	D("local", frac_local) D("retr", frac_retr) D("budget", budget)

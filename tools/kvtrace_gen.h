@@ -11,6 +11,11 @@
  *         (block << 16 | mass_q16)           blocks of (layer, head) read in
  *                                            this step, with their attention
  *                                            mass (Q16, saturated at 65535)
+ *   SWRITE (5 << 28 | seq << 16 | ntokens)   sequence 'seq' appends ntokens
+ *                                            tokens to its own queues: the
+ *                                            layers [seq * L, (seq + 1) * L)
+ *                                            with L = layers / seqs (serving
+ *                                            traces, hdr.reserved[0] = seqs)
  *   KIND  (4 << 28 | layer << 18 | head << 10 | kind)
  *                                            generator ground truth: the kind
  *                                            of (layer, head), 0 local,
@@ -29,6 +34,7 @@
 #define KVTRACE_OP_WRITE 2u
 #define KVTRACE_OP_READ	 3u
 #define KVTRACE_OP_KIND	 4u
+#define KVTRACE_OP_SWRITE 5u
 #define KVTRACE_NKINDS	 3
 #define KVTRACE_OP(w)	((w) >> 28)
 
@@ -73,6 +79,12 @@ struct kvtrace_cfg {
 	uint32_t needle_span;	/* max blocks per needle span */
 	double needle_move;	/* per step probability a needle moves */
 	double needle_return;	/* a moving needle returns to an old spot */
+	/* serving (seqs >= 2): concurrent multi-turn sessions sharing a tier */
+	uint32_t seqs;		/* concurrent sequences, each 'layers' layers */
+	uint32_t turns;		/* turns per session */
+	uint32_t turn_tokens;	/* new prompt tokens of each later turn */
+	uint32_t turn_decode;	/* decode steps of each turn */
+	double think;		/* mean idle steps between turns */
 };
 
 struct kvtrace_genstats {
@@ -83,6 +95,9 @@ struct kvtrace_genstats {
 	double local_mass_local;/* mass in sink+window, local heads */
 	uint64_t regains;	/* blocks that became active again after quiet */
 	uint32_t n_local, n_mixed, n_retr;
+	/* accumulators of the statistics above */
+	double pers_sum, sink_sum, loc_sum;
+	uint64_t pers_n, sink_n, loc_n;
 };
 
 void kvtrace_cfg_default(struct kvtrace_cfg *c);

@@ -8,10 +8,12 @@
  *	struct kvp_head[layers * kv_heads]	16 bytes per (layer, head)
  *	struct kvp_ent[layers * kv_heads * blocks_per_head]	8 bytes/block
  *
- * Victim selection is a CLOCK sweep with a priority threshold.  The hand walks
+ * Victim selection: first the newest demand-promoted blocks (the newcomer
+ * stack, see KVP_NEW) whose rank reaches the threshold, then a CLOCK sweep
+ * with a rank threshold (the rank: kvp_entry_rank()).  The hand walks
  * the entries in index order (all queues); an eligible WARM entry whose
- * priority bucket is >= thr is taken.  thr is a feedback-controlled estimate
- * of the priority quantile to evict:
+ * rank bucket is >= thr is taken.  thr is a feedback-controlled estimate
+ * of the rank quantile to evict:
  *   - at the end of every sweep, thr is set so that, in the histogram of the
  *     eligible entries seen during that sweep, the entries at or above thr
  *     number the victims taken in that sweep (the top-V of the sweep);
@@ -37,9 +39,24 @@
 #define KVP_E_COLDCOPY	0x04u	/* NVMe holds a valid copy */
 #define KVP_E_PF	0x08u	/* promoted by prefetch, not accessed since */
 #define KVP_E_HINTED	0x10u	/* received at least one hint */
+#define KVP_E_PROB	0x20u	/* promoted by a demand miss, not read since
+				 * (kept while COLD: says how it left) */
 
-/* Priority histogram: 4.4 log buckets of a Q16 priority, see kvp_bucket(). */
-#define KVP_NB		272u
+/* Rank histogram: 4.4 log buckets of a 48-bit rank key (see kvp_bucket()). */
+#define KVP_NB		(1u + 48u * 16u + 16u)
+#define KVP_BETA_ONE	16u	/* score weight 1.0 (Q4) */
+#define KVP_BETA_MAX	32u
+/*
+ * Newcomer stack: the last KVP_NEW blocks promoted by a demand miss (or
+ * read for the first time after a prefetch).  The newest newcomer whose rank
+ * is at or above the sweep's threshold leaves first, without a sweep: in a
+ * cyclic overload (a step
+ * reads more than fits) that keeps a stable set warm, as MIN does with a
+ * loop, instead of cycling everything through the tier (LRU: no hit); when
+ * stale blocks are around the threshold is above the newcomers and the
+ * sweep takes the stale ones.
+ */
+#define KVP_NEW		64u
 #define KVP_PROBE_EVERY	1024u	/* accesses between probes of a W=0 head */
 
 struct kvp_ent {
@@ -79,6 +96,11 @@ struct kvp_state {
 	kvp_u32 thr;		/* victim threshold, bucket */
 	kvp_u32 easy;		/* victims found at once, in a row */
 	kvp_u32 sweep_victims;	/* victims taken in the current sweep */
+	kvp_u32 vage;		/* running mean age of victims, steps */
+	kvp_u32 beta;		/* weight of the score in the rank, Q4 */
+	kvp_u32 new_top;	/* newcomer stack: next slot */
+	kvp_u32 new_n;		/* entries in it (<= KVP_NEW) */
+	kvp_u32 newc[KVP_NEW];	/* newcomer stack (circular, newest on top) */
 	kvp_u32 pad;
 	kvp_u32 hist[KVP_NB];	/* eligible entries per bucket, this sweep */
 };
@@ -123,14 +145,14 @@ void kvp_params_default(struct kvp_params *p)
 	p->tau_steps = 1000;
 	p->score_shift = 4;
 	p->sink_tokens = 4;
-	p->recent_tokens = 64;
+	p->recent_tokens = 16;
 	p->pf_window = 1;
 	p->pf_window_max = 4;
 	p->pf_epoch = 16;
 	p->phase_window = 4096;
 	p->phase_enter = 10;
 	p->phase_exit = 4;
-	p->scan_limit = 32;
+	p->scan_limit = 64;
 	p->flags = KVP_P_DEFAULT;
 	for (i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++)
 		p->reserved[i] = 0;
@@ -278,6 +300,7 @@ int kvp_init(struct kvp_state *st, kvp_u64 size, const struct kvp_geom *g,
 	st->phase = (p->flags & KVP_P_PHASE) ? KVP_PHASE_PREFILL :
 					       KVP_PHASE_DECODE;
 	st->thr = KVP_NB - 1;
+	st->beta = KVP_BETA_ONE;
 	kvp_derive(st);
 	for (i = 0; i < st->nq; i++)
 		kvp_heads(st)[i].w = (kvp_u8)p->pf_window;
@@ -400,11 +423,11 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 	tot = (kvp_u32)h->pf_used + h->pf_wasted;
 	if (tot < st->p.pf_epoch)
 		return;
-	/* >= 1/2 used: grow; < 1/4 used: shrink (to 0 = stop); else keep */
+	/* >= 1/2 used: grow; < 3/8 used: shrink (to 0 = stop); else keep */
 	if (h->pf_used * 2u >= tot) {
 		if (h->w < st->p.pf_window_max)
 			h->w++;
-	} else if (h->pf_used * 4u < tot) {
+	} else if (h->pf_used * 8u < tot * 3u) {
 		if (h->w)
 			h->w--;
 	}
@@ -470,6 +493,46 @@ int kvp_on_hint(struct kvp_state *st, kvp_u32 idx, kvp_u32 score_q16,
 	return 0;
 }
 
+/* push @idx on the newcomer stack (the oldest entry falls off when full) */
+static void kvp_newcomer(struct kvp_state *st, struct kvp_ent *e, kvp_u32 idx)
+{
+	e->fl |= KVP_E_PROB;
+	st->newc[st->new_top] = idx;
+	st->new_top = (st->new_top + 1) % KVP_NEW;
+	if (st->new_n < KVP_NEW)
+		st->new_n++;
+}
+
+/*
+ * A demand miss on a COLD block that left recently (within about twice the
+ * mean age of the victims, i.e. it would still be warm in a tier about twice
+ * the size: ARC's ghost lists, without their memory since every block keeps
+ * its entry): move the score weight beta (below), and count it.
+ */
+static void kvp_ghost(struct kvp_state *st, struct kvp_ent *e, kvp_u32 step)
+{
+	kvp_u32 age = step - e->last;
+
+	if (age > 2u * st->vage + 1u)
+		return;
+	/*
+	 * Back later than victims usually leave, with a score above its
+	 * head's average (ema > 1/2): it left for its age although the score
+	 * said keep: weigh the score more.  Otherwise (back sooner: it left
+	 * young, for its score; or its score said nothing) weigh it less.
+	 */
+	if (age > st->vage && e->ema > KVP_ONE / 2) {
+		if (st->beta < KVP_BETA_MAX)
+			st->beta++;
+	} else if (st->beta) {
+		st->beta--;
+	}
+	if (e->fl & KVP_E_PROB)
+		st->s.ghost_prob++;
+	else
+		st->s.ghost_est++;
+}
+
 /**
  * kvp_on_access() - a demand read of a block.
  * @st: state.
@@ -496,15 +559,21 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	h = &kvp_heads(st)[q];
 	st->s.accesses++;
 	kvp_phase_event(st, 0);
+	if (kvp_tier_of(e) == KVP_TIER_COLD && !(st->p.flags & KVP_P_RAW))
+		kvp_ghost(st, e, step);
 	e->last = step;
 	if (kvp_tier_of(e) == KVP_TIER_WARM) {
 		ret |= KVP_ACC_HIT;
 		st->s.hits++;
+		e->fl &= (kvp_u8)~KVP_E_PROB;
 	}
 	if (e->fl & KVP_E_PF) {
 		e->fl &= (kvp_u8)~KVP_E_PF;
 		kvp_pf_outcome(st, q, 1);
 		ret |= KVP_ACC_PF_USED;
+		/* its first read: now it is a newcomer like a demand miss */
+		if (!(st->p.flags & KVP_P_RAW))
+			kvp_newcomer(st, e, idx);
 	}
 	/* a head that stopped prefetching probes W = 1 now and then */
 	if ((st->p.flags & KVP_P_PF_ADAPT) && !h->w &&
@@ -589,7 +658,10 @@ int kvp_set_resident(struct kvp_state *st, kvp_u32 idx, kvp_u32 how)
 	st->warm++;
 	if (how == KVP_BY_PREFETCH) {
 		e->fl |= KVP_E_PF;
+		e->fl &= (kvp_u8)~KVP_E_PROB;
 		st->s.pf_issued++;
+	} else if (how == KVP_BY_DEMAND) {
+		kvp_newcomer(st, e, idx);
 	}
 	return 0;
 }
@@ -703,15 +775,17 @@ int kvp_unpin(struct kvp_state *st, kvp_u32 idx)
 
 /* ---- victims ----------------------------------------------------------- */
 
-/* 4.4 log bucket of a Q16 priority: 0 for 0, else 1 + 16*log2 + mantissa. */
-static inline kvp_u32 kvp_bucket(kvp_u32 p)
+/* 4.4 log bucket of a key: 0 for 0, else 1 + 16*log2 + mantissa. */
+static inline kvp_u32 kvp_bucket(kvp_u64 p)
 {
 	kvp_u32 e, m;
 
 	if (!p)
 		return 0;
-	e = 31u - (kvp_u32)__builtin_clz(p);
-	m = e >= 4 ? (p >> (e - 4)) & 15u : (p << (4 - e)) & 15u;
+	if (p >> 48)
+		p = (1ull << 48) - 1;
+	e = 63u - (kvp_u32)__builtin_clzll(p);
+	m = (kvp_u32)(e >= 4 ? (p >> (e - 4)) & 15u : (p << (4 - e)) & 15u);
 	return 1u + e * 16u + m;
 }
 
@@ -762,6 +836,32 @@ static inline kvp_u32 kvp_entry_prio(const struct kvp_state *st,
 	return (kvp_u32)(((kvp_u64)(KVP_ONE - e->ema) * d) >> KVP_SHIFT);
 }
 
+/*
+ * Rank bucket of an eligible entry (higher leaves first).
+ *
+ * KVP_P_RAW (the seed's formula): the bucket of the priority itself.
+ * Default: the bucket of (1 - ema)^beta x age, age = now - last + 1 in
+ * steps, which for beta = 1 orders as the priority does for ages well below
+ * tau but does not saturate (the decay makes every block older than a few
+ * tau alike, and the order among them random); beta (0..2, Q4) is the
+ * score's weight, moved by ghost misses (kvp_ghost()).  PREFILL: age alone (oldest written first).
+ */
+static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
+				     const struct kvp_ent *e, kvp_u32 now,
+				     kvp_u32 pr)
+{
+	kvp_u64 age = (kvp_u64)(kvp_u32)(now - e->last) + 1;
+	kvp_u32 b, s;
+
+	if (st->p.flags & KVP_P_RAW)
+		return kvp_bucket(pr);
+	if (st->phase == KVP_PHASE_PREFILL)
+		return kvp_bucket(age << KVP_SHIFT);
+	b = kvp_bucket(age << KVP_SHIFT);
+	s = (st->beta * (257u - kvp_bucket(KVP_ONE - e->ema))) >> 4;
+	return b > s ? b - s : 0;
+}
+
 /* End of a sweep: thr := bucket holding the top sweep_victims entries. */
 static void kvp_sweep_end(struct kvp_state *st)
 {
@@ -781,6 +881,57 @@ static void kvp_sweep_end(struct kvp_state *st)
 	st->sweep_victims = 0;
 }
 
+/* @e (index @i) becomes a victim */
+static void kvp_take(struct kvp_state *st, struct kvp_ent *e, kvp_u32 now)
+{
+	kvp_u32 age = now - e->last + 1;
+
+	kvp_set_tier(e, KVP_TIER_EVICTING);
+	st->warm--;
+	/* running mean victim age (weight 1/16) */
+	if (age >= st->vage)
+		st->vage += (age - st->vage + 15u) >> 4;
+	else
+		st->vage -= (st->vage - age) >> 4;
+}
+
+/*
+ * Thrashing: the newest newcomers still WARM, unpinned, unprotected and on
+ * probation leave first (see KVP_NEW).  Returns the victims written.
+ */
+static kvp_u32 kvp_pick_new(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
+			    kvp_u32 *prio, kvp_u32 now)
+{
+	struct kvp_ent *ents = kvp_ents(st);
+	kvp_u32 n = 0, bph = st->g.blocks_per_head;
+
+	while (n < want && st->new_n) {
+		kvp_u32 top = (st->new_top + KVP_NEW - 1) % KVP_NEW;
+		kvp_u32 i = st->newc[top], q, pr;
+		struct kvp_ent *e;
+
+		if (i < st->nent) {
+			e = &ents[i];
+			q = kvp_queue_of(st, i);
+			if (kvp_tier_of(e) == KVP_TIER_WARM && !e->pins &&
+			    (e->fl & KVP_E_PROB) &&
+			    !kvp_protected(st, &kvp_heads(st)[q], i - q * bph)) {
+				pr = kvp_entry_prio(st, e, now);
+				/* only while the sweep would take its rank */
+				if (kvp_entry_rank(st, e, now, pr) < st->thr)
+					break;
+				if (prio)
+					prio[n] = pr;
+				kvp_take(st, e, now);
+				out[n++] = i;
+			}
+		}
+		st->new_top = top;
+		st->new_n--;
+	}
+	return n;
+}
+
 /* kvp_pick_victims() and kvp_pick_victims_prio(); @prio may be NULL. */
 static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 		    kvp_u32 *prio, kvp_u32 now)
@@ -794,6 +945,8 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 
 	if (!want || !st->warm)
 		return 0;
+	if (st->phase == KVP_PHASE_DECODE && !(st->p.flags & KVP_P_RAW))
+		n = kvp_pick_new(st, want, out, prio, now);
 	i = st->hand;
 	if (i >= st->nent)
 		i = 0;
@@ -806,7 +959,7 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 		if (kvp_tier_of(e) == KVP_TIER_WARM && !e->pins &&
 		    !kvp_protected(st, &heads[q], blk)) {
 			kvp_u32 pr = kvp_entry_prio(st, e, now);
-			kvp_u32 b = kvp_bucket(pr);
+			kvp_u32 b = kvp_entry_rank(st, e, now, pr);
 
 			st->hist[b]++;
 			looked++;
@@ -814,8 +967,7 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			if (b > dry_max)
 				dry_max = b;
 			if (b >= st->thr) {
-				kvp_set_tier(e, KVP_TIER_EVICTING);
-				st->warm--;
+				kvp_take(st, e, now);
 				if (prio)
 					prio[n] = pr;
 				out[n++] = i;
@@ -880,8 +1032,11 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
  * block, and never the same block twice: returned blocks become EVICTING
  * until the caller reports kvp_set_cold() or kvp_set_resident(KVP_BY_ABORT).
  * Returns fewer than @want only when fewer eligible blocks exist.
- * Highest priority (1 - ema) * (1 - exp(-age/tau)) leaves first (see the
- * file comment for how the CLOCK threshold approximates that order).
+ * Highest rank leaves first: (1 - ema)^beta x age by default, beta adapted
+ * by ghost misses; the priority (1 - ema) * (1 - exp(-age/tau)) with
+ * KVP_P_RAW; the newest newcomers first while the sweep would take them
+ * (see kvp_entry_rank(), KVP_NEW and the file comment for how the CLOCK
+ * threshold approximates that order).
  *
  * Return: the number of victims written to @out (>= 0).
  */
@@ -1015,6 +1170,8 @@ int kvp_entry_get(const struct kvp_state *st, kvp_u32 idx,
 void kvp_get_stats(const struct kvp_state *st, struct kvp_stats *out)
 {
 	*out = st->s;
+	out->victim_age = st->vage;
+	out->beta = st->beta;
 }
 
 /**

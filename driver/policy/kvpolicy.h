@@ -109,7 +109,8 @@ struct kvp_geom {
  * @sink_tokens:   attention sinks: the first S tokens of every head are
  *                 never victims (with KVP_P_PROTECT).  Tokens.  Default 4.
  * @recent_tokens: recent window: the last R written tokens of every head are
- *                 never victims (with KVP_P_PROTECT).  Tokens.  Default 64.
+ *                 never victims (with KVP_P_PROTECT).  Tokens.  Default 16
+ *                 (the block being appended).
  * @pf_window:     initial prefetch half-window W, blocks, 0..pf_window_max.
  *                 Default 1.
  * @pf_window_max: largest W adaptation may reach, blocks,
@@ -124,7 +125,7 @@ struct kvp_geom {
  *                 reads < phase_exit * writes; 1..phase_enter-1 (the gap is
  *                 the hysteresis).  Default 4.
  * @scan_limit:    eligible entries looked at without finding a victim before
- *                 the victim threshold is lowered, 1..65535.  Default 32.
+ *                 the victim threshold is lowered, 1..65535.  Default 64.
  * @flags:         KVP_P_* bits.  Default KVP_P_DEFAULT (everything but
  *                 KVP_P_RAW).
  * @reserved:      must be zero.
@@ -203,6 +204,10 @@ struct kvp_entry_info {
  * @pf_used: prefetched blocks accessed before eviction.
  * @pf_wasted: prefetched blocks evicted without an access.
  * @phase_switches: phase changes.
+ * @victim_age: running mean age of the victims, steps (gauge).
+ * @beta: current weight of the score against age in the rank, 1/16 (gauge).
+ * @ghost_prob: demand misses on blocks that left on probation recently.
+ * @ghost_est: demand misses on established blocks that left recently.
  */
 struct kvp_stats {
 	kvp_u64 hints;
@@ -215,6 +220,10 @@ struct kvp_stats {
 	kvp_u64 pf_used;
 	kvp_u64 pf_wasted;
 	kvp_u64 phase_switches;
+	kvp_u64 victim_age;
+	kvp_u64 beta;
+	kvp_u64 ghost_prob;
+	kvp_u64 ghost_est;
 };
 
 /* Opaque; the caller provides kvp_state_size() bytes, 8-byte aligned. */

@@ -17,4 +17,5 @@ USER_TARGETS += $(KVP_LIB)
 UNIT_DEPS += $(KVP_LIB)
 
 UNIT_SRCS += tests/unit/test_policy_math.c tests/unit/test_policy_core.c \
+	     tests/unit/test_policy_baselines.c \
 	     tests/unit/test_policy_sim.c
