@@ -5,8 +5,11 @@
  * sqe->cmd_op is the ioctl number; sqe->cmd holds struct cxl_kv_uring_cmd
  * pointing at the command struct in user memory.  The transport copies it
  * in, calls the same kv_space_cmd()/kv_ctl_cmd() as the ioctl, copies it
- * out and completes.  Every command may sleep, so a non-blocking issue is
- * punted to io-wq (-EAGAIN), as ublk does for its control commands.
+ * out and completes.  Commands that wait for I/O or for warm room are
+ * punted to io-wq on a non-blocking issue (-EAGAIN), as ublk does for its
+ * control commands; the others (kv_uring_inline()) run inline, unless
+ * their space's lock is held at that moment: a punt costs a worker wakeup
+ * and a context switch per command, several times the command's own work.
  * PREFETCH goes asynchronous: it returns -EIOCBQUEUED and its completion is
  * posted from task context once every started promotion has finished.
  */
@@ -58,12 +61,37 @@ static void kv_uring_async_done(struct kv_async *a, int ret)
 	io_uring_cmd_complete_in_task(ctx->ioucmd, kv_uring_task_cb);
 }
 
+/*
+ * Commands that never wait for I/O, for warm room or for another space's
+ * work: they only take kv_space.lock (briefly, and @sp's lock is tested
+ * first) and copy from and to user memory.
+ */
+static bool kv_uring_inline(struct kv_space *sp, unsigned int cmd)
+{
+	switch (cmd) {
+	case CXL_KV_HINTS:
+	case CXL_KV_ACCESS:
+	case CXL_KV_RESIDENCY:
+	case CXL_KV_PARAMS_GET:
+	case CXL_KV_PARAMS_SET:
+	case CXL_KV_SPACE_STATS:
+	case CXL_KV_SPACE_INFO:
+		return sp && !mutex_is_locked(&sp->lock);
+	case CXL_KV_GET_FEATURES:
+	case CXL_KV_GLOBAL_STATS:
+		return !sp;
+	default:
+		return false;
+	}
+}
+
 /**
  * kv_uring_cmd() - file_operations.uring_cmd of /dev/cxl_kv and space fds.
  * @ioucmd: the command.
  * @issue_flags: IO_URING_F_*.
  *
- * Return: the result, -EAGAIN to be re-issued from io-wq, or -EIOCBQUEUED.
+ * Return: the result, -EAGAIN to be re-issued from io-wq (a non-blocking
+ * issue of a command that may wait), or -EIOCBQUEUED.
  */
 int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
@@ -77,7 +105,7 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	u32 len, flags;
 	long ret;
 
-	if (issue_flags & IO_URING_F_NONBLOCK)
+	if (issue_flags & IO_URING_F_NONBLOCK && !kv_uring_inline(sp, cmd))
 		return -EAGAIN;
 	if (!sz || (sp && _IOC_NR(cmd) < 0x20) || (!sp && _IOC_NR(cmd) >= 0x20))
 		return -ENOTTY;
