@@ -12,7 +12,8 @@
  *
  * Cold tier: block devices opened exclusively (holder: the tier set).  The
  * slot allocator is one bitmap over all devices; slot s is page s / nr_cold
- * of device s % nr_cold, so consecutive slots alternate devices.
+ * of device s % nr_cold, so consecutive slots alternate devices.  The bitmap
+ * is kvzalloc'ed: 32 MiB for a 1 TiB device, past what kmalloc gives.
  */
 #include <linux/blkdev.h>
 #include <linux/capability.h>
@@ -235,7 +236,9 @@ int kv_attach(const struct cxl_kv_attach *a)
 	t->nr_slots = min_slots * t->nr_cold;
 	if (t->nr_slots >= KV_NO_SLOT)
 		t->nr_slots = KV_NO_SLOT - 1;
-	t->slot_map = bitmap_zalloc(t->nr_slots, GFP_KERNEL);
+	/* Up to 64 MiB (2^32 slots): past kmalloc's largest, so kvzalloc. */
+	t->slot_map = kvcalloc(BITS_TO_LONGS(t->nr_slots), sizeof(long),
+			       GFP_KERNEL);
 	if (!t->slot_map) {
 		ret = -ENOMEM;
 		goto out_close_cold;
@@ -288,7 +291,7 @@ int kv_detach(void)
 	WARN_ON_ONCE(t->slots_used);
 	kv_tiers = NULL;
 	kv_close_cold(t);
-	bitmap_free(t->slot_map);
+	kvfree(t->slot_map);
 	for (i = 0; i < t->nr_nodes; i++)
 		kvfree(t->pool[i]);
 	kfree(t);
