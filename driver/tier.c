@@ -436,7 +436,8 @@ static bool kv_room(struct kv_tiers *t)
  * invokes the OOM killer (__GFP_THISNODE | __GFP_NORETRY).
  *
  * Context: process; must not hold any kv_space.lock.
- * Return: the page (refcount 1) or NULL.
+ * Return: the page (refcount 1) or NULL: timed out, no free page on @nid,
+ * or a fatal signal is pending (returned at once).
  */
 struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 			   bool zero)
@@ -448,6 +449,10 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 	struct page *page;
 
 	might_sleep();
+	if (fatal_signal_pending(current)) {
+		kv_stat_inc(sp, alloc_fails);
+		return NULL;
+	}
 	for (;;) {
 		page = kv_pool_take(t, nid);
 		if (page) {
