@@ -137,7 +137,10 @@ struct kv_cold_dev {
  * @slots_used: set bits in @slot_map.
  * @spaces_lock: protects @spaces and @nr_spaces (leaf lock).
  * @spaces: live spaces (kv_space.node), walked by the demotion worker
- *	(and rotated by it when there are more than one round takes).
+ *	(and rotated by it when there are more than one round takes).  A space
+ *	leaves it only when its release has given back every page and slot,
+ *	so DETACH (which needs @nr_spaces == 0) never frees what a release
+ *	still uses.
  * @nr_spaces: entries in @spaces.
  * @demote_work: the demotion worker (kv_demote_work()).
  * @rc: the worker's candidate buffers (reclaim.c), used by the worker only

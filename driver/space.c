@@ -86,16 +86,24 @@ static int kv_space_release(struct inode *inode, struct file *file)
 	/* Batches in flight finish (and install or free their pages) first. */
 	wait_event(sp->wq, atomic_read(&sp->inflight) == 0);
 
-	spin_lock(&t->spaces_lock);
-	list_del_init(&sp->node);
-	last = !--t->nr_spaces;
-	spin_unlock(&t->spaces_lock);
-
+	/*
+	 * The space stays counted in the tier set until everything it holds
+	 * is given back: DETACH refuses while it is, so it cannot free the
+	 * slot map, the pools or the tier set under this.
+	 */
 	kv_space_drain(sp);
+	spin_lock(&t->spaces_lock);
+	last = t->nr_spaces == 1;
+	spin_unlock(&t->spaces_lock);
 	/* No space left to promote into: give the pooled pages back. */
 	if (last)
 		kv_warm_pool_drain(t);
 	pr_debug("cxl_kv: space %llu released\n", sp->id);
+	/* Last use of the tier set: DETACH may free it from here on. */
+	spin_lock(&t->spaces_lock);
+	list_del_init(&sp->node);
+	t->nr_spaces--;
+	spin_unlock(&t->spaces_lock);
 	kv_space_put(sp);
 	return 0;
 }
