@@ -14,6 +14,14 @@
  * ones pays; spaces of equal priority pay about equally (ties interleave
  * the spaces and go to the one that has given fewer pages).  Which blocks a
  * space offers stays the policy core's business; this file only merges.
+ *
+ * Per-uid warm limits, which the policy does not know about, are handled
+ * here: an allocation that finds its uid at the limit sets
+ *    kv_user.reclaim; the next rounds rank only that uid's spaces and demote
+ *    it down to its target (the limit scaled like the low watermark), so
+ *    the tenant over its share pays, not the others.  A uid whose cold slot
+ *    limit is used up is left out of the global rounds (its dirty pages
+ *    could not be written; it would stop the worker for everyone).
  */
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -220,6 +228,54 @@ static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
 	return freed;
 }
 
+/* A limited uid at its cold slot limit: its dirty pages cannot leave. */
+static bool kv_user_cold_full(const struct kv_tiers *t, const struct kv_user *u)
+{
+	return u->limited && READ_ONCE(u->cold) >= t->user_cold;
+}
+
+/*
+ * A uid that asked for room at its warm limit and is still above its target,
+ * with the blocks to demote from it (at most KV_RANK_CAND), or NULL.  Clears
+ * the requests of those already below.  Context: spaces_lock held.
+ */
+static struct kv_user *kv_user_over(struct kv_tiers *t, u32 *need)
+{
+	u64 target = div64_u64(t->user_warm * t->low_wmark, t->budget);
+	struct kv_user *u;
+
+	lockdep_assert_held(&t->spaces_lock);
+	list_for_each_entry(u, &t->users, node) {
+		s64 over;
+
+		if (!READ_ONCE(u->reclaim))
+			continue;
+		over = atomic64_read(&u->warm) - target;
+		if (over <= 0) {
+			WRITE_ONCE(u->reclaim, false);
+			continue;
+		}
+		*need = min_t(u64, DIV_ROUND_UP(over, 2), KV_RANK_CAND);
+		/* Several uids over: they take turns. */
+		list_rotate_to_front(&u->node, &t->users);
+		list_rotate_left(&t->users);
+		return u;
+	}
+	return NULL;
+}
+
+/* @u's request is served (or cannot be): clear it if @u is still there. */
+static void kv_user_done(struct kv_tiers *t, const struct kv_user *who)
+{
+	struct kv_user *u;
+
+	spin_lock(&t->spaces_lock);
+	list_for_each_entry(u, &t->users, node)
+		if (u == who)
+			WRITE_ONCE(u->reclaim, false);
+	spin_unlock(&t->spaces_lock);
+}
+
 /**
  * kv_demote_work() - the demotion worker.
  * @work: kv_tiers.demote_work.
@@ -241,9 +297,10 @@ static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
  *  5. the taken ones are demoted space by space with kv_demote_pages() and
  *     settled the same way (skipped pages stay warm).
  *
- * Each space's lock is taken on its own, never two at once.  Stops when a
- * round frees nothing (everything pinned, protected, or the cold tier full);
- * waiters on room_wq then time out and fail cleanly.
+ * A uid at its warm limit (kv_user.reclaim) is served first, by rounds over
+ * its spaces alone.  Each space's lock is taken on its own, never two at
+ * once.  Stops when a round frees nothing (everything pinned, protected, or
+ * the cold tier full); waiters on room_wq then time out and fail cleanly.
  */
 void kv_demote_work(struct work_struct *work)
 {
@@ -252,16 +309,26 @@ void kv_demote_work(struct work_struct *work)
 
 	for (;;) {
 		s64 over = atomic64_read(&t->warm) - t->low_wmark;
+		struct kv_user *who;
 		struct kv_space *sp;
-		u32 n = 0, i;
+		u32 n = 0, i, need = 0;
 		u64 freed;
 
-		if (over <= 0)
-			break;
 		spin_lock(&t->spaces_lock);
+		who = kv_user_over(t, &need);
+		if (!who) {
+			if (over <= 0) {
+				spin_unlock(&t->spaces_lock);
+				break;
+			}
+			need = min_t(u64, DIV_ROUND_UP(over, 2), KV_RANK_CAND);
+		}
 		list_for_each_entry(sp, &t->spaces, node) {
 			if (n == KV_PASS_SPACES)
 				break;
+			if (who ? sp->user != who :
+			    kv_user_cold_full(t, sp->user))
+				continue;
 			kref_get(&sp->ref);
 			rc->sps[n++] = sp;
 		}
@@ -270,14 +337,16 @@ void kv_demote_work(struct work_struct *work)
 			list_rotate_left(&t->spaces);
 		spin_unlock(&t->spaces_lock);
 
-		freed = n ? kv_round(rc, n,
-				     min_t(u64, DIV_ROUND_UP(over, 2),
-					   KV_RANK_CAND)) : 0;
+		freed = n ? kv_round(rc, n, need) : 0;
 		for (i = 0; i < n; i++)
 			kv_space_put(rc->sps[i]);
 		wake_up_all(&t->room_wq);
-		if (!freed)
-			break;
+		if (!freed) {
+			if (!who)
+				break;
+			/* Nothing to take from this uid: its waiters fail. */
+			kv_user_done(t, who);
+		}
 		cond_resched();
 	}
 	wake_up_all(&t->room_wq);
