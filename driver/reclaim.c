@@ -15,13 +15,20 @@
  * the spaces and go to the one that has given fewer pages).  Which blocks a
  * space offers stays the policy core's business; this file only merges.
  *
- * Per-uid warm limits, which the policy does not know about, are handled
- * here: an allocation that finds its uid at the limit sets
+ * Two things the policy does not know about are handled here:
+ *
+ *  - per-uid warm limits: an allocation that finds its uid at the limit sets
  *    kv_user.reclaim; the next rounds rank only that uid's spaces and demote
  *    it down to its target (the limit scaled like the low watermark), so
  *    the tenant over its share pays, not the others.  A uid whose cold slot
  *    limit is used up is left out of the global rounds (its dirty pages
  *    could not be written; it would stop the worker for everyone).
+ *  - bounded protection: the policy never offers sink and recent blocks.
+ *    When a round finds nothing to take while the warm tier is above its
+ *    high watermark (or a uid above its limit), the worker takes protected
+ *    blocks too, highest eviction priority first (kv_round_protected()):
+ *    protection holds only while protected pages fit under the high
+ *    watermark.
  */
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -83,6 +90,20 @@ void kv_reclaim_exit(struct kv_tiers *t)
 {
 	kvfree(t->rc);
 	t->rc = NULL;
+}
+
+static int kv_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int kv_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* kvp_cand_cmp() (the policy core's order) for sort(). */
@@ -185,6 +206,108 @@ static u32 kv_run_pages(struct kv_reclaim *rc, const struct kv_space *sp,
 				rc->pgs[k++] = kv_block_pg(sp, rc->cand[c].blk, 1);
 	}
 	return k;
+}
+
+/*
+ * Keep the @want best (highest priority) of the candidates offered in
+ * @rc->blks/@rc->prio[0, *@nb): replace the lowest when full.
+ */
+static void kv_prot_offer(struct kv_reclaim *rc, u32 *nb, u32 want, u32 blk,
+			  u32 prio)
+{
+	u32 i, lo = 0;
+
+	if (*nb < want) {
+		rc->blks[*nb] = blk;
+		rc->prio[(*nb)++] = prio;
+		return;
+	}
+	for (i = 1; i < *nb; i++)
+		if (rc->prio[i] < rc->prio[lo])
+			lo = i;
+	if (prio > rc->prio[lo]) {
+		rc->blks[lo] = blk;
+		rc->prio[lo] = prio;
+	}
+}
+
+#define KV_PROT_SCAN	1024	/* blocks looked at per lock hold */
+
+/*
+ * The warm, unpinned, protected blocks of @sp with the highest eviction
+ * priority, at most @want, into @rc->blks (ascending).  Walks every block,
+ * dropping the lock every KV_PROT_SCAN blocks; the demotion checks again.
+ */
+static u32 kv_prot_collect(struct kv_reclaim *rc, struct kv_space *sp,
+			   u32 want)
+{
+	u32 nblk = sp->nr_pages / 2, blk, nb = 0, tau;
+	struct kvp_entry_info info;
+	struct kvp_params par;
+
+	mutex_lock(&sp->lock);
+	kvp_get_params(sp->pol, &par);
+	tau = par.tau_steps ?: 1;
+	for (blk = 0; blk < nblk && !sp->dead; blk++) {
+		const struct kv_entry *k = &sp->ent[kv_block_pg(sp, blk, 0)];
+		const struct kv_entry *v = &sp->ent[kv_block_pg(sp, blk, 1)];
+
+		if (blk && !(blk % KV_PROT_SCAN)) {
+			mutex_unlock(&sp->lock);
+			cond_resched();
+			mutex_lock(&sp->lock);
+		}
+		if (k->state != KV_WARM && v->state != KV_WARM)
+			continue;
+		if (kvp_is_protected(sp->pol, blk) != 1 ||
+		    kvp_entry_get(sp->pol, blk, &info) ||
+		    info.tier != KVP_TIER_WARM || info.pins)
+			continue;
+		kv_prot_offer(rc, &nb, want, blk,
+			      kvp_priority_q16(info.ema_q16,
+					       sp->step - info.last_step + 1, tau));
+	}
+	mutex_unlock(&sp->lock);
+	sort(rc->blks, nb, sizeof(rc->blks[0]), kv_cmp_u32, NULL);
+	return nb;
+}
+
+/*
+ * The fallback of a round that freed nothing under pressure: demote up to
+ * @need protected blocks of the @n spaces in @rc->sps, the highest
+ * priorities of each space first, spread over the spaces in turn.
+ * Returns the pages freed.
+ */
+static u64 kv_round_protected(struct kv_reclaim *rc, u32 n, u32 need)
+{
+	u32 ord, per = max_t(u32, DIV_ROUND_UP(need, n), 1);
+	u64 freed = 0;
+
+	for (ord = 0; ord < n && freed < 2ULL * need; ord++) {
+		struct kv_space *sp = rc->sps[ord];
+		u32 nb, i, k = 0;
+		u64 done = 0;
+
+		nb = kv_prot_collect(rc, sp, min_t(u32, per, KV_RANK_CAND));
+		if (!nb)
+			continue;
+		/* K pages of each block, then V pages, in page order. */
+		for (i = 0; i < nb; i++)
+			rc->pgs[k++] = kv_block_pg(sp, rc->blks[i], 0);
+		for (i = 0; i < nb; i++)
+			rc->pgs[k++] = kv_block_pg(sp, rc->blks[i], 1);
+		sort(rc->pgs, k, sizeof(rc->pgs[0]), kv_cmp_u64, NULL);
+		kv_demote_pages(sp, rc->pgs, k, &done);
+		mutex_lock(&sp->lock);
+		for (i = 0; i < nb; i++)
+			kv_pol_sync_block(sp, rc->blks[i], KVP_BY_ABORT);
+		mutex_unlock(&sp->lock);
+		freed += done;
+	}
+	if (freed)
+		pr_debug("cxl_kv: demoted %llu pages of protected blocks\n",
+			 freed);
+	return freed;
 }
 
 /* One round over the @n spaces in @rc->sps; returns the pages freed. */
@@ -298,8 +421,10 @@ static void kv_user_done(struct kv_tiers *t, const struct kv_user *who)
  *     settled the same way (skipped pages stay warm).
  *
  * A uid at its warm limit (kv_user.reclaim) is served first, by rounds over
- * its spaces alone.  Each space's lock is taken on its own, never two at
- * once.  Stops when a round frees nothing (everything pinned, protected, or
+ * its spaces alone.  When a round frees nothing under pressure (above the
+ * high watermark, or a uid's round), protected blocks are taken
+ * (kv_round_protected()).  Each space's lock is taken on its own, never two
+ * at once.  Stops when a round frees nothing even so (everything pinned, or
  * the cold tier full); waiters on room_wq then time out and fail cleanly.
  */
 void kv_demote_work(struct work_struct *work)
@@ -338,6 +463,9 @@ void kv_demote_work(struct work_struct *work)
 		spin_unlock(&t->spaces_lock);
 
 		freed = n ? kv_round(rc, n, need) : 0;
+		if (!freed && n &&
+		    (who || atomic64_read(&t->warm) > t->high_wmark))
+			freed = kv_round_protected(rc, n, need);
 		for (i = 0; i < n; i++)
 			kv_space_put(rc->sps[i]);
 		wake_up_all(&t->room_wq);

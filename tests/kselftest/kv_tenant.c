@@ -20,6 +20,12 @@
  *	space reads zeros.  B cannot open A's space through /proc/A/fd
  *	(EACCES).  The old module (no limits) let A take the whole budget and
  *	the whole cold tier: B's faults got SIGBUS.
+ * protect: budget 256: one space writes block 0 of 128 (layer, head)s,
+ *	256 pages, every one a protected sink: the old worker never demoted
+ *	them and the next page anywhere got SIGBUS after 10 s with 0 cold
+ *	slots used.  Now a second space writes 128 pages with no SIGBUS, the
+ *	worker demoted protected blocks (cold slots used), and both spaces
+ *	read back exact.
  */
 #include <grp.h>
 #include <sys/types.h>
@@ -457,6 +463,70 @@ static void test_starve(int ctl)
 	kv_detach_quiet(ctl);
 }
 
+/* ---- protect ----------------------------------------------------------- */
+
+static void test_protect(int ctl)
+{
+	struct cxl_kv_space_create cx, cy;
+	struct cxl_kv_info in;
+	char *mx = MAP_FAILED, *my = MAP_FAILED;
+	int fx, fy, ret, bus = 0, bad = 0;
+	uint64_t heads = 128, ny = 0;
+	double t0, dt;
+
+	ret = kv_attach(ctl, 256, 1, 32 << 20);
+	T("attach_protect", ret == 0, "ret %d", ret);
+	if (ret)
+		return;
+	/* X: 2 layers x 64 heads x 4 blocks; block 0 of each is a sink. */
+	kv_geom(&cx, 2, 64, 64, 4 * 32);
+	fx = kv_space(ctl, &cx);
+	if (fx >= 0)
+		mx = mmap(NULL, cx.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  fx, 0);
+	kv_geom(&cy, 1, 1, 64, 64 * 32);
+	fy = kv_space(ctl, &cy);
+	if (fy >= 0)
+		my = mmap(NULL, cy.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  fy, 0);
+	T("protect_spaces", mx != MAP_FAILED && my != MAP_FAILED, "%d %d", fx, fy);
+	if (mx == MAP_FAILED || my == MAP_FAILED)
+		goto out;
+	t0 = kv_now();
+	/* Block 0 of every (layer, head): its K page and its V page. */
+	for (uint64_t s = 0; s < 2 * heads; s++)
+		bus += !!write_page(mx, 0x5, s * cx.blocks_per_stream);
+	/* Then anyone's next page needs room (the old module: 10 s, SIGBUS). */
+	for (ny = 0; ny < 128 && !bus; ny++)
+		bus += !!write_page(my, 0x6, ny);
+	dt = kv_now() - t0;
+	kv_info(ctl, &in);
+	ktap_diag("384 pages in %.2f s, %llu cold slots used", dt,
+		  (unsigned long long)in.cold_used);
+	T("protected_blocks_yield_no_sigbus", !bus, "%d SIGBUS", bus);
+	T("protected_blocks_demoted", in.cold_used > 0, "cold used %llu",
+	  (unsigned long long)in.cold_used);
+	for (uint64_t s = 0; s < 2 * heads; s++) {
+		long r = check_page(mx, 0x5, s * cx.blocks_per_stream);
+
+		bad += r != 0;
+	}
+	/* (Only those written: a page that got SIGBUS would wait 10 s again.) */
+	for (uint64_t pg = 0; pg < ny - !!bus; pg++)
+		bad += check_page(my, 0x6, pg) != 0;
+	T("protected_data_exact", !bad, "%d bad pages", bad);
+out:
+	if (mx != MAP_FAILED)
+		munmap(mx, cx.mmap_bytes);
+	if (my != MAP_FAILED)
+		munmap(my, cy.mmap_bytes);
+	if (fx >= 0)
+		close(fx);
+	if (fy >= 0)
+		close(fy);
+	kv_detach_quiet(ctl);
+}
+
 int main(void)
 {
 	int ctl;
@@ -468,10 +538,11 @@ int main(void)
 	if (sh == MAP_FAILED)
 		return ktap_skip_all("no shared memory");
 	memset(sh, 0, sizeof(*sh));
-	ktap_plan(25);
+	ktap_plan(30);
 	test_access(ctl);
 	test_spaces(ctl);
 	test_starve(ctl);
+	test_protect(ctl);
 	/* Give the node back as the rig made it. */
 	chown("/dev/cxl_kv", 0, 0);
 	close(ctl);
