@@ -24,11 +24,11 @@
  *    limit is used up is left out of the global rounds (its dirty pages
  *    could not be written; it would stop the worker for everyone).
  *  - bounded protection: the policy never offers sink and recent blocks.
- *    When a round finds nothing to take while the warm tier is above its
- *    high watermark (or a uid above its limit), the worker takes protected
- *    blocks too, highest eviction priority first (kv_round_protected()):
- *    protection holds only while protected pages fit under the high
- *    watermark.
+ *    When a round finds nothing to take while the warm tier is full (the
+ *    budget used up: allocations wait), or in the round of a uid at its
+ *    warm limit, the worker takes protected blocks too, highest eviction
+ *    priority first, down to the low watermark (kv_round_protected()):
+ *    protected pages never make an allocation fail while they could leave.
  */
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -351,6 +351,17 @@ static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
 	return freed;
 }
 
+/*
+ * No warm room at all: allocations wait (or are about to).  Only then do
+ * protected blocks yield: above the high watermark a round may find nothing
+ * merely because the policy's scan was cut short (scan_limit), and the
+ * recent blocks are the ones being written.
+ */
+static bool kv_tier_full(struct kv_tiers *t)
+{
+	return atomic64_read(&t->warm) + READ_ONCE(t->nr_pooled) >= t->budget;
+}
+
 /* A limited uid at its cold slot limit: its dirty pages cannot leave. */
 static bool kv_user_cold_full(const struct kv_tiers *t, const struct kv_user *u)
 {
@@ -421,8 +432,8 @@ static void kv_user_done(struct kv_tiers *t, const struct kv_user *who)
  *     settled the same way (skipped pages stay warm).
  *
  * A uid at its warm limit (kv_user.reclaim) is served first, by rounds over
- * its spaces alone.  When a round frees nothing under pressure (above the
- * high watermark, or a uid's round), protected blocks are taken
+ * its spaces alone.  When a round frees nothing under pressure (the budget
+ * used up, or a uid's round), protected blocks are taken
  * (kv_round_protected()).  Each space's lock is taken on its own, never two
  * at once.  Stops when a round frees nothing even so (everything pinned, or
  * the cold tier full); waiters on room_wq then time out and fail cleanly.
@@ -463,8 +474,7 @@ void kv_demote_work(struct work_struct *work)
 		spin_unlock(&t->spaces_lock);
 
 		freed = n ? kv_round(rc, n, need) : 0;
-		if (!freed && n &&
-		    (who || atomic64_read(&t->warm) > t->high_wmark))
+		if (!freed && n && (who || kv_tier_full(t)))
 			freed = kv_round_protected(rc, n, need);
 		for (i = 0; i < n; i++)
 			kv_space_put(rc->sps[i]);
