@@ -28,6 +28,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /etc/udev/rules.d
 DESTDIR ?=
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
@@ -53,7 +54,7 @@ KTEST_DEPS :=
 INSTALL_TARGETS :=
 
 .PHONY: all module userspace check unit ktest ktest-run run deps vm-shell \
-	install install-headers dkms-install modules_install clean help check-fail-demo bench-kernel
+	install install-headers install-udev dkms-install modules_install clean help check-fail-demo bench-kernel
 all: module userspace
 
 -include driver/policy/policy.mk
@@ -82,12 +83,24 @@ modules_install: module
 install-headers:
 	install -D -m 0644 include/uapi/linux/cxl_kv.h $(DESTDIR)$(INCLUDEDIR)/linux/cxl_kv.h
 
-install: modules_install install-headers $(INSTALL_TARGETS)
+install: modules_install install-headers install-udev $(INSTALL_TARGETS)
+
+# /dev/cxl_kv 0660 root:cxl-kv (the module creates it 0660 root:root).  The
+# group is made when missing and DESTDIR is empty; udev is told to reload.
+install-udev:
+	install -D -m 0644 udev/60-cxl-kv.rules $(DESTDIR)$(UDEVRULESDIR)/60-cxl-kv.rules
+	@if [ -z "$(DESTDIR)" ]; then \
+		getent group cxl-kv >/dev/null || groupadd --system cxl-kv; \
+		if command -v udevadm >/dev/null; then \
+			udevadm control --reload || true; \
+			udevadm trigger --subsystem-match=misc --sysname-match=cxl_kv || true; \
+		fi; \
+	fi
 
 # DKMS: the module sources and dkms.conf (version from git describe) into
 # /usr/src/cxl_kv-<version>; `dkms add/build/install` when dkms is present.
 DKMS_SRC = $(DESTDIR)/usr/src/cxl_kv-$(VERSION)
-dkms-install:
+dkms-install: install-udev
 	install -d $(DKMS_SRC)/driver/policy $(DKMS_SRC)/include/uapi/linux
 	install -m 0644 Kbuild $(DKMS_SRC)/
 	install -m 0644 driver/*.c driver/*.h $(DKMS_SRC)/driver/

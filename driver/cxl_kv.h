@@ -18,7 +18,8 @@
  *           -> mapping->i_mmap_rwsem, page table locks (unmap_mapping_range)
  *        -> kv_tiers.slot_lock (spinlock)
  *        -> kv_tiers.pool_lock (spinlock, leaf)
- *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks and krefs.
+ *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks, krefs and
+ *   the per-uid space counts (struct kv_user).
  * No path takes kv_space.lock while holding another space's lock (the
  * demotion worker ranks victims across spaces but takes their locks one at
  * a time: collect, hand back, demote), and no path waits for warm budget
@@ -112,6 +113,29 @@ struct kv_cold_dev {
 };
 
 /**
+ * struct kv_user - what the spaces of one uid hold (per tier set)
+ * @node: in kv_tiers.users (under kv_tiers.spaces_lock).
+ * @uid: the euid that created the spaces.
+ * @limited: the per-uid limits apply (every uid but root).
+ * @nr_spaces: live spaces of @uid (under spaces_lock); the struct is freed
+ *	when the last one is released (after it gave back its pages).
+ * @warm: warm pages held by them (charged with the budget).
+ * @cold: cold slots held by them (under kv_tiers.slot_lock).
+ * @reclaim: set by an allocation that found @uid at its warm limit: the
+ *	demotion worker demotes @uid's pages (only) down to its target and
+ *	clears it.
+ */
+struct kv_user {
+	struct list_head node;
+	kuid_t uid;
+	bool limited;
+	u32 nr_spaces;
+	atomic64_t warm;
+	u64 cold;
+	bool reclaim;
+};
+
+/**
  * struct kv_tiers - the attached tier set
  * @nr_nodes: warm nodes.
  * @nodes: their ids; space streams are striped over them by (layer, head).
@@ -137,10 +161,19 @@ struct kv_cold_dev {
  * @slot_map: one bit per slot, set = in use.
  * @slot_hint: next slot to look at.
  * @slots_used: set bits in @slot_map.
- * @spaces_lock: protects @spaces and @nr_spaces (leaf lock).
+ * @spaces_lock: protects @spaces, @nr_spaces, @users and each user's
+ *	nr_spaces (leaf lock).
  * @spaces: live spaces (kv_space.node), walked by the demotion worker
- *	(and rotated by it when there are more than one round takes).
+ *	(and rotated by it when there are more than one round takes).  A space
+ *	leaves it only when its release has given back every page and slot,
+ *	so DETACH (which needs @nr_spaces == 0) never frees what a release
+ *	still uses.
  * @nr_spaces: entries in @spaces.
+ * @users: struct kv_user of every uid with a live space.
+ * @user_spaces: per-uid space limit (limited users).
+ * @max_spaces: module-wide space limit.
+ * @user_warm: per-uid warm page limit (limited users).
+ * @user_cold: per-uid cold slot limit (limited users).
  * @demote_work: the demotion worker (kv_demote_work()).
  * @rc: the worker's candidate buffers (reclaim.c), used by the worker only
  *	(always queued on system_unbound_wq, so never running twice at once):
@@ -172,6 +205,11 @@ struct kv_tiers {
 	spinlock_t spaces_lock;
 	struct list_head spaces;
 	u32 nr_spaces;
+	struct list_head users;
+	u32 user_spaces;
+	u32 max_spaces;
+	u64 user_warm;
+	u64 user_cold;
 
 	struct work_struct demote_work;
 	struct kv_reclaim *rc;
@@ -193,8 +231,10 @@ void kv_warm_pool_drain(struct kv_tiers *t);
 struct folio_batch;
 void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 			struct folio_batch *fb);
-u32 kv_slot_alloc_many(struct kv_tiers *t, u32 *slots, u32 n);
-void kv_slot_free(struct kv_tiers *t, u32 slot);
+u32 kv_slot_alloc_many(struct kv_space *sp, u32 *slots, u32 n, int *err);
+void kv_slot_free(struct kv_space *sp, u32 slot);
+int kv_user_attach(struct kv_space *sp);
+void kv_user_detach(struct kv_space *sp);
 
 /* ---------------------------------------------------------------------- */
 /* spaces (space.c, fault.c)                                               */
@@ -248,6 +288,8 @@ struct kv_entry {
  * @ref: held by the file and by the demotion worker during a pass.
  * @node: in kv_tiers.spaces (under kv_tiers.spaces_lock).
  * @tiers: the tier set (pinned: DETACH fails while spaces live).
+ * @user: the uid it is charged to (lives at least as long as the space is
+ *	in kv_tiers.spaces).
  * @id: unique id for messages.
  * @geom: as created (SPACE_INFO).
  * @nr_pages: pages in the space.
@@ -268,6 +310,7 @@ struct kv_space {
 	struct kref ref;
 	struct list_head node;
 	struct kv_tiers *tiers;
+	struct kv_user *user;
 	u64 id;
 	struct cxl_kv_space_info geom;
 	u64 nr_pages;

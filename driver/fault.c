@@ -332,7 +332,7 @@ static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 	if (!(e->flags & KV_F_DIRTY)) {
 		e->flags |= KV_F_DIRTY;
 		if (e->state == KV_WARM && e->slot != KV_NO_SLOT) {
-			kv_slot_free(sp->tiers, e->slot);
+			kv_slot_free(sp, e->slot);
 			e->slot = KV_NO_SLOT;
 		}
 	}

@@ -87,7 +87,7 @@ static struct miscdevice kv_misc = {
 	.name		= CXL_KV_DEVICE_NAME,
 	.fops		= &kv_ctl_fops,
 	.groups		= kv_sysfs_groups,
-	.mode		= 0666,
+	.mode		= 0660,
 };
 
 static int __init cxl_kv_init(void)

@@ -717,7 +717,8 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 
 		/* Out of slots: only clean pages can still leave. */
 		if (e->state != KV_WARM || e->flags & KV_F_ZAP ||
-		    (write && d->ret == -ENOSPC) || kv_block_pinned(sp, pgs[i]))
+		    (write && (d->ret == -ENOSPC || d->ret == -EDQUOT)) ||
+		    kv_block_pinned(sp, pgs[i]))
 			continue;
 		e->flags |= KV_F_ZAP;
 		lock_page(e->page);
@@ -752,9 +753,9 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 					    (loff_t)zap[i] << PAGE_SHIFT,
 					    (loff_t)(j - i) << PAGE_SHIFT, 1);
 	}
-	got = d->ret == -ENOSPC ? 0 : kv_slot_alloc_many(t, d->slots, nw);
-	if (got < nw)
-		d->ret = -ENOSPC;
+	got = 0;
+	if (d->ret != -ENOSPC && d->ret != -EDQUOT)
+		got = kv_slot_alloc_many(sp, d->slots, nw, &d->ret);
 
 	/*
 	 * 3: unmapped and locked, and unchanged while ZAP (only PIN could
@@ -795,7 +796,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 			continue;
 		}
 		if (WARN_ON_ONCE(e->slot != KV_NO_SLOT)) {
-			kv_slot_free(t, e->slot);
+			kv_slot_free(sp, e->slot);
 			e->slot = KV_NO_SLOT;
 		}
 		if (k == got) {
@@ -820,7 +821,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	wake_up_all(&sp->wq);
 	/* Slots for pages pinned during the zap. */
 	while (got > k)
-		kv_slot_free(t, d->slots[--got]);
+		kv_slot_free(sp, d->slots[--got]);
 	kv_stat_add(sp, clean_drops, dropped);
 	kv_stat_add(sp, cold_pages, dropped);
 	kv_stat_add(sp, gup_kept, gup);
@@ -857,7 +858,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 		if (it->err) {
 			e->state = KV_WARM;
 			e->flags |= KV_F_DIRTY;
-			kv_slot_free(t, e->slot);
+			kv_slot_free(sp, e->slot);
 			e->slot = KV_NO_SLOT;
 			if (!d->ret)
 				d->ret = it->err;
@@ -871,7 +872,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			e->state = KV_WARM;
 			e->flags &= ~KV_F_TOUCHED;
 			if (e->flags & KV_F_DIRTY) {
-				kv_slot_free(t, e->slot);
+				kv_slot_free(sp, e->slot);
 				e->slot = KV_NO_SLOT;
 			}
 			aborted++;
@@ -884,7 +885,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			 */
 			e->state = KV_WARM;
 			e->flags |= KV_F_DIRTY;
-			kv_slot_free(t, e->slot);
+			kv_slot_free(sp, e->slot);
 			e->slot = KV_NO_SLOT;
 			gup++;
 		} else {
@@ -984,8 +985,8 @@ struct kv_demoter *kv_demote_begin(struct kv_space *sp)
  *
  * Context: process, no kv_space.lock held.
  * Return: 0, or the first error so far (see kv_demote_end()).  After
- * -ENOSPC only clean pages (a valid cold copy, no write needed) still go;
- * after -ENOMEM or -ESHUTDOWN nothing more is started.
+ * -ENOSPC or -EDQUOT only clean pages (a valid cold copy, no write needed)
+ * still go; after -ENOMEM or -ESHUTDOWN nothing more is started.
  */
 int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
 {
@@ -1021,10 +1022,11 @@ int kv_demote_add(struct kv_demoter *d, const u64 *pgs, u32 n)
  * @done: out: pages that left the warm tier (written or dropped clean) are
  *	added.
  *
- * Return: 0, -ENOSPC if the cold tier ran out of slots (what fitted was
- * demoted), -EIO if a write failed (that page stays warm and dirty),
- * -ESHUTDOWN if the space is going away, -ENOMEM, -EINTR (fatal signal
- * while waiting for another demoter's pages).
+ * Return: 0, -ENOSPC if the cold tier ran out of slots, -EDQUOT if the
+ * space's uid did (what fitted was demoted either way), -EIO if a write
+ * failed (that page stays warm and dirty), -ESHUTDOWN if the space is going
+ * away, -ENOMEM, -EINTR (fatal signal while waiting for another demoter's
+ * pages).
  */
 int kv_demote_end(struct kv_demoter *d, u64 *done)
 {

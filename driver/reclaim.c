@@ -14,6 +14,21 @@
  * ones pays; spaces of equal priority pay about equally (ties interleave
  * the spaces and go to the one that has given fewer pages).  Which blocks a
  * space offers stays the policy core's business; this file only merges.
+ *
+ * Two things the policy does not know about are handled here:
+ *
+ *  - per-uid warm limits: an allocation that finds its uid at the limit sets
+ *    kv_user.reclaim; the next rounds rank only that uid's spaces and demote
+ *    it down to its target (the limit scaled like the low watermark), so
+ *    the tenant over its share pays, not the others.  A uid whose cold slot
+ *    limit is used up is left out of the global rounds (its dirty pages
+ *    could not be written; it would stop the worker for everyone).
+ *  - bounded protection: the policy never offers sink and recent blocks.
+ *    When a round finds nothing to take while the warm tier is full (the
+ *    budget used up: allocations wait), or in the round of a uid at its
+ *    warm limit, the worker takes protected blocks too, highest eviction
+ *    priority first, down to the low watermark (kv_round_protected()):
+ *    protected pages never make an allocation fail while they could leave.
  */
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -75,6 +90,20 @@ void kv_reclaim_exit(struct kv_tiers *t)
 {
 	kvfree(t->rc);
 	t->rc = NULL;
+}
+
+static int kv_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int kv_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* kvp_cand_cmp() (the policy core's order) for sort(). */
@@ -179,6 +208,108 @@ static u32 kv_run_pages(struct kv_reclaim *rc, const struct kv_space *sp,
 	return k;
 }
 
+/*
+ * Keep the @want best (highest priority) of the candidates offered in
+ * @rc->blks/@rc->prio[0, *@nb): replace the lowest when full.
+ */
+static void kv_prot_offer(struct kv_reclaim *rc, u32 *nb, u32 want, u32 blk,
+			  u32 prio)
+{
+	u32 i, lo = 0;
+
+	if (*nb < want) {
+		rc->blks[*nb] = blk;
+		rc->prio[(*nb)++] = prio;
+		return;
+	}
+	for (i = 1; i < *nb; i++)
+		if (rc->prio[i] < rc->prio[lo])
+			lo = i;
+	if (prio > rc->prio[lo]) {
+		rc->blks[lo] = blk;
+		rc->prio[lo] = prio;
+	}
+}
+
+#define KV_PROT_SCAN	1024	/* blocks looked at per lock hold */
+
+/*
+ * The warm, unpinned, protected blocks of @sp with the highest eviction
+ * priority, at most @want, into @rc->blks (ascending).  Walks every block,
+ * dropping the lock every KV_PROT_SCAN blocks; the demotion checks again.
+ */
+static u32 kv_prot_collect(struct kv_reclaim *rc, struct kv_space *sp,
+			   u32 want)
+{
+	u32 nblk = sp->nr_pages / 2, blk, nb = 0, tau;
+	struct kvp_entry_info info;
+	struct kvp_params par;
+
+	mutex_lock(&sp->lock);
+	kvp_get_params(sp->pol, &par);
+	tau = par.tau_steps ?: 1;
+	for (blk = 0; blk < nblk && !sp->dead; blk++) {
+		const struct kv_entry *k = &sp->ent[kv_block_pg(sp, blk, 0)];
+		const struct kv_entry *v = &sp->ent[kv_block_pg(sp, blk, 1)];
+
+		if (blk && !(blk % KV_PROT_SCAN)) {
+			mutex_unlock(&sp->lock);
+			cond_resched();
+			mutex_lock(&sp->lock);
+		}
+		if (k->state != KV_WARM && v->state != KV_WARM)
+			continue;
+		if (kvp_is_protected(sp->pol, blk) != 1 ||
+		    kvp_entry_get(sp->pol, blk, &info) ||
+		    info.tier != KVP_TIER_WARM || info.pins)
+			continue;
+		kv_prot_offer(rc, &nb, want, blk,
+			      kvp_priority_q16(info.ema_q16,
+					       sp->step - info.last_step + 1, tau));
+	}
+	mutex_unlock(&sp->lock);
+	sort(rc->blks, nb, sizeof(rc->blks[0]), kv_cmp_u32, NULL);
+	return nb;
+}
+
+/*
+ * The fallback of a round that freed nothing under pressure: demote up to
+ * @need protected blocks of the @n spaces in @rc->sps, the highest
+ * priorities of each space first, spread over the spaces in turn.
+ * Returns the pages freed.
+ */
+static u64 kv_round_protected(struct kv_reclaim *rc, u32 n, u32 need)
+{
+	u32 ord, per = max_t(u32, DIV_ROUND_UP(need, n), 1);
+	u64 freed = 0;
+
+	for (ord = 0; ord < n && freed < 2ULL * need; ord++) {
+		struct kv_space *sp = rc->sps[ord];
+		u32 nb, i, k = 0;
+		u64 done = 0;
+
+		nb = kv_prot_collect(rc, sp, min_t(u32, per, KV_RANK_CAND));
+		if (!nb)
+			continue;
+		/* K pages of each block, then V pages, in page order. */
+		for (i = 0; i < nb; i++)
+			rc->pgs[k++] = kv_block_pg(sp, rc->blks[i], 0);
+		for (i = 0; i < nb; i++)
+			rc->pgs[k++] = kv_block_pg(sp, rc->blks[i], 1);
+		sort(rc->pgs, k, sizeof(rc->pgs[0]), kv_cmp_u64, NULL);
+		kv_demote_pages(sp, rc->pgs, k, &done);
+		mutex_lock(&sp->lock);
+		for (i = 0; i < nb; i++)
+			kv_pol_sync_block(sp, rc->blks[i], KVP_BY_ABORT);
+		mutex_unlock(&sp->lock);
+		freed += done;
+	}
+	if (freed)
+		pr_debug("cxl_kv: demoted %llu pages of protected blocks\n",
+			 freed);
+	return freed;
+}
+
 /* One round over the @n spaces in @rc->sps; returns the pages freed. */
 static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
 {
@@ -220,6 +351,65 @@ static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
 	return freed;
 }
 
+/*
+ * No warm room at all: allocations wait (or are about to).  Only then do
+ * protected blocks yield: above the high watermark a round may find nothing
+ * merely because the policy's scan was cut short (scan_limit), and the
+ * recent blocks are the ones being written.
+ */
+static bool kv_tier_full(struct kv_tiers *t)
+{
+	return atomic64_read(&t->warm) + READ_ONCE(t->nr_pooled) >= t->budget;
+}
+
+/* A limited uid at its cold slot limit: its dirty pages cannot leave. */
+static bool kv_user_cold_full(const struct kv_tiers *t, const struct kv_user *u)
+{
+	return u->limited && READ_ONCE(u->cold) >= t->user_cold;
+}
+
+/*
+ * A uid that asked for room at its warm limit and is still above its target,
+ * with the blocks to demote from it (at most KV_RANK_CAND), or NULL.  Clears
+ * the requests of those already below.  Context: spaces_lock held.
+ */
+static struct kv_user *kv_user_over(struct kv_tiers *t, u32 *need)
+{
+	u64 target = div64_u64(t->user_warm * t->low_wmark, t->budget);
+	struct kv_user *u;
+
+	lockdep_assert_held(&t->spaces_lock);
+	list_for_each_entry(u, &t->users, node) {
+		s64 over;
+
+		if (!READ_ONCE(u->reclaim))
+			continue;
+		over = atomic64_read(&u->warm) - target;
+		if (over <= 0) {
+			WRITE_ONCE(u->reclaim, false);
+			continue;
+		}
+		*need = min_t(u64, DIV_ROUND_UP(over, 2), KV_RANK_CAND);
+		/* Several uids over: they take turns. */
+		list_rotate_to_front(&u->node, &t->users);
+		list_rotate_left(&t->users);
+		return u;
+	}
+	return NULL;
+}
+
+/* @u's request is served (or cannot be): clear it if @u is still there. */
+static void kv_user_done(struct kv_tiers *t, const struct kv_user *who)
+{
+	struct kv_user *u;
+
+	spin_lock(&t->spaces_lock);
+	list_for_each_entry(u, &t->users, node)
+		if (u == who)
+			WRITE_ONCE(u->reclaim, false);
+	spin_unlock(&t->spaces_lock);
+}
+
 /**
  * kv_demote_work() - the demotion worker.
  * @work: kv_tiers.demote_work.
@@ -241,9 +431,12 @@ static u64 kv_round(struct kv_reclaim *rc, u32 n, u32 need)
  *  5. the taken ones are demoted space by space with kv_demote_pages() and
  *     settled the same way (skipped pages stay warm).
  *
- * Each space's lock is taken on its own, never two at once.  Stops when a
- * round frees nothing (everything pinned, protected, or the cold tier full);
- * waiters on room_wq then time out and fail cleanly.
+ * A uid at its warm limit (kv_user.reclaim) is served first, by rounds over
+ * its spaces alone.  When a round frees nothing under pressure (the budget
+ * used up, or a uid's round), protected blocks are taken
+ * (kv_round_protected()).  Each space's lock is taken on its own, never two
+ * at once.  Stops when a round frees nothing even so (everything pinned, or
+ * the cold tier full); waiters on room_wq then time out and fail cleanly.
  */
 void kv_demote_work(struct work_struct *work)
 {
@@ -252,16 +445,26 @@ void kv_demote_work(struct work_struct *work)
 
 	for (;;) {
 		s64 over = atomic64_read(&t->warm) - t->low_wmark;
+		struct kv_user *who;
 		struct kv_space *sp;
-		u32 n = 0, i;
+		u32 n = 0, i, need = 0;
 		u64 freed;
 
-		if (over <= 0)
-			break;
 		spin_lock(&t->spaces_lock);
+		who = kv_user_over(t, &need);
+		if (!who) {
+			if (over <= 0) {
+				spin_unlock(&t->spaces_lock);
+				break;
+			}
+			need = min_t(u64, DIV_ROUND_UP(over, 2), KV_RANK_CAND);
+		}
 		list_for_each_entry(sp, &t->spaces, node) {
 			if (n == KV_PASS_SPACES)
 				break;
+			if (who ? sp->user != who :
+			    kv_user_cold_full(t, sp->user))
+				continue;
 			kref_get(&sp->ref);
 			rc->sps[n++] = sp;
 		}
@@ -270,14 +473,18 @@ void kv_demote_work(struct work_struct *work)
 			list_rotate_left(&t->spaces);
 		spin_unlock(&t->spaces_lock);
 
-		freed = n ? kv_round(rc, n,
-				     min_t(u64, DIV_ROUND_UP(over, 2),
-					   KV_RANK_CAND)) : 0;
+		freed = n ? kv_round(rc, n, need) : 0;
+		if (!freed && n && (who || kv_tier_full(t)))
+			freed = kv_round_protected(rc, n, need);
 		for (i = 0; i < n; i++)
 			kv_space_put(rc->sps[i]);
 		wake_up_all(&t->room_wq);
-		if (!freed)
-			break;
+		if (!freed) {
+			if (!who)
+				break;
+			/* Nothing to take from this uid: its waiters fail. */
+			kv_user_done(t, who);
+		}
 		cond_resched();
 	}
 	wake_up_all(&t->room_wq);

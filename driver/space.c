@@ -63,7 +63,7 @@ static void kv_space_drain(struct kv_space *sp)
 		if (e->state == KV_COLD)
 			cold++;
 		if (e->slot != KV_NO_SLOT) {
-			kv_slot_free(t, e->slot);
+			kv_slot_free(sp, e->slot);
 			e->slot = KV_NO_SLOT;
 		}
 		e->state = KV_ABSENT;
@@ -86,16 +86,21 @@ static int kv_space_release(struct inode *inode, struct file *file)
 	/* Batches in flight finish (and install or free their pages) first. */
 	wait_event(sp->wq, atomic_read(&sp->inflight) == 0);
 
-	spin_lock(&t->spaces_lock);
-	list_del_init(&sp->node);
-	last = !--t->nr_spaces;
-	spin_unlock(&t->spaces_lock);
-
+	/*
+	 * The space stays counted in the tier set until everything it holds
+	 * is given back: DETACH refuses while it is, so it cannot free the
+	 * slot map, the pools or the tier set under this.
+	 */
 	kv_space_drain(sp);
+	spin_lock(&t->spaces_lock);
+	last = t->nr_spaces == 1;
+	spin_unlock(&t->spaces_lock);
 	/* No space left to promote into: give the pooled pages back. */
 	if (last)
 		kv_warm_pool_drain(t);
 	pr_debug("cxl_kv: space %llu released\n", sp->id);
+	/* Last use of the tier set: DETACH may free it from here on. */
+	kv_user_detach(sp);
 	kv_space_put(sp);
 	return 0;
 }
@@ -229,7 +234,8 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	lockdep_assert_held(&kv_ctl_lock);
 	if (!t)
 		return -ENODEV;
-	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	/* Metadata proportional to the space: charged to the caller's memcg. */
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL_ACCOUNT);
 	if (!sp)
 		return -ENOMEM;
 	ret = kv_space_geometry(c, &sp->geom, &nr_pages);
@@ -258,13 +264,13 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	sp->geom.id = sp->id;
 
 	ret = -ENOMEM;
-	sp->ent = kvcalloc(nr_pages, sizeof(*sp->ent), GFP_KERNEL);
+	sp->ent = kvcalloc(nr_pages, sizeof(*sp->ent), GFP_KERNEL_ACCOUNT);
 	if (!sp->ent)
 		goto out_free_space;
 	for (i = 0; i < nr_pages; i++)
 		sp->ent[i].slot = KV_NO_SLOT;
 	psize = kvp_state_size(&pg);
-	sp->pol = kvzalloc(psize, GFP_KERNEL);
+	sp->pol = kvzalloc(psize, GFP_KERNEL_ACCOUNT);
 	if (!sp->pol)
 		goto out_free_ent;
 	kvp_params_default(&params);
@@ -278,11 +284,15 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 		ret = fd;
 		goto out_free_pol;
 	}
+	/* Charged to the caller's uid and live (the worker may see it). */
+	ret = kv_user_attach(sp);
+	if (ret)
+		goto out_put_fd;
 	file = anon_inode_create_getfile("[cxl_kv]", &kv_space_fops, sp,
 					 O_RDWR, NULL);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto out_put_fd;
+		goto out_user_detach;
 	}
 	/*
 	 * The pages are not on the LRU and the policy keeps its own recency:
@@ -290,11 +300,6 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	 */
 	file->f_mode |= FMODE_NOREUSE;
 	sp->file = file;
-
-	spin_lock(&t->spaces_lock);
-	list_add_tail(&sp->node, &t->spaces);
-	t->nr_spaces++;
-	spin_unlock(&t->spaces_lock);
 
 	c->fd = fd;
 	c->tokens_per_block = sp->geom.tokens_per_block;
@@ -305,6 +310,12 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	*filep = file;
 	return fd;
 
+out_user_detach:
+	kv_user_detach(sp);
+	put_unused_fd(fd);
+	/* The demotion worker may hold a reference: the last put frees. */
+	kv_space_put(sp);
+	return ret;
 out_put_fd:
 	put_unused_fd(fd);
 out_free_pol:

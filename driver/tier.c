@@ -12,7 +12,14 @@
  *
  * Cold tier: block devices opened exclusively (holder: the tier set).  The
  * slot allocator is one bitmap over all devices; slot s is page s / nr_cold
- * of device s % nr_cold, so consecutive slots alternate devices.
+ * of device s % nr_cold, so consecutive slots alternate devices.  The bitmap
+ * is kvzalloc'ed: 32 MiB for a 1 TiB device, past what kmalloc gives.
+ *
+ * Tenants: every space is charged to the euid that created it (struct
+ * kv_user): its spaces, warm pages and cold slots, each against a per-uid
+ * limit set with the tier set (every uid but root is limited).  A uid at its
+ * warm limit waits while the demotion worker demotes that uid's own pages
+ * (kv_user.reclaim): the tenant over its share pays, not the others.
  */
 #include <linux/blkdev.h>
 #include <linux/capability.h>
@@ -30,6 +37,7 @@
 struct kv_tiers *kv_tiers;
 
 #define KV_MIN_BUDGET		256
+#define KV_DEF_USER_SHARE	2		/* default per-uid limits: 1/2 */
 #define KV_MIN_COLD_BYTES	(1ULL << 20)
 #define KV_ROOM_WAIT		(10 * HZ)	/* longest wait for warm room */
 #define KV_POOL_MAX		4096		/* most pooled pages per node */
@@ -194,6 +202,15 @@ int kv_attach(const struct cxl_kv_attach *a)
 		ret = -ERANGE;
 		goto out_free_tiers;
 	}
+	if (a->user_warm_pages > t->budget) {
+		kv_reject("user_warm_pages %llu more than the budget %llu\n",
+			  a->user_warm_pages, t->budget);
+		ret = -ERANGE;
+		goto out_free_tiers;
+	}
+	t->user_warm = a->user_warm_pages ?: t->budget / KV_DEF_USER_SHARE;
+	t->user_spaces = a->user_spaces ?: CXL_KV_DEF_USER_SPACES;
+	t->max_spaces = a->max_spaces ?: CXL_KV_DEF_MAX_SPACES;
 	atomic64_set(&t->warm, 0);
 	spin_lock_init(&t->pool_lock);
 	t->pool_max = min_t(u64, (t->budget - t->high_wmark) / t->nr_nodes,
@@ -209,6 +226,7 @@ int kv_attach(const struct cxl_kv_attach *a)
 	spin_lock_init(&t->slot_lock);
 	spin_lock_init(&t->spaces_lock);
 	INIT_LIST_HEAD(&t->spaces);
+	INIT_LIST_HEAD(&t->users);
 	INIT_WORK(&t->demote_work, kv_demote_work);
 	init_waitqueue_head(&t->room_wq);
 	ret = kv_reclaim_init(t);
@@ -235,16 +253,26 @@ int kv_attach(const struct cxl_kv_attach *a)
 	t->nr_slots = min_slots * t->nr_cold;
 	if (t->nr_slots >= KV_NO_SLOT)
 		t->nr_slots = KV_NO_SLOT - 1;
-	t->slot_map = bitmap_zalloc(t->nr_slots, GFP_KERNEL);
+	if (a->user_cold_slots > t->nr_slots) {
+		kv_reject("user_cold_slots %llu more than the %llu cold slots\n",
+			  a->user_cold_slots, t->nr_slots);
+		ret = -ERANGE;
+		goto out_close_cold;
+	}
+	t->user_cold = a->user_cold_slots ?: t->nr_slots / KV_DEF_USER_SHARE;
+	/* Up to 64 MiB (2^32 slots): past kmalloc's largest, so kvzalloc. */
+	t->slot_map = kvcalloc(BITS_TO_LONGS(t->nr_slots), sizeof(long),
+			       GFP_KERNEL);
 	if (!t->slot_map) {
 		ret = -ENOMEM;
 		goto out_close_cold;
 	}
 
 	kv_tiers = t;
-	pr_info("cxl_kv: attached %u warm node(s) (budget %llu pages, wmarks %llu/%llu), %u cold device(s), %llu slots\n",
+	pr_info("cxl_kv: attached %u warm node(s) (budget %llu pages, wmarks %llu/%llu), %u cold device(s), %llu slots; per uid %u spaces %llu warm %llu cold, %u spaces in all\n",
 		t->nr_nodes, t->budget, t->high_wmark, t->low_wmark,
-		t->nr_cold, t->nr_slots);
+		t->nr_cold, t->nr_slots, t->user_spaces, t->user_warm,
+		t->user_cold, t->max_spaces);
 	return 0;
 
 out_close_cold:
@@ -286,9 +314,10 @@ int kv_detach(void)
 	kv_warm_pool_drain(t);
 	WARN_ON_ONCE(atomic64_read(&t->warm));
 	WARN_ON_ONCE(t->slots_used);
+	WARN_ON_ONCE(!list_empty(&t->users));
 	kv_tiers = NULL;
 	kv_close_cold(t);
-	bitmap_free(t->slot_map);
+	kvfree(t->slot_map);
 	for (i = 0; i < t->nr_nodes; i++)
 		kvfree(t->pool[i]);
 	kfree(t);
@@ -329,6 +358,100 @@ void kv_info(struct cxl_kv_info *info)
 	spin_lock(&t->slot_lock);
 	info->cold_used = t->slots_used;
 	spin_unlock(&t->slot_lock);
+	info->user_spaces = t->user_spaces;
+	info->max_spaces = t->max_spaces;
+	info->user_warm_pages = t->user_warm;
+	info->user_cold_slots = t->user_cold;
+}
+
+/* The kv_user of @uid in @t, or NULL.  Context: spaces_lock held. */
+static struct kv_user *kv_user_find(struct kv_tiers *t, kuid_t uid)
+{
+	struct kv_user *u;
+
+	lockdep_assert_held(&t->spaces_lock);
+	list_for_each_entry(u, &t->users, node)
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/**
+ * kv_user_attach() - charge a new space to the caller's euid, make it live.
+ * @sp: the space, fully set up but for its file; not yet in any list.
+ *
+ * Puts @sp on kv_tiers.spaces (the demotion worker may look at it from
+ * here on; it holds no page yet).
+ *
+ * Context: process, kv_ctl_lock held.
+ * Return: 0, -EDQUOT (the uid's space limit), -ENFILE (the module's),
+ * -ENOMEM.
+ */
+int kv_user_attach(struct kv_space *sp)
+{
+	struct kv_tiers *t = sp->tiers;
+	kuid_t uid = current_euid();
+	struct kv_user *u, *fresh;
+	int ret = 0;
+
+	lockdep_assert_held(&kv_ctl_lock);
+	/* Allocated up front (a spinlock is held below), freed if unused. */
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	if (!fresh)
+		return -ENOMEM;
+	spin_lock(&t->spaces_lock);
+	u = kv_user_find(t, uid);
+	if (t->nr_spaces >= t->max_spaces) {
+		ret = -ENFILE;
+	} else if (u && u->limited && u->nr_spaces >= t->user_spaces) {
+		ret = -EDQUOT;
+	} else {
+		if (!u) {
+			u = fresh;
+			fresh = NULL;
+			u->uid = uid;
+			u->limited = !uid_eq(uid, GLOBAL_ROOT_UID);
+			atomic64_set(&u->warm, 0);
+			list_add_tail(&u->node, &t->users);
+		}
+		u->nr_spaces++;
+		sp->user = u;
+		list_add_tail(&sp->node, &t->spaces);
+		t->nr_spaces++;
+	}
+	spin_unlock(&t->spaces_lock);
+	kfree(fresh);
+	if (ret)
+		pr_warn_ratelimited("cxl_kv: space refused (%s, uid %u): %s\n",
+				    current->comm, from_kuid(&init_user_ns, uid),
+				    ret == -ENFILE ? "module space limit" :
+				    "uid space limit");
+	return ret;
+}
+
+/**
+ * kv_user_detach() - the last step of a space's end: unlink and uncharge it.
+ * @sp: the space; every page and slot of it given back, no I/O in flight.
+ *
+ * After this, DETACH may free the tier set: the caller must not touch it.
+ */
+void kv_user_detach(struct kv_space *sp)
+{
+	struct kv_tiers *t = sp->tiers;
+	struct kv_user *u = sp->user;
+
+	spin_lock(&t->spaces_lock);
+	list_del_init(&sp->node);
+	t->nr_spaces--;
+	if (!--u->nr_spaces) {
+		WARN_ON_ONCE(atomic64_read(&u->warm) || READ_ONCE(u->cold));
+		list_del(&u->node);
+	} else {
+		u = NULL;
+	}
+	sp->user = NULL;
+	spin_unlock(&t->spaces_lock);
+	kfree(u);
 }
 
 /* Index of warm node @nid in @t->nodes (striping only names those). */
@@ -420,6 +543,52 @@ static bool kv_room(struct kv_tiers *t)
 	       READ_ONCE(t->nr_pooled);
 }
 
+static bool kv_user_room(struct kv_tiers *t, struct kv_user *u)
+{
+	return atomic64_read(&u->warm) < t->user_warm;
+}
+
+/* Uncharge @n warm pages of @sp from its uid (none once it is detached). */
+static void kv_user_uncharge(struct kv_space *sp, u32 n)
+{
+	if (sp && sp->user)
+		atomic64_sub(n, &sp->user->warm);
+}
+
+/*
+ * Charge one warm page to @sp's uid, waiting (killable, until @deadline)
+ * while the uid is at its limit: the demotion worker demotes that uid's own
+ * pages meanwhile.  Returns false (nothing charged) on timeout or a fatal
+ * signal.
+ */
+static bool kv_user_charge(struct kv_tiers *t, struct kv_space *sp,
+			   unsigned long deadline, bool *waited)
+{
+	struct kv_user *u = sp ? sp->user : NULL;
+
+	if (!u)
+		return true;
+	if (!u->limited) {
+		atomic64_inc(&u->warm);
+		return true;
+	}
+	for (;;) {
+		if (atomic64_inc_return(&u->warm) <= t->user_warm)
+			return true;
+		atomic64_dec(&u->warm);
+		if (!*waited) {
+			kv_stat_inc(sp, alloc_waits);
+			*waited = true;
+		}
+		WRITE_ONCE(u->reclaim, true);
+		kv_kick_demotion(t);
+		if (wait_event_killable_timeout(t->room_wq,
+						kv_user_room(t, u), HZ / 10) < 0 ||
+		    time_after(jiffies, deadline))
+			return false;
+	}
+}
+
 /**
  * kv_warm_alloc() - a page on warm node @nid, charged to the budget.
  * @t: tier set.
@@ -429,11 +598,13 @@ static bool kv_room(struct kv_tiers *t)
  *	caller overwrites whole before anyone sees them).
  *
  * A pooled page of @nid is taken first.  Else waits (killable, at most
- * KV_ROOM_WAIT) for the demotion worker when the budget is used up.  Never
- * invokes the OOM killer (__GFP_THISNODE | __GFP_NORETRY).
+ * KV_ROOM_WAIT) for the demotion worker when the budget or @sp's uid's warm
+ * limit is used up.  Never invokes the OOM killer (__GFP_THISNODE |
+ * __GFP_NORETRY).
  *
  * Context: process; must not hold any kv_space.lock.
- * Return: the page (refcount 1) or NULL.
+ * Return: the page (refcount 1) or NULL: timed out, no free page on @nid,
+ * or a fatal signal is pending (returned at once).
  */
 struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 			   bool zero)
@@ -445,6 +616,9 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 	struct page *page;
 
 	might_sleep();
+	if (fatal_signal_pending(current) ||
+	    !kv_user_charge(t, sp, deadline, &waited))
+		goto out_fail;
 	for (;;) {
 		page = kv_pool_take(t, nid);
 		if (page) {
@@ -465,31 +639,35 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 		}
 		kv_kick_demotion(t);
 		if (wait_event_killable_timeout(t->room_wq, kv_room(t), HZ / 10) < 0 ||
-		    time_after(jiffies, deadline)) {
-			kv_stat_inc(sp, alloc_fails);
-			return NULL;
-		}
+		    time_after(jiffies, deadline))
+			goto out_uncharge_user;
 	}
 
 	page = alloc_pages_node(nid, gfp, 0);
 	if (!page) {
 		atomic64_dec(&t->warm);
 		wake_up_all(&t->room_wq);
-		kv_stat_inc(sp, alloc_fails);
 		pr_warn_ratelimited("cxl_kv: no free page on warm node %d\n", nid);
-		return NULL;
+		goto out_uncharge_user;
 	}
 out_charged:
 	if (atomic64_read(&t->warm) > t->high_wmark)
 		kv_kick_demotion(t);
 	kv_stat_inc(sp, warm_pages);
 	return page;
+
+out_uncharge_user:
+	kv_user_uncharge(sp, 1);
+out_fail:
+	kv_stat_inc(sp, alloc_fails);
+	return NULL;
 }
 
 /* Uncharge @n pages freed from @sp; wake allocations waiting for room. */
 static void kv_warm_uncharge(struct kv_tiers *t, struct kv_space *sp, u32 n)
 {
 	kv_stat_add(sp, warm_pages, -(s64)n);
+	kv_user_uncharge(sp, n);
 	atomic64_sub(n, &t->warm);
 	if (wq_has_sleeper(&t->room_wq))
 		wake_up_all(&t->room_wq);
@@ -507,6 +685,7 @@ void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page)
 {
 	if (kv_pool_put(t, page)) {
 		kv_stat_add(sp, warm_pages, -1);
+		kv_user_uncharge(sp, 1);
 		if (wq_has_sleeper(&t->room_wq))
 			wake_up_all(&t->room_wq);
 		return;
@@ -540,24 +719,34 @@ void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 	fb->nr = j;
 	folios_put(fb);
 	kv_stat_add(sp, warm_pages, -(s64)(n - j));
+	kv_user_uncharge(sp, n - j);
 	kv_warm_uncharge(t, sp, j);
 }
 
 /**
  * kv_slot_alloc_many() - take up to @n free cold slots under one lock hold.
- * @t: tier set.
+ * @sp: the space they are for (charged to its uid).
  * @slots: out: the slots, ascending from the allocation hint where the map
  *	allows (so consecutive pages get consecutive slots and share a bio).
  * @n: how many are wanted.
+ * @err: out, set only when fewer than @n were taken: -ENOSPC (the cold tier
+ *	is full) or -EDQUOT (@sp's uid holds its cold slot limit).
  *
- * Return: how many were taken; fewer than @n when the cold tier is full.
+ * Return: how many were taken.
  */
-u32 kv_slot_alloc_many(struct kv_tiers *t, u32 *slots, u32 n)
+u32 kv_slot_alloc_many(struct kv_space *sp, u32 *slots, u32 n, int *err)
 {
+	struct kv_tiers *t = sp->tiers;
+	struct kv_user *u = sp->user;
+	u64 room = U64_MAX;
 	unsigned long s;
-	u32 k;
+	u32 k, want = n;
 
 	spin_lock(&t->slot_lock);
+	if (u && u->limited)
+		room = t->user_cold > u->cold ? t->user_cold - u->cold : 0;
+	if (room < n)
+		n = room;
 	s = t->slot_hint;
 	for (k = 0; k < n && t->slots_used < t->nr_slots; k++) {
 		s = find_next_zero_bit(t->slot_map, t->nr_slots, s);
@@ -568,22 +757,31 @@ u32 kv_slot_alloc_many(struct kv_tiers *t, u32 *slots, u32 n)
 		slots[k] = s++;
 	}
 	t->slot_hint = s;
+	if (u)
+		u->cold += k;
 	spin_unlock(&t->slot_lock);
+	if (k < want)
+		*err = k < n ? -ENOSPC : -EDQUOT;
 	return k;
 }
 
 /**
  * kv_slot_free() - return a cold slot.
- * @t: tier set.
+ * @sp: the space that held it.
  * @slot: a slot from kv_slot_alloc_many().
  */
-void kv_slot_free(struct kv_tiers *t, u32 slot)
+void kv_slot_free(struct kv_space *sp, u32 slot)
 {
+	struct kv_tiers *t = sp->tiers;
+	struct kv_user *u = sp->user;
+
 	spin_lock(&t->slot_lock);
 	if (!WARN_ON_ONCE(slot >= t->nr_slots ||
 			  !test_bit(slot, t->slot_map))) {
 		__clear_bit(slot, t->slot_map);
 		t->slots_used--;
+		if (u && !WARN_ON_ONCE(!u->cold))
+			u->cold--;
 	}
 	spin_unlock(&t->slot_lock);
 }

@@ -6,6 +6,8 @@
  *   cxl-kv [GLOBAL] region [--memdev memN | --dax daxX.Y] [--no-online]
  *   cxl-kv [GLOBAL] attach [--node N[,N..]] --cold DEV[,DEV..]
  *                          [--budget SIZE | --budget-pages N] [--cold-max SIZE]
+ *                          [--user-spaces N] [--max-spaces N]
+ *                          [--user-warm-pages N] [--user-cold-slots N]
  *                          (--cold and --node default to $CXLKV_NVME and
  *                          $CXLKV_WARM_NODE when set, as in the test guest)
  *   cxl-kv [GLOBAL] detach
@@ -44,7 +46,9 @@ static const char usage_text[] =
 "  region [--memdev memN | --dax daxX.Y] [--no-online]\n"
 "                                       CXL RAM region -> dax -> warm NUMA node\n"
 "  attach [--node N[,N..]] --cold DEV[,DEV..] [--budget SIZE | --budget-pages N]\n"
-"         [--cold-max SIZE]             bring up the tier set (root)\n"
+"         [--cold-max SIZE] [--user-spaces N] [--max-spaces N]\n"
+"         [--user-warm-pages N] [--user-cold-slots N]\n"
+"                                       bring up the tier set (root)\n"
 "  detach                               release the tier set (root)\n"
 "  stats [--space PID:FD] [--per-head] [--watch SECS [--count N]] [--human]\n"
 "  params get [--space PID:FD] [--human] [NAME...]\n"
@@ -165,6 +169,10 @@ static void module_json(struct jw *w, struct cxl_kv_ctx *ctx)
 		jw_u64(w, "warm_pages", info.warm_pages);
 		jw_u64(w, "cold_slots", info.cold_slots);
 		jw_u64(w, "cold_used", info.cold_used);
+		jw_u64(w, "user_spaces", info.user_spaces);
+		jw_u64(w, "max_spaces", info.max_spaces);
+		jw_u64(w, "user_warm_pages", info.user_warm_pages);
+		jw_u64(w, "user_cold_slots", info.user_cold_slots);
 	}
 	jw_obj_end(w);
 }
@@ -438,9 +446,15 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		{ "budget", required_argument, NULL, 'b' },
 		{ "budget-pages", required_argument, NULL, 'p' },
 		{ "cold-max", required_argument, NULL, 'm' },
+		{ "user-spaces", required_argument, NULL, 'U' },
+		{ "max-spaces", required_argument, NULL, 'M' },
+		{ "user-warm-pages", required_argument, NULL, 'W' },
+		{ "user-cold-slots", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	/* user_spaces, max_spaces, user_warm_pages, user_cold_slots */
+	uint64_t lim[4] = { 0 };
 	unsigned int nodes[CXL_KV_MAX_NODES], nr_nodes = 0, nr_cold = 0;
 	const char *cold[CXL_KV_MAX_COLD];
 	char coldbuf[1024], *tok, *save;
@@ -449,8 +463,17 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	int c, rc;
 
 	coldbuf[0] = '\0';
-	while ((c = getopt_long(argc, argv, "n:c:b:p:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:c:b:p:m:U:M:W:C:h", opts,
+				NULL)) != -1) {
 		switch (c) {
+		case 'U': case 'M': case 'W': case 'C': {
+			int k = c == 'U' ? 0 : c == 'M' ? 1 : c == 'W' ? 2 : 3;
+
+			if (parse_u64(optarg, &lim[k]) ||
+			    (k < 2 && lim[k] > UINT32_MAX))
+				return usage("limits take a count (0: the default)");
+			break;
+		}
 		case 'n':
 			if (parse_u32_list(optarg, nodes, CXL_KV_MAX_NODES, &nr_nodes))
 				return usage("--node takes N[,N...] (at most 8)");
@@ -515,7 +538,29 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				cxl_kv_node_get_by_id(ctx, (int)nodes[i])) /
 				 2 / f.page_size;
 	}
-	rc = cxl_kv_attach(ctx, nodes, nr_nodes, cold, nr_cold, pages, cold_max);
+	if (lim[0] | lim[1] | lim[2] | lim[3]) {
+		/* The limits have no parameter in cxl_kv_attach(): raw. */
+		struct cxl_kv_attach a;
+
+		memset(&a, 0, sizeof(a));
+		a.nr_nodes = nr_nodes;
+		for (unsigned int i = 0; i < nr_nodes; i++)
+			a.nodes[i] = nodes[i];
+		a.nr_cold = nr_cold;
+		for (unsigned int i = 0; i < nr_cold; i++) {
+			a.cold[i].path = (uint64_t)(uintptr_t)cold[i];
+			a.cold[i].max_bytes = cold_max;
+		}
+		a.budget_pages = pages;
+		a.user_spaces = (uint32_t)lim[0];
+		a.max_spaces = (uint32_t)lim[1];
+		a.user_warm_pages = lim[2];
+		a.user_cold_slots = lim[3];
+		rc = cxl_kv_attach_raw(ctx, &a);
+	} else {
+		rc = cxl_kv_attach(ctx, nodes, nr_nodes, cold, nr_cold, pages,
+				   cold_max);
+	}
 	if (rc)
 		return fail("attach", rc);
 	printf("{\"attached\": true, \"nodes\": [");

@@ -51,7 +51,9 @@ class Attach(ctypes.Structure):
     _fields_ = [("nr_nodes", u32), ("nr_cold", u32),
                 ("nodes", u32 * CXL_KV_MAX_NODES), ("budget_pages", u64),
                 ("high_wmark", u64), ("low_wmark", u64), ("flags", u64),
-                ("cold", ColdDev * CXL_KV_MAX_COLD), ("reserved", u64 * 4)]
+                ("cold", ColdDev * CXL_KV_MAX_COLD), ("user_spaces", u32),
+                ("max_spaces", u32), ("user_warm_pages", u64),
+                ("user_cold_slots", u64), ("reserved", u64 * 1)]
 
 
 class Info(ctypes.Structure):
@@ -60,7 +62,9 @@ class Info(ctypes.Structure):
                 ("nr_spaces", u32), ("budget_pages", u64), ("high_wmark", u64),
                 ("low_wmark", u64), ("warm_pages", u64), ("cold_slots", u64),
                 ("cold_used", u64), ("cold_devs", u64 * CXL_KV_MAX_COLD),
-                ("features", u64), ("reserved", u64 * 4)]
+                ("features", u64), ("user_spaces", u32), ("max_spaces", u32),
+                ("user_warm_pages", u64), ("user_cold_slots", u64),
+                ("reserved", u64 * 1)]
 
 
 STATS_COUNTERS = ("warm_pages", "cold_pages", "faults_zero", "faults_warm",

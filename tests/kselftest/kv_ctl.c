@@ -297,9 +297,9 @@ int main(void)
 	T("attach_cold_twice", kv_ioctl(ctl, CXL_KV_ATTACH, &a) == -EBUSY, "-");
 	a.nr_cold = 1;
 	memset(&a.cold[1], 0, sizeof(a.cold[1]));
-	a.reserved[3] = 1;
+	a.reserved[0] = 1;
 	T("attach_reserved", kv_ioctl(ctl, CXL_KV_ATTACH, &a) == -EINVAL, "-");
-	a.reserved[3] = 0;
+	a.reserved[0] = 0;
 	a.flags = 1;
 	T("attach_flags", kv_ioctl(ctl, CXL_KV_ATTACH, &a) == -EINVAL, "-");
 	a.flags = 0;

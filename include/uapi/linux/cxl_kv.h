@@ -7,7 +7,9 @@
  * Two kinds of file carry the ABI:
  *
  *  - /dev/cxl_kv, the control device: GET_FEATURES, INFO, ATTACH, DETACH,
- *    SPACE_CREATE, GLOBAL_STATS.  ATTACH and DETACH need CAP_SYS_ADMIN.
+ *    SPACE_CREATE, GLOBAL_STATS.  ATTACH and DETACH (the only commands that
+ *    change the tier set and its limits) need CAP_SYS_ADMIN; the others need
+ *    only an fd of the device (mode 0660, group cxl-kv by the udev rule).
  *  - a space fd (anon inode) returned by SPACE_CREATE: mmap of the KV and the
  *    per-space commands HINTS, ACCESS, PREFETCH, PROMOTE, DEMOTE, PIN, UNPIN,
  *    RESIDENCY, PARAMS_GET, PARAMS_SET, SPACE_STATS, SPACE_INFO.
@@ -208,9 +210,21 @@ struct cxl_kv_cold_dev {
  *	@budget_pages.  Must be < @high_wmark.
  * @flags: in: must be zero (no flags defined).
  * @cold: in: the cold block devices, opened exclusively until DETACH.
+ * @user_spaces: in: most spaces one uid may hold at once (SPACE_CREATE
+ *	fails with -EDQUOT beyond); 0 = CXL_KV_DEF_USER_SPACES.
+ * @max_spaces: in: most spaces in total (-ENFILE beyond); 0 =
+ *	CXL_KV_DEF_MAX_SPACES.
+ * @user_warm_pages: in: most warm pages the spaces of one uid hold; at it,
+ *	that uid's allocations wait while the demotion worker demotes that
+ *	uid's own pages.  0 = 50% of @budget_pages.  At most @budget_pages.
+ * @user_cold_slots: in: most cold slots the spaces of one uid hold (its
+ *	demotions fail with -EDQUOT beyond); 0 = 50% of the cold slots.  At
+ *	most the cold slots.
  * @reserved: must be zero.
  *
  * Only one tier set exists at a time: a second ATTACH fails with -EBUSY.
+ * The per-uid limits apply to every uid but 0 (root); the module-wide ones
+ * (@max_spaces, the budget, the cold slots) to all.
  */
 struct cxl_kv_attach {
 	__u32 nr_nodes;
@@ -221,8 +235,16 @@ struct cxl_kv_attach {
 	__u64 low_wmark;
 	__u64 flags;
 	struct cxl_kv_cold_dev cold[CXL_KV_MAX_COLD];
-	__u64 reserved[4];
+	__u32 user_spaces;
+	__u32 max_spaces;
+	__u64 user_warm_pages;
+	__u64 user_cold_slots;
+	__u64 reserved[1];
 };
+
+/* Defaults of the space limits of ATTACH. */
+#define CXL_KV_DEF_USER_SPACES	64
+#define CXL_KV_DEF_MAX_SPACES	1024
 
 /**
  * struct cxl_kv_detach - DETACH: release the tier set (CAP_SYS_ADMIN)
@@ -251,6 +273,10 @@ struct cxl_kv_detach {
  * @cold_used: out: cold slots in use.
  * @cold_devs: out: dev_t (new encoding, as st_rdev) of each cold device.
  * @features: out: same as GET_FEATURES.features.
+ * @user_spaces: out: the per-uid space limit in force (see ATTACH).
+ * @max_spaces: out: the module-wide space limit in force.
+ * @user_warm_pages: out: the per-uid warm page limit in force.
+ * @user_cold_slots: out: the per-uid cold slot limit in force.
  * @reserved: must be zero.
  */
 struct cxl_kv_info {
@@ -267,7 +293,11 @@ struct cxl_kv_info {
 	__u64 cold_used;
 	__u64 cold_devs[CXL_KV_MAX_COLD];
 	__u64 features;
-	__u64 reserved[4];
+	__u32 user_spaces;
+	__u32 max_spaces;
+	__u64 user_warm_pages;
+	__u64 user_cold_slots;
+	__u64 reserved[1];
 };
 
 /**
@@ -289,8 +319,11 @@ struct cxl_kv_info {
  * @mmap_bytes: out: length to mmap (2 * layers * kv_heads * stream_bytes).
  * @reserved: must be zero.
  *
- * Requires an attached tier set (else -ENODEV).  The space lives until its
- * last fd is closed and its last mapping is gone.
+ * Requires an attached tier set (else -ENODEV).  -EDQUOT when the caller's
+ * uid holds ATTACH's user_spaces spaces, -ENFILE when the module holds
+ * max_spaces.  The space is charged to the caller's euid (warm pages, cold
+ * slots) and its metadata to the caller's memory cgroup.  The space lives
+ * until its last fd is closed and its last mapping is gone.
  */
 struct cxl_kv_space_create {
 	__u32 layers;
@@ -453,7 +486,9 @@ struct cxl_kv_range {
  * The ranges together name at most CXL_KV_MAX_CMD_BLOCKS blocks (-E2BIG).
  * PROMOTE and DEMOTE are synchronous: they return when the I/O is done.
  * PROMOTE stops at its first failure (-EIO; -ENOMEM when no warm room could
- * be had); DEMOTE goes on and returns its first error.  DEMOTE skips pinned
+ * be had); DEMOTE goes on and returns its first error:
+ * -ENOSPC when the cold tier is full, -EDQUOT when the space's uid holds its
+ * cold slot limit (ATTACH user_cold_slots); what fitted was demoted.  DEMOTE skips pinned
  * blocks; PIN keeps a block warm (promoting it first) until UNPIN; pins
  * count, up to CXL_KV_MAX_PINS per block (-EOVERFLOW).  A PIN that fails
  * takes no pin.  A fatal signal stops any of them between two chunks of
