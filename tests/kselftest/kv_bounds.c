@@ -122,14 +122,18 @@ static void *residency_loop(void *arg)
 }
 
 /*
- * A maximal ACCESS on CPU 0, RESIDENCYs of one block on CPU 1.  The
- * RESIDENCYs issued and done during the ACCESS must be served in both of
- * its halves, and every one of them in under a quarter of its time.  The
- * old module held the space lock for the whole ACCESS: the first RESIDENCY
- * after it took the lock waited until the ACCESS was done.  The host may
- * stall a vCPU now and then (one RESIDENCY then waits for no fault of the
- * module): up to five rounds, the first that meets it passes.
+ * Maximal ACCESSes on CPU 0, RESIDENCYs of one block on CPU 1.  A round is
+ * NR_ACCESS back-to-back ACCESSes (one takes ~0.1 s, too short to tell
+ * from a host that runs one vCPU at a time); a RESIDENCY counts when it
+ * began and ended inside one ACCESS.  They must be served inside the
+ * ACCESSes of both halves of the round, with a median wait under a quarter
+ * of one ACCESS.  The old module held the space lock for the whole ACCESS:
+ * a RESIDENCY that began inside one ended only after it, and none counted.
+ * The host may stall a vCPU now and then: up to five rounds, the first that
+ * meets it passes.
  */
+#define NR_ACCESS	10
+
 static void residency_during_access(int fd)
 {
 	struct cxl_kv_range r = { .nr_blocks = BIG_BPH };
@@ -145,9 +149,9 @@ static void residency_during_access(int fd)
 	for (int round = 0; round < 5 && !ok; round++) {
 		struct race *rc = calloc(1, sizeof(*rc));
 		static double lat[RACE_MAX];
-		double a0, a1;
+		double a0[NR_ACCESS], a1[NR_ACCESS];
 		pthread_t th;
-		int ret;
+		int ret = 0;
 
 		if (!rc)
 			break;
@@ -157,27 +161,33 @@ static void residency_during_access(int fd)
 			break;
 		}
 		usleep(20000);
-		a0 = kv_now();
-		ret = ranges_cmd(fd, CXL_KV_ACCESS, &r, 1, 0, NULL);
-		a1 = kv_now();
+		for (int k = 0; k < NR_ACCESS && !ret; k++) {
+			a0[k] = kv_now();
+			ret = ranges_cmd(fd, CXL_KV_ACCESS, &r, 1, 0, NULL);
+			a1[k] = kv_now();
+		}
 		rc->stop = 1;
 		pthread_join(th, NULL);
-		dur = a1 - a0;
+		dur = 0;
+		for (int k = 0; k < NR_ACCESS; k++)
+			dur += (a1[k] - a0[k]) / NR_ACCESS;
 		served = early = late = 0;
 		for (unsigned int i = 0; i < rc->n; i++) {
-			if (rc->t0[i] < a0 || rc->t1[i] > a1)
-				continue;
-			lat[served++] = rc->t1[i] - rc->t0[i];
-			early += rc->t1[i] < a0 + dur / 2;
-			late += rc->t1[i] >= a0 + dur / 2;
+			for (int k = 0; k < NR_ACCESS; k++) {
+				if (rc->t0[i] < a0[k] || rc->t1[i] > a1[k])
+					continue;
+				lat[served++] = rc->t1[i] - rc->t0[i];
+				early += k < NR_ACCESS / 2;
+				late += k >= NR_ACCESS / 2;
+			}
 		}
 		qsort(lat, served, sizeof(double), cmp_double);
 		med = served ? lat[served / 2] : dur;
 		max = served ? lat[served - 1] : dur;
-		ktap_diag("round %d: ACCESS of %u blocks %d in %.3f s; %u RESIDENCYs served during it (%u, %u in its halves), median %.6f s, slowest %.4f s",
-			  round, BIG_BPH, ret, dur, served, early, late, med,
-			  max);
-		ok = !ret && early >= 5 && late >= 5 && max < dur / 4;
+		ktap_diag("round %d: %d ACCESSes of %u blocks %d, %.3f s each; %u RESIDENCYs served inside them (%u, %u in its halves), median %.6f s, slowest %.4f s",
+			  round, NR_ACCESS, BIG_BPH, ret, dur, served, early,
+			  late, med, max);
+		ok = !ret && early >= 5 && late >= 5 && med < dur / 4;
 		free(rc);
 	}
 	{
@@ -189,7 +199,7 @@ static void residency_during_access(int fd)
 		sched_setaffinity(0, sizeof(all), &all);
 	}
 	T("residency_served_during_access", ok,
-	  "%u served (%u, %u in the halves), median %.6f s, slowest %.4f s, during an ACCESS of %.3f s",
+	  "%u served (%u, %u in the halves), median %.6f s, slowest %.4f s, inside ACCESSes of %.3f s",
 	  served, early, late, med, max, dur);
 }
 
