@@ -151,13 +151,75 @@ static void fz_detach_race(struct fz *f)
 		atomic_fetch_add(&f->sh->detach_ok, 1);
 }
 
+static void fz_reattach(struct fz *f)
+{
+	struct cxl_kv_info info;
+
+	if (kv_info(f->ctl, &info) || info.attached)
+		return;
+	atomic_store(&f->sh->attached, 0);
+	for (int i = 0; i < 4; i++)	/* bad requests first */
+		fz_cmd_ctl(f);
+	while (fz_attach(f) && !atomic_load(&f->sh->stop))
+		fz_sleep_us(1000);
+	atomic_store(&f->sh->attached, 1);
+}
+
+/*
+ * Every few seconds the workers drop every space.  By default DETACH is
+ * hammered while they close (issue 10, 2: DETACH against the last close),
+ * then raced against the close of a space of the admin's own; with
+ * --avoid known DETACH waits until no space is left.
+ */
+static void fz_quiet_phase(struct fz *f)
+{
+	struct cxl_kv_detach d = { 0 };
+	struct cxl_kv_info info;
+	double end;
+
+	atomic_store(&f->sh->quiet_ack, 0);
+	atomic_store(&f->sh->quiet, 1);
+	end = fz_now() + 30;
+	while (atomic_load(&f->sh->quiet_ack) < f->sh->workers && fz_now() < end &&
+	       !atomic_load(&f->sh->stop)) {
+		if (!f->avoid_known && !fz_sys_ioctl(f, f->ctl, CXL_KV_DETACH, &d)) {
+			atomic_fetch_add(&f->sh->detach_ok, 1);
+			fz_reattach(f);
+		}
+		if (f->avoid_known)
+			fz_sleep_us(1000);
+	}
+	if (f->avoid_known) {
+		for (int i = 0; i < 100; i++) {
+			if (kv_info(f->ctl, &info) || !info.nr_spaces)
+				break;
+			fz_sleep_us(50000);
+		}
+		if (!fz_sys_ioctl(f, f->ctl, CXL_KV_DETACH, &d))
+			atomic_fetch_add(&f->sh->detach_ok, 1);
+	} else {
+		for (int i = 0; i < 4; i++) {
+			fz_detach_race(f);
+			fz_reattach(f);
+		}
+	}
+	fz_reattach(f);
+	atomic_store(&f->sh->quiet, 0);
+}
+
 static void fz_admin(struct fz *f)
 {
+	double next_quiet = fz_now() + 2 + (double)fz_below(f, 8);
+
 	while (!atomic_load(&f->sh->stop)) {
 		struct cxl_kv_info info;
 		uint64_t r = fz_below(f, 100);
 
 		f->op++;
+		if (fz_now() > next_quiet) {
+			fz_quiet_phase(f);
+			next_quiet = fz_now() + 2 + (double)fz_below(f, 8);
+		}
 		if (r < 40) {
 			fz_cmd_ctl(f);
 		} else if (r < 55 && !f->avoid_known) {
@@ -173,14 +235,8 @@ static void fz_admin(struct fz *f)
 			fz_sleep_us((long)fz_below(f, 5000));
 		}
 		/* detached (by a DETACH that won): bad requests, then a good one */
-		if (!kv_info(f->ctl, &info) && !info.attached) {
-			atomic_store(&f->sh->attached, 0);
-			for (int i = 0; i < 4; i++)
-				fz_cmd_ctl(f);
-			while (fz_attach(f) && !atomic_load(&f->sh->stop))
-				fz_sleep_us(1000);
-			atomic_store(&f->sh->attached, 1);
-		}
+		if (!kv_info(f->ctl, &info) && !info.attached)
+			fz_reattach(f);
 	}
 }
 
@@ -199,6 +255,15 @@ static void fz_worker(struct fz *f)
 		int k;
 
 		f->op++;
+		if (atomic_load(&f->sh->quiet)) {	/* the admin's DETACH phase */
+			fz_rings_down(f);
+			for (int i = 0; i < FZ_SPACES; i++)
+				fz_space_close(f, &f->sp[i], 1);
+			atomic_fetch_add(&f->sh->quiet_ack, 1);
+			while (atomic_load(&f->sh->quiet) && !atomic_load(&f->sh->stop))
+				fz_sleep_us(2000);
+			continue;
+		}
 		if (s->fd < 0 && !s->map) {
 			k = 0;
 			fz_space_close(f, s, 1);	/* forget its oracle */
@@ -405,6 +470,7 @@ int main(int argc, char **argv)
 			return ktap_skip_all("ATTACH of the rig's tiers failed");
 	}
 	atomic_store(&sh->attached, 1);
+	sh->workers = o.workers;
 	ktap_plan(3);
 	t0 = fz_now();
 	for (int i = 0; i <= o.workers; i++) {

@@ -29,6 +29,9 @@
 struct fz_shared {
 	atomic_int stop;
 	atomic_int attached;		/* the admin's view: 1 while attached */
+	atomic_int quiet;		/* the admin asks the workers to drop every space */
+	atomic_int quiet_ack;		/* workers that did */
+	int workers;
 	atomic_ullong calls;		/* every syscall the fuzzer made */
 	atomic_ullong cmds;		/* cxl_kv commands (ioctl + uring) */
 	atomic_ullong cmds_ok;

@@ -185,7 +185,8 @@ static void fz_ranges(struct fz *f, struct fz_space *s, unsigned long cmd,
 		      struct cxl_kv_ranges *q, struct fz_space *ptr_s)
 {
 	struct cxl_kv_range *r = f->buf;
-	int maximal = fz_one_in(f, 16);
+	/* long streams (1 x 1 at the page cap): maximal lists more often */
+	int maximal = fz_one_in(f, fz_nblocks(s) >= 1 << 19 ? 3 : 16);
 	uint64_t total = 0, cap = f->avoid_known ? 1ULL << 18 : UINT64_MAX;
 	uint32_t n;
 
