@@ -7,4 +7,5 @@ $(O)/ktest/kv_fuzz: $(KV_FUZZ_SRCS) tests/kselftest/kv_fuzz.h tests/kselftest/kv
 		tests/kselftest/ktap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/kselftest -o $@ $(KV_FUZZ_SRCS) -luring -lpthread
-ktest: $(O)/ktest/kv_fuzz
+ktest: $(O)/ktest/kv_fuzz $(O)/ktest/kv_soak
+$(O)/ktest/kv_soak: tests/kselftest/kv_test.h
