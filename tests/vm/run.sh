@@ -179,6 +179,8 @@ APPEND="$APPEND kfence.sample_interval=${VM_KFENCE_MS:-100}"
 case ",$SUITE," in *,fuzz,*|*,soak,*) VM_HEAP_DEBUG=${VM_HEAP_DEBUG:-1} ;; esac
 if [ "${VM_HEAP_DEBUG:-0}" = 1 ]; then
 	APPEND="$APPEND slub_debug=FZPU sysctl.kernel.hung_task_timeout_secs=30"
+	# the whole report of a splat on the console, also when it panics
+	APPEND=${APPEND/loglevel=2/loglevel=5}
 fi
 # CXLKV_GUEST_ENV="NAME=value ...": exported to every guest program (values
 # without spaces or commas), e.g. FUZZ_SEED and FUZZ_SECONDS for make fuzz.
