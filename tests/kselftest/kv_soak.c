@@ -6,13 +6,13 @@
  *
  * (or SOAK_SECONDS in the environment; default 1800).  N client processes
  * (default 4) each run two sequences at a time: a space per sequence, a
- * prompt written at once, then decode steps that append one token to every
+ * prompt of half the context written at once, then decode steps that append one token to every
  * (layer, head) stream, read back a sample of earlier tokens (the
  * attention), send their blocks as HINTS and ACCESS and PREFETCH the next
  * layer.  All sequences together are four times the warm budget, so the
  * demotion worker runs the whole time.  Every token read is compared with
  * what its sequence wrote, and a finished sequence is read back whole
- * before its space is closed.  Every --kill-every seconds (default 20) a
+ * before its space is closed.  Every --kill-every seconds (default 30) a
  * random client gets SIGKILL in whatever it is doing and a new one takes
  * its place.  At the end the module must hold no space, page or slot (the
  * soak suite runs kv_leak around it for the kernel's own counters).
@@ -167,8 +167,8 @@ static void sk_client(int ctl, int slot, uint64_t gen)
 	for (int i = 0; i < SK_SEQS; i++) {
 		if (sk_open(ctl, &q[i], (gen << 20) | ((uint64_t)slot << 8) | next++))
 			_exit(3);
-		/* a prompt of a quarter of the context, written at once */
-		for (uint32_t t = 0; t < SK_TOKENS / 4; t++)
+		/* a prompt of half the context, written at once */
+		for (uint32_t t = 0; t < SK_TOKENS / 2; t++)
 			sk_write(&q[i], q[i].len++);
 	}
 	while (!atomic_load(&sh->stop)) {
@@ -187,7 +187,7 @@ static void sk_client(int ctl, int slot, uint64_t gen)
 			atomic_fetch_add(&sh->seqs, 1);
 			if (sk_open(ctl, s, (gen << 20) | ((uint64_t)slot << 8) | (next++ & 0xff)))
 				_exit(3);
-			for (uint32_t t = 0; t < SK_TOKENS / 4; t++)
+			for (uint32_t t = 0; t < SK_TOKENS / 2; t++)
 				sk_write(s, s->len++);
 		}
 		step++;
@@ -200,12 +200,12 @@ static void sk_client(int ctl, int slot, uint64_t gen)
 int main(int argc, char **argv)
 {
 	long seconds = guest_env_int("SOAK_SECONDS") > 0 ? guest_env_int("SOAK_SECONDS") : 1800;
-	int clients = 4, kill_every = 20, ctl, bad = 0;
+	int clients = 4, kill_every = 30, ctl, bad = 0;
 	pid_t pid[SK_MAX_CLIENTS];
 	uint64_t gen = 1, kills = 0;
 	struct cxl_kv_info info = { 0 };
 	struct cxl_kv_stats g;
-	double t0, last_kill;
+	double t0, last_kill, next_report;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--seconds"))
@@ -231,6 +231,7 @@ int main(int argc, char **argv)
 		  SK_BUDGET, (double)clients * SK_SEQS * 2 * SK_LAYERS * SK_HEADS * SK_TOKENS / 16 / SK_BUDGET,
 		  kill_every);
 	t0 = last_kill = kv_now();
+	next_report = t0 + 300;
 	for (int i = 0; i < clients; i++) {
 		pid[i] = fork();
 		if (!pid[i])
@@ -265,7 +266,7 @@ int main(int argc, char **argv)
 			gen++;
 			last_kill = kv_now();
 		}
-		if ((long)(kv_now() - t0) % 300 == 0)
+		if (kv_now() >= next_report && (next_report += 300))
 			ktap_diag("%.0f s: %llu tokens, %llu bytes verified, %llu sequences",
 				  kv_now() - t0, (unsigned long long)atomic_load(&sh->tokens),
 				  (unsigned long long)atomic_load(&sh->bytes),
