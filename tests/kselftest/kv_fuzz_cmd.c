@@ -592,6 +592,12 @@ void fz_uring_op(struct fz *f, struct fz_space *s)
 			return;
 		}
 	}
+	/* the space's fd closed with its commands in flight (the mapping stays) */
+	if (queued && s->fd >= 0 && fz_one_in(f, 20)) {
+		close(s->fd);
+		atomic_fetch_add(&f->sh->calls, 1);
+		s->fd = -1;
+	}
 	fz_reap(f, r, 1 + (int)fz_below(f, 20));
 	if (r->inflight && (r->inflight > FZ_SLOTS / 2 || fz_one_in(f, 30)))
 		fz_ring_down(f, r);	/* close with commands in flight */
