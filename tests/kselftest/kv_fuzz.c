@@ -190,11 +190,15 @@ static void fz_quiet_phase(struct fz *f)
 			fz_sleep_us(1000);
 	}
 	if (f->avoid_known) {
+		/* nr_spaces drops before a closing space has drained: wait
+		 * for its pages and slots to go too */
 		for (int i = 0; i < 100; i++) {
-			if (kv_info(f->ctl, &info) || !info.nr_spaces)
+			if (kv_info(f->ctl, &info) ||
+			    (!info.nr_spaces && !info.warm_pages && !info.cold_used))
 				break;
 			fz_sleep_us(50000);
 		}
+		fz_sleep_us(200000);
 		if (!fz_sys_ioctl(f, f->ctl, CXL_KV_DETACH, &d))
 			atomic_fetch_add(&f->sh->detach_ok, 1);
 	} else {
