@@ -92,6 +92,7 @@ struct fz {
 	uint64_t op;			/* operations done by this worker */
 	int noted_exec;
 	int child;			/* a forked child: never writes the KV */
+	int racing;			/* a child is reading: no arguments in the KV */
 	double t_kind[8];		/* seconds per kind of operation */
 	unsigned long n_kind[8];
 };

@@ -76,7 +76,7 @@ void *fz_ptr(struct fz *f, void *good, size_t len, struct fz_space *s)
 		return f->guard + FZ_PAGE - half;
 	case 4: return f->ropage;
 	case 5:
-		if (s && s->map && s->wlen && len <= FZ_PAGE && !f->child) {
+		if (s && s->map && s->wlen && len <= FZ_PAGE && !f->child && !f->racing) {
 			uint64_t pg = s->wbase + fz_below(f, s->wlen);
 			char *p = s->map + pg * FZ_PAGE;
 

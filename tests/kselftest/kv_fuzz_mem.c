@@ -552,7 +552,9 @@ void fz_child_op(struct fz *f, struct fz_space *s)
 		return;
 	if (!pid)
 		fz_child(f, s, what);
-	/* the parent races it: writes, checks, demotes */
+	/* the parent races it: writes, checks, demotes (but puts no command
+	 * argument in the KV, which the child could not tell from data) */
+	f->racing = 1;
 	for (int i = (int)fz_below(f, 8); i > 0; i--) {
 		if (fz_below(f, 2))
 			fz_mem_op(f, s);
@@ -567,6 +569,7 @@ void fz_child_op(struct fz *f, struct fz_space *s)
 		atomic_fetch_add(&f->sh->kills, 1);
 	}
 	waitpid(pid, &st, 0);
+	f->racing = 0;
 	atomic_fetch_add(&f->sh->calls, 2);
 	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL) {
 		atomic_fetch_add(&f->sh->child_fails, 1);
