@@ -13,8 +13,10 @@
  * recorded version, or zeros if it was never written; a page whose write
  * was cut short (SIGBUS, partial GUP copy) or that served as a command
  * argument is "wild" (not checked) until it is written whole again.  A
- * forked child racing the writer accepts zeros or any whole version of the
- * right tag and page at least as new as the one it saw at fork.
+ * forked child racing the writer (which may be in the middle of a page)
+ * accepts, word by word, zeros while the page was never written or a word
+ * of a version of the right tag and page at least as new as the one it saw
+ * at fork.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -492,22 +494,36 @@ void fz_mem_op(struct fz *f, struct fz_space *s)
 
 /* ---- children ---------------------------------------------------------- */
 
-/* Racing the writer: zeros, or a whole version of this tag and page at
- * least as new as the one seen at fork. */
+/*
+ * Racing the writer, which may be in the middle of a page: every word must
+ * come from a version of this tag and page at least as new as the one seen
+ * at fork (the parent writes at most FZ_RACE_SEQS versions of a page meanwhile),
+ * or be zero while the page was never written.
+ */
+#define FZ_RACE_SEQS	64
+
 static void fz_child_check(struct fz *f, struct fz_space *s, uint64_t pg)
 {
-	uint64_t buf[FZ_WORDS], v, i = pg - s->wbase;
+	uint64_t buf[FZ_WORDS], i = pg - s->wbase;
+	uint32_t seq0 = s->seq[i];
 
 	if (!s->map || s->wild[i] || fz_copy(buf, s->map + pg * FZ_PAGE, FZ_PAGE))
 		return;
-	v = buf[0];
-	if (!v && !s->seq[i] && !fz_bad_word(buf, 0))
-		return;
-	if (v >> 48 != s->tag || ((v >> 20) & 0xfffffff) != (pg & 0xfffffff) ||
-	    (v & 0xfffff) < s->seq[i] || fz_bad_word(buf, v))
-		fz_fail(f, "child read space tag %#x page %llu: word 0 %#llx (seq at fork %u), page %s",
-			s->tag, (unsigned long long)pg, (unsigned long long)v,
-			s->seq[i], fz_bad_word(buf, v) ? "torn" : "whole");
+	for (uint64_t w = 0; w < FZ_WORDS; w++) {
+		int ok = !seq0 && !buf[w];
+
+		for (uint32_t q = seq0 ? seq0 : 1; !ok && q < seq0 + FZ_RACE_SEQS; q++) {
+			uint64_t v = fz_ver(s, pg, q);
+
+			ok = buf[w] == (w ? fz_word(v, w) : v);
+		}
+		if (!ok) {
+			fz_fail(f, "child read space tag %#x page %llu: word %llu is %#llx, from no version since seq %u (word 0 %#llx)",
+				s->tag, (unsigned long long)pg, (unsigned long long)w,
+				(unsigned long long)buf[w], seq0, (unsigned long long)buf[0]);
+			return;
+		}
+	}
 }
 
 static void fz_child(struct fz *f, struct fz_space *s, int what)
