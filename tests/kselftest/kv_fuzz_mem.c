@@ -497,8 +497,9 @@ void fz_mem_op(struct fz *f, struct fz_space *s)
 /*
  * Racing the writer, which may be in the middle of a page: every word must
  * come from a version of this tag and page at least as new as the one seen
- * at fork (the parent writes fewer than FZ_RACE_SEQS versions of a page meanwhile: 8 operations of at most 64 pages),
- * or be zero while the page was never written.
+ * at fork (meanwhile the parent writes at most 8 operations x 64 pages, so
+ * fewer than FZ_RACE_SEQS versions of a page), or be zero while the page
+ * was never written.
  */
 #define FZ_RACE_SEQS	1024
 
