@@ -2,9 +2,10 @@
 /*
  * kv_fuzz - a seeded fuzzer of the cxl_kv module, with a data oracle.
  *
- *   kv_fuzz [--seed N] [--seconds N] [--workers N] [--avoid known] [--verbose]
+ *   kv_fuzz [--seed N] [--seconds N] [--workers N]
+ *           [--avoid known|ranges,detach,pins] [--verbose]
  *
- * (or FUZZ_SEED, FUZZ_SECONDS, FUZZ_WORKERS, FUZZ_AVOID=known in the
+ * (or FUZZ_SEED, FUZZ_SECONDS, FUZZ_WORKERS, FUZZ_AVOID in the
  * environment; the command line wins).  One root process (the admin) runs
  * ATTACH, DETACH and control commands, racing DETACH against the last close
  * of spaces; N workers (half under uid 60001, half under 60002, both in the
@@ -19,7 +20,8 @@
  * overflow and ACCESS lockups: the total of blocks of a range command is
  * bounded; DETACH against the last close: no DETACH while workers run; pins
  * are given back at once) so the rest can be fuzzed on a module that still
- * has them.  By default every one of them is generated.
+ * has them; --avoid ranges, detach or pins (a comma list) leaves out one
+ * kind.  By default every one of them is generated.
  *
  * Prints "fuzz-summary: seed=S seconds=T calls=N calls_per_s=R cmds=C
  * uring=U mismatches=M" for the rig.
@@ -182,14 +184,15 @@ static void fz_quiet_phase(struct fz *f)
 	end = fz_now() + 30;
 	while (atomic_load(&f->sh->quiet_ack) < f->sh->workers && fz_now() < end &&
 	       !atomic_load(&f->sh->stop)) {
-		if (!f->avoid_known && !fz_sys_ioctl(f, f->ctl, CXL_KV_DETACH, &d)) {
+		if (!(f->avoid & FZ_AVOID_DETACH) &&
+		    !fz_sys_ioctl(f, f->ctl, CXL_KV_DETACH, &d)) {
 			atomic_fetch_add(&f->sh->detach_ok, 1);
 			fz_reattach(f);
 		}
-		if (f->avoid_known)
+		if (f->avoid & FZ_AVOID_DETACH)
 			fz_sleep_us(1000);
 	}
-	if (f->avoid_known) {
+	if (f->avoid & FZ_AVOID_DETACH) {
 		/* nr_spaces drops before a closing space has drained: wait
 		 * for its pages and slots to go too */
 		for (int i = 0; i < 100; i++) {
@@ -226,9 +229,9 @@ static void fz_admin(struct fz *f)
 		}
 		if (r < 40) {
 			fz_cmd_ctl(f);
-		} else if (r < 55 && !f->avoid_known) {
+		} else if (r < 55 && !(f->avoid & FZ_AVOID_DETACH)) {
 			fz_detach_race(f);
-		} else if (r < 60 && !f->avoid_known) {
+		} else if (r < 60 && !(f->avoid & FZ_AVOID_DETACH)) {
 			struct cxl_kv_detach d = { 0 };
 
 			if (!fz_sys_ioctl(f, f->ctl, CXL_KV_DETACH, &d))
@@ -336,9 +339,22 @@ struct fz_opts {
 	uint64_t seed;
 	long seconds;
 	int workers;
-	int avoid_known;
+	int avoid;
 	int verbose;
 };
+
+/* "known", or a comma list of "ranges", "detach", "pins" */
+static int fz_avoid(const char *v)
+{
+	int m = 0;
+
+	if (!strcmp(v, "known"))
+		return FZ_AVOID_KNOWN;
+	m |= strstr(v, "ranges") ? FZ_AVOID_RANGES : 0;
+	m |= strstr(v, "detach") ? FZ_AVOID_DETACH : 0;
+	m |= strstr(v, "pins") ? FZ_AVOID_PINS : 0;
+	return m ? m : -1;
+}
 
 static int fz_parse(int argc, char **argv, struct fz_opts *o)
 {
@@ -353,8 +369,8 @@ static int fz_parse(int argc, char **argv, struct fz_opts *o)
 		o->seconds = atol(e);
 	if ((e = getenv("FUZZ_WORKERS")) && *e)
 		o->workers = atoi(e);
-	if ((e = getenv("FUZZ_AVOID")) && !strcmp(e, "known"))
-		o->avoid_known = 1;
+	if ((e = getenv("FUZZ_AVOID")) && *e && (o->avoid = fz_avoid(e)) < 0)
+		return -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -370,8 +386,8 @@ static int fz_parse(int argc, char **argv, struct fz_opts *o)
 			o->seconds = atol(v);
 		else if (!strcmp(a, "--workers"))
 			o->workers = atoi(v);
-		else if (!strcmp(a, "--avoid") && !strcmp(v, "known"))
-			o->avoid_known = 1;
+		else if (!strcmp(a, "--avoid") && fz_avoid(v) >= 0)
+			o->avoid = fz_avoid(v);
 		else
 			return -1;
 		i++;
@@ -428,19 +444,25 @@ int main(int argc, char **argv)
 	int ctl, dio, left, nleft = -1;
 	double t0, secs;
 	unsigned long long calls;
+	char avoid[32];
 
 	if (fz_parse(argc, argv, &o)) {
-		fprintf(stderr, "usage: kv_fuzz [--seed N] [--seconds N] [--workers 1..32] [--avoid known] [--verbose]\n");
+		fprintf(stderr, "usage: kv_fuzz [--seed N] [--seconds N] [--workers 1..32] [--avoid known|ranges,detach,pins] [--verbose]\n");
 		return 2;
 	}
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE");
 	if (geteuid())
 		return ktap_skip_all("needs root (ATTACH, and setresuid for the workers)");
-	ktap_diag("kv_fuzz: seed %llu, %ld s, %d workers + admin%s (reproduce: make fuzz SEED=%llu FUZZ_SECONDS=%ld TOPO=%s)",
-		  (unsigned long long)o.seed, o.seconds, o.workers,
-		  o.avoid_known ? ", --avoid known" : "", (unsigned long long)o.seed,
-		  o.seconds, guest_env("CXLKV_TOPO", "nvdimm"));
+	snprintf(avoid, sizeof(avoid), "%s%s%s%s",
+		 o.avoid == FZ_AVOID_KNOWN ? "known" : "",
+		 o.avoid != FZ_AVOID_KNOWN && (o.avoid & FZ_AVOID_RANGES) ? "ranges," : "",
+		 o.avoid != FZ_AVOID_KNOWN && (o.avoid & FZ_AVOID_DETACH) ? "detach," : "",
+		 o.avoid != FZ_AVOID_KNOWN && (o.avoid & FZ_AVOID_PINS) ? "pins," : "");
+	ktap_diag("kv_fuzz: seed %llu, %ld s, %d workers + admin, avoid '%s' (reproduce: make fuzz SEED=%llu FUZZ_SECONDS=%ld FUZZ_AVOID=%s TOPO=%s)",
+		  (unsigned long long)o.seed, o.seconds, o.workers, avoid,
+		  (unsigned long long)o.seed, o.seconds, avoid,
+		  guest_env("CXLKV_TOPO", "nvdimm"));
 	/*
 	 * The node: world-accessible (0666) as it is, or group-accessible;
 	 * then the workers join its group (one of our own if it has none).
@@ -492,7 +514,7 @@ int main(int argc, char **argv)
 				_exit(3);
 			f.ctl = ctl;
 			f.dio_fd = dio;
-			f.avoid_known = o.avoid_known;
+			f.avoid = o.avoid;
 			f.verbose = o.verbose;
 			if (i == 0) {
 				fz_admin(&f);

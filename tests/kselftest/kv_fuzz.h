@@ -25,6 +25,12 @@
 #define FZ_SLOT_BYTES	512
 #define FZ_MAX_RANGES	4096
 
+/* --avoid: the known crashers of issue 10 left out (default: none) */
+#define FZ_AVOID_RANGES	(1 << 0)	/* range commands of > 2^18 blocks (1, 3) */
+#define FZ_AVOID_DETACH	(1 << 1)	/* DETACH racing the last close (2) */
+#define FZ_AVOID_PINS	(1 << 2)	/* pins kept (8) */
+#define FZ_AVOID_KNOWN	(FZ_AVOID_RANGES | FZ_AVOID_DETACH | FZ_AVOID_PINS)
+
 /* Counters shared by every process of a run (MAP_SHARED). */
 struct fz_shared {
 	atomic_int stop;
@@ -76,7 +82,7 @@ struct fz {
 	uint64_t rng;
 	uint64_t seed;
 	int id;				/* worker number, 0 = admin */
-	int avoid_known;
+	int avoid;			/* FZ_AVOID_* */
 	int verbose;
 	int ctl;
 	int dio_fd;			/* O_DIRECT scratch block device or -1 */

@@ -187,7 +187,7 @@ static void fz_ranges(struct fz *f, struct fz_space *s, unsigned long cmd,
 	struct cxl_kv_range *r = f->buf;
 	/* long streams (1 x 1 at the page cap): maximal lists more often */
 	int maximal = fz_one_in(f, fz_nblocks(s) >= 1 << 19 ? 3 : 16);
-	uint64_t total = 0, cap = f->avoid_known ? 1ULL << 18 : UINT64_MAX;
+	uint64_t total = 0, cap = (f->avoid & FZ_AVOID_RANGES) ? 1ULL << 18 : UINT64_MAX;
 	uint32_t n;
 
 	switch (fz_below(f, 12)) {
@@ -359,7 +359,7 @@ void fz_cmd_space(struct fz *f, struct fz_space *s)
 	fz_log(f, "ioctl space %d cmd %#lx\n", s->fd, cmd);
 	ret = fz_sys_ioctl(f, s->fd, cmd, fz_ptr(f, arg, _IOC_SIZE(cmd), NULL));
 	/* --avoid known: give back the pins this PIN took (issue 10, 8). */
-	if (f->avoid_known && cmd == CXL_KV_PIN && !ret)
+	if ((f->avoid & FZ_AVOID_PINS) && cmd == CXL_KV_PIN && !ret)
 		fz_sys_ioctl(f, s->fd, CXL_KV_UNPIN, q);
 }
 
@@ -388,7 +388,7 @@ void fz_cmd_ctl(struct fz *f)
 		break;
 	}
 	case 4:	/* --avoid known: no DETACH racing the workers' closes */
-		cmd = f->avoid_known && !f->id ? CXL_KV_INFO : CXL_KV_DETACH;
+		cmd = (f->avoid & FZ_AVOID_DETACH) && !f->id ? CXL_KV_INFO : CXL_KV_DETACH;
 		break;
 	default: {
 		struct cxl_kv_space_create *c = (void *)arg;
