@@ -98,7 +98,8 @@ for topo in $topos; do
 	echo
 	echo "== fuzz on $topo: seed $seed, ${fuzz_secs}s =="
 	CXLKV_GUEST_ENV="FUZZ_SEED=$seed FUZZ_SECONDS=$fuzz_secs" \
-	TEST_TIMEOUT=$((fuzz_secs + 240)) tests/vm/run.sh --topo "$topo" --suite fuzz
+	TEST_TIMEOUT=$((fuzz_secs + 150)) VM_TIMEOUT=$((fuzz_secs + 360)) \
+		tests/vm/run.sh --topo "$topo" --suite fuzz
 	vrc=$?
 	res=$O/vm/results-$topo-fuzz.txt
 	line=$(grep '^ktap\[' "$res" 2>/dev/null | tail -n 1)

@@ -168,7 +168,7 @@ static void fz_reattach(struct fz *f)
 }
 
 /*
- * Every few seconds the workers drop every space.  By default DETACH is
+ * Every 5-25 s the workers drop every space.  By default DETACH is
  * hammered while they close (issue 10, 2: DETACH against the last close),
  * then raced against the close of a space of the admin's own; with
  * --avoid known DETACH waits until no space is left.
@@ -189,8 +189,7 @@ static void fz_quiet_phase(struct fz *f)
 			atomic_fetch_add(&f->sh->detach_ok, 1);
 			fz_reattach(f);
 		}
-		if (f->avoid & FZ_AVOID_DETACH)
-			fz_sleep_us(1000);
+		fz_sleep_us(f->avoid & FZ_AVOID_DETACH ? 1000 : 50);
 	}
 	if (f->avoid & FZ_AVOID_DETACH) {
 		/* nr_spaces drops before a closing space has drained: wait
@@ -216,7 +215,7 @@ static void fz_quiet_phase(struct fz *f)
 
 static void fz_admin(struct fz *f)
 {
-	double next_quiet = fz_now() + 2 + (double)fz_below(f, 8);
+	double next_quiet = fz_now() + 5 + (double)fz_below(f, 20);
 
 	while (!atomic_load(&f->sh->stop)) {
 		struct cxl_kv_info info;
@@ -225,7 +224,7 @@ static void fz_admin(struct fz *f)
 		f->op++;
 		if (fz_now() > next_quiet) {
 			fz_quiet_phase(f);
-			next_quiet = fz_now() + 2 + (double)fz_below(f, 8);
+			next_quiet = fz_now() + 5 + (double)fz_below(f, 20);
 		}
 		if (r < 40) {
 			fz_cmd_ctl(f);
