@@ -312,7 +312,6 @@ static unsigned long fz_space_cmd(struct fz *f, struct fz_space *s, void *arg,
 		q->first_block = (uint32_t)fz_below(f, b);
 		q->nr_blocks = (uint32_t)(fz_below(f, 2) ? b - q->first_block :
 					  1 + fz_below(f, b - q->first_block));
-		q->bitmap = (uintptr_t)fz_ptr(f, f->buf, 8 + q->nr_blocks / 8, ptr_s);
 		switch (fz_below(f, 10)) {
 		case 0: q->nr_blocks = (uint32_t)fz_edge(f, b); break;
 		case 1: q->first_block = (uint32_t)fz_edge(f, b); break;
@@ -320,6 +319,9 @@ static unsigned long fz_space_cmd(struct fz *f, struct fz_space *s, void *arg,
 		case 3: q->layer = (uint16_t)fz_edge(f, s->geo.layers); break;
 		default: break;
 		}
+		/* sized for the final nr_blocks: in the KV it must fit one page */
+		q->bitmap = (uintptr_t)fz_ptr(f, f->buf, ((uint64_t)q->nr_blocks + 63) / 64 * 8,
+					      ptr_s);
 		break;
 	}
 	case CXL_KV_PARAMS_SET:
