@@ -10,6 +10,8 @@
 #   make             module + library + tools
 #   make check       host unit tests + the guest suite on both topologies
 #   make run         boot the emulated CXL host and serve a real KV workload
+#   make fuzz        the fuzzer in the guest (SEED= FUZZ_SECONDS= TOPO=)
+#   make soak        the soak in the guest (SOAK_SECONDS=, default 30 min)
 #   make deps        install what is missing (Debian packages, root)
 
 # Kernel to build against: the running kernel's build tree when it exists,
@@ -54,7 +56,8 @@ KTEST_DEPS :=
 INSTALL_TARGETS :=
 
 .PHONY: all module userspace check unit ktest ktest-run run deps vm-shell \
-	install install-headers install-udev dkms-install modules_install clean help check-fail-demo bench-kernel
+	install install-headers install-udev dkms-install modules_install clean help check-fail-demo \
+	bench-kernel fuzz soak
 all: module userspace
 
 -include driver/policy/policy.mk
@@ -63,6 +66,7 @@ all: module userspace
 -include tools/policy-tools.mk
 include tests/unit/unit.mk
 include tests/kselftest/kselftest.mk
+-include tests/kselftest/fuzz.mk
 
 userspace: $(USER_TARGETS)
 
@@ -134,6 +138,22 @@ check-fail-demo: all ktest
 bench-kernel: all ktest
 	tests/vm/run.sh --topo nvdimm --suite bench
 
+# The fuzzer in the guest: SEED= (default: new each run, printed),
+# FUZZ_SECONDS= (default 300), FUZZ_AVOID=known (steer clear of issue 10's
+# known crashers), TOPO=.
+FUZZ_SECONDS ?= 300
+fuzz: all ktest
+	CXLKV_GUEST_ENV="FUZZ_SEED=$(SEED) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_AVOID=$(FUZZ_AVOID)" \
+	TEST_TIMEOUT=$$(( $(FUZZ_SECONDS) + 240 )) VM_TIMEOUT=$$(( $(FUZZ_SECONDS) + 900 )) \
+		tests/vm/run.sh --topo $(TOPO) --suite fuzz
+
+# The soak (not in make check): SOAK_SECONDS= (default 1800), TOPO=.
+SOAK_SECONDS ?= 1800
+soak: all ktest
+	CXLKV_GUEST_ENV="SOAK_SECONDS=$(SOAK_SECONDS)" \
+	TEST_TIMEOUT=$$(( $(SOAK_SECONDS) + 600 )) VM_TIMEOUT=$$(( $(SOAK_SECONDS) + 1500 )) \
+		tests/vm/run.sh --topo $(TOPO) --suite soak
+
 vm-shell: all ktest
 	tests/vm/run.sh --topo $(TOPO) --shell
 
@@ -147,4 +167,4 @@ clean:
 	rm -rf $(O)
 
 help:
-	@sed -n 's/^#   //p' Makefile | head -5
+	@sed -n 's/^#   //p' Makefile | head -7

@@ -8,6 +8,9 @@
 #
 #   GUEST_SUITES   suites run in each guest boot (default: smoke,kernel,lib)
 #   TOPOS          topologies (default: nvdimm cxl)
+#   CI_FUZZ_SECONDS  the fuzzer's budget per topology, one boot each with
+#                  slub_debug and KFENCE (default 90; 0 skips it)
+#   CI_FUZZ_SEED   its seed (default: new each run, printed in the totals)
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -86,6 +89,34 @@ for topo in $topos; do
 	[ $vrc -eq 0 ] || bad=1
 done
 
+# The fuzzer (tests/kselftest/fuzz.list) for a fixed budget on each topology.
+fuzz_secs=${CI_FUZZ_SECONDS:-90}
+fuzz_lines=
+for topo in $topos; do
+	[ "$fuzz_secs" -gt 0 ] || break
+	seed=${CI_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+	echo
+	echo "== fuzz on $topo: seed $seed, ${fuzz_secs}s =="
+	CXLKV_GUEST_ENV="FUZZ_SEED=$seed FUZZ_SECONDS=$fuzz_secs" \
+	TEST_TIMEOUT=$((fuzz_secs + 150)) VM_TIMEOUT=$((fuzz_secs + 360)) \
+		tests/vm/run.sh --topo "$topo" --suite fuzz
+	vrc=$?
+	res=$O/vm/results-$topo-fuzz.txt
+	line=$(grep '^ktap\[' "$res" 2>/dev/null | tail -n 1)
+	sum=$(grep -a '^fuzz-summary:' "$O/vm/console-$topo-fuzz.log" 2>/dev/null | tail -n 1)
+	fuzz_lines="$fuzz_lines${fuzz_lines:+
+}fuzz[$topo]: ${sum#fuzz-summary: }"
+	[ -n "$sum" ] || fuzz_lines="${fuzz_lines}no summary (seed $seed): the guest died or hung"
+	if [ -z "$line" ]; then
+		echo "fuzz on $topo produced no results" >&2
+		bad=1
+		continue
+	fi
+	read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	[ $vrc -eq 0 ] || bad=1
+done
+
 echo
 echo "== totals =="
 echo "${crit:-criterion: did not run}"
@@ -93,6 +124,12 @@ echo "python: $pp passed, $pf failed, ${pskip:-0} skipped"
 for topo in $topos; do
 	cat "$O/vm/results-$topo-${suites//,/+}.txt" 2>/dev/null | grep -E '^(programs|ktap)\['
 done
+if [ "$fuzz_secs" -gt 0 ]; then
+	for topo in $topos; do
+		grep -E '^ktap\[' "$O/vm/results-$topo-fuzz.txt" 2>/dev/null
+	done
+	echo "$fuzz_lines"
+fi
 [ $bad -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))	# a runner failed without a case
 echo "elapsed: $(( $(date +%s) - t0 ))s"
 echo "total: $pass passed, $fail failed, $skip skipped"

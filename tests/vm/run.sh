@@ -174,6 +174,27 @@ if [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 fi
 APPEND="console=ttyS0 panic=-1 loglevel=2 cxlkv.topo=$TOPO cxlkv.suite=$SUITE_TAG"
 APPEND="$APPEND cxlkv.shell=$SHELL_MODE cxlkv.timeout=$TEST_TIMEOUT"
+# The fuzz and soak suites (or VM_HEAP_DEBUG=1) boot with KFENCE (in
+# Debian's kernel, off by default: sample_interval 0; a sampled guard-page
+# allocator), SLUB red zones, poisoning and free-pointer checks on every
+# cache, so heap corruption is caught where it happens, and a hung task is
+# reported after 30 s instead of 120 s.
+case ",$SUITE," in *,fuzz,*|*,soak,*) VM_HEAP_DEBUG=${VM_HEAP_DEBUG:-1} ;; esac
+if [ "${VM_HEAP_DEBUG:-0}" = 1 ]; then
+	APPEND="$APPEND kfence.sample_interval=${VM_KFENCE_MS:-100}"
+	APPEND="$APPEND slub_debug=FZPU sysctl.kernel.hung_task_timeout_secs=30"
+	# the whole report of a splat on the console, also when it panics
+	APPEND=${APPEND/loglevel=2/loglevel=5}
+fi
+# CXLKV_GUEST_ENV="NAME=value ...": exported to every guest program (values
+# without spaces or commas), e.g. FUZZ_SEED and FUZZ_SECONDS for make fuzz.
+genv=
+for kv in ${CXLKV_GUEST_ENV:-}; do
+	case "$kv" in
+	[A-Z]*=?*) genv="$genv${genv:+,}$kv" ;;
+	esac
+done
+[ -z "$genv" ] || APPEND="$APPEND cxlkv.env=$genv"
 QEMU=(qemu-system-x86_64 "${MACHINE[@]}" "${ACCEL[@]}" -smp 2 -nographic -no-reboot
       -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initramfs.cpio"
       -append "$APPEND" "${DRIVES[@]}")
