@@ -360,15 +360,19 @@ const struct vm_operations_struct kv_vm_ops = {
  * @vma: the new mapping.
  *
  * The offset must lie inside the space; the mapping may extend past its end
- * (like a file past EOF) and touching that part raises SIGBUS.
+ * (like a file past EOF) and touching that part raises SIGBUS.  KV data
+ * is never code: PROT_EXEC is refused, and VM_MAYEXEC cleared so that no
+ * later mprotect() adds it.
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -EINVAL, or -EPERM (PROT_EXEC).
  */
 int kv_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kv_space *sp = file->private_data;
 	int ret;
 
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	ret = kv_check_vma(sp, vma, __func__);
 	if (ret)
 		return ret;

@@ -190,6 +190,16 @@ static void space_cmd_inputs(int ctl)
 	T("mmap_private_refused", m == MAP_FAILED && errno == EINVAL, "-");
 	m = mmap(NULL, KV_PAGE, PROT_READ, MAP_SHARED, fd, c.mmap_bytes);
 	T("mmap_offset_past_end", m == MAP_FAILED && errno == EINVAL, "-");
+	/* KV data is never code (the old module mapped it PROT_EXEC). */
+	m = mmap(NULL, KV_PAGE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	T("mmap_exec_refused", m == MAP_FAILED && errno == EPERM, "-");
+	if (m != MAP_FAILED)
+		munmap(m, KV_PAGE);
+	m = mmap(NULL, KV_PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	T("mprotect_exec_refused", m != MAP_FAILED &&
+	  mprotect(m, KV_PAGE, PROT_READ | PROT_EXEC) == -1 && errno == EACCES, "-");
+	if (m != MAP_FAILED)
+		munmap(m, KV_PAGE);
 	m = mmap(NULL, c.mmap_bytes + 2 * KV_PAGE, PROT_READ | PROT_WRITE,
 		 MAP_SHARED, fd, 0);
 	T("mmap_shared", m != MAP_FAILED, "-");
@@ -229,7 +239,7 @@ int main(void)
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE (module not loaded by the rig?)");
 	node = kv_warm_node();
-	ktap_plan(92);
+	ktap_plan(94);
 	kv_detach_quiet(ctl);
 
 	ret = kv_ioctl(ctl, CXL_KV_GET_FEATURES, &f);

@@ -96,7 +96,6 @@ struct fz {
 	void *buf;			/* FZ_MAX_RANGES ranges / hints */
 	void *dio_buf;			/* page-aligned bounce buffer */
 	uint64_t op;			/* operations done by this worker */
-	int noted_exec;
 	int child;			/* a forked child: never writes the KV */
 	int racing;			/* a child is reading: no arguments in the KV */
 	double t_kind[8];		/* seconds per kind of operation */

@@ -439,9 +439,8 @@ static void fz_map_op(struct fz *f, struct fz_space *s)
 		if (flags == MAP_PRIVATE)
 			fz_fail(f, "mmap accepted MAP_PRIVATE at offset %llu of %llu pages",
 				(unsigned long long)off, (unsigned long long)s->npages);
-		/* VM_MAYEXEC is cleared, but a PROT_EXEC mmap keeps VM_EXEC */
-		if ((prot & PROT_EXEC) && !f->noted_exec++)
-			printf("# note: worker %d: mmap(PROT_EXEC) of a space succeeds\n", f->id);
+		if (prot & PROT_EXEC)
+			fz_fail(f, "mmap(PROT_EXEC) of a space succeeded");
 		/* (a child races the writer: it cannot expect one version) */
 		if (!f->child && !fz_copy(&w, m, 8) && w && off >= s->wbase &&
 		    off < s->wbase + s->wlen &&
