@@ -41,6 +41,8 @@
 #define KVP_E_HINTED	0x10u	/* received at least one hint */
 #define KVP_E_PROB	0x20u	/* promoted by a demand miss, not read since
 				 * (kept while COLD: says how it left) */
+#define KVP_E_STALE	0x40u	/* prefetched by a stale co-use (see
+				 * kvp_prefetch_window()), not resolved */
 
 /* Rank histogram: 4.4 log buckets of a 48-bit rank key (see kvp_bucket()). */
 #define KVP_NB		(1u + 48u * 16u + 16u)
@@ -57,7 +59,14 @@
  * sweep takes the stale ones.
  */
 #define KVP_NEW		64u
-#define KVP_PROBE_EVERY	1024u	/* accesses between probes of a W=0 head */
+/*
+ * A head at W = 0 probes W = 1 after KVP_PROBE_EVERY << probe_exp accesses;
+ * every probe that fails doubles the wait (up to KVP_PROBE_EXP_MAX), one that
+ * pays resets it: a head whose neighbours are not read stops paying an epoch
+ * of unread prefetches every 1,024 accesses.
+ */
+#define KVP_PROBE_EVERY	1024u
+#define KVP_PROBE_EXP_MAX 5u	/* 32,768 accesses: still fits the u16 */
 
 struct kvp_ent {
 	kvp_u32 last;	/* step of the last access / hint / write */
@@ -70,9 +79,10 @@ struct kvp_head {
 	kvp_u32 len;		/* written blocks: highest written block + 1 */
 	kvp_u16 pf_used;	/* prefetch outcomes in this epoch */
 	kvp_u16 pf_wasted;
-	kvp_u16 since_probe;	/* accesses while W == 0 */
+	kvp_u16 since_probe;	/* accesses while W == 0; blocks issued in
+				 * this epoch while W > 0 */
 	kvp_u8 w;		/* current prefetch half-window, blocks */
-	kvp_u8 pad;
+	kvp_u8 probe_exp;	/* failed probes in a row (capped) */
 	kvp_u32 mean;		/* running mean hint, Q16 (without KVP_P_RAW) */
 };
 
@@ -101,6 +111,12 @@ struct kvp_state {
 	kvp_u32 new_top;	/* newcomer stack: next slot */
 	kvp_u32 new_n;		/* entries in it (<= KVP_NEW) */
 	kvp_u32 newc[KVP_NEW];	/* newcomer stack (circular, newest on top) */
+	kvp_u32 pf_idx;		/* block of the last kvp_on_access() */
+	kvp_u32 pf_ref;		/* its step of use before that access */
+	kvp_u32 pf_now;		/* the step of that access */
+	kvp_u32 st_used;	/* stale co-use prefetches read (decayed) */
+	kvp_u32 st_tot;		/* stale co-use prefetches resolved */
+	kvp_u32 st_skip;	/* stale windows skipped while they do not pay */
 	kvp_u32 pad;
 	kvp_u32 hist[KVP_NB];	/* eligible entries per bucket, this sweep */
 };
@@ -147,7 +163,7 @@ void kvp_params_default(struct kvp_params *p)
 	p->sink_tokens = 4;
 	p->recent_tokens = 16;
 	p->pf_window = 1;
-	p->pf_window_max = 4;
+	p->pf_window_max = 8;
 	p->pf_epoch = 16;
 	p->phase_window = 4096;
 	p->phase_enter = 10;
@@ -409,7 +425,7 @@ int kvp_phase(const struct kvp_state *st)
 static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 {
 	struct kvp_head *h = &kvp_heads(st)[q];
-	kvp_u32 tot;
+	kvp_u32 tot, w;
 
 	if (used) {
 		st->s.pf_used++;
@@ -423,16 +439,60 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 	tot = (kvp_u32)h->pf_used + h->pf_wasted;
 	if (tot < st->p.pf_epoch)
 		return;
-	/* >= 1/2 used: grow; < 3/8 used: shrink (to 0 = stop); else keep */
-	if (h->pf_used * 2u >= tot) {
-		if (h->w < st->p.pf_window_max)
-			h->w++;
-	} else if (h->pf_used * 8u < tot * 3u) {
-		if (h->w)
-			h->w--;
+	/*
+	 * >= 3/4 used: double W (0 -> 1); < 1/2 used: halve it (1 -> 0 =
+	 * stop); else keep.  Geometric both ways: a window that pays reaches
+	 * the maximum in a few epochs, one that does not stops as fast.
+	 */
+	if (h->pf_used * 4u >= tot * 3u) {
+		h->probe_exp = 0;
+		w = h->w ? 2u * h->w : 1u;
+		h->w = (kvp_u8)(w < st->p.pf_window_max ? w :
+				st->p.pf_window_max);
+	} else if (h->pf_used * 2u < tot) {
+		if (h->w == 1 && h->probe_exp < KVP_PROBE_EXP_MAX)
+			h->probe_exp++;
+		h->w >>= 1;
 	}
 	h->pf_used = 0;
 	h->pf_wasted = 0;
+	h->since_probe = 0;
+}
+
+/*
+ * Outcomes arrive late where prefetched blocks stay warm unread for long
+ * (a tier with room): a head that issued 4 epochs' worth of blocks in this
+ * epoch with fewer than half of them read by now fails it at once.
+ */
+static void kvp_pf_issued(struct kvp_state *st, struct kvp_head *h,
+			  kvp_u32 n)
+{
+	kvp_u32 iss = h->since_probe + n, lim = 4u * st->p.pf_epoch;
+
+	if (lim > 0x8000u)
+		lim = 0x8000u;
+	h->since_probe = (kvp_u16)(iss < 0xffffu ? iss : 0xffffu);
+	if (iss < lim || h->pf_used * 2u >= iss)
+		return;
+	if (h->w == 1 && h->probe_exp < KVP_PROBE_EXP_MAX)
+		h->probe_exp++;
+	h->w >>= 1;
+	h->pf_used = 0;
+	h->pf_wasted = 0;
+	h->since_probe = 0;
+}
+
+/* outcome of a prefetch issued by a stale co-use: the global estimate */
+static void kvp_pf_stale(struct kvp_state *st, struct kvp_ent *e, int used)
+{
+	if (!(e->fl & KVP_E_STALE))
+		return;
+	e->fl &= (kvp_u8)~KVP_E_STALE;
+	st->st_used += used ? 1u : 0u;
+	if (++st->st_tot >= 1024u) {
+		st->st_used >>= 1;
+		st->st_tot >>= 1;
+	}
 }
 
 /* ---- hooks ------------------------------------------------------------- */
@@ -561,6 +621,9 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	kvp_phase_event(st, 0);
 	if (kvp_tier_of(e) == KVP_TIER_COLD && !(st->p.flags & KVP_P_RAW))
 		kvp_ghost(st, e, step);
+	st->pf_idx = idx;
+	st->pf_ref = e->last;
+	st->pf_now = step;
 	e->last = step;
 	if (kvp_tier_of(e) == KVP_TIER_WARM) {
 		ret |= KVP_ACC_HIT;
@@ -569,6 +632,7 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	}
 	if (e->fl & KVP_E_PF) {
 		e->fl &= (kvp_u8)~KVP_E_PF;
+		kvp_pf_stale(st, e, 1);
 		kvp_pf_outcome(st, q, 1);
 		ret |= KVP_ACC_PF_USED;
 		/* its first read: now it is a newcomer like a demand miss */
@@ -577,7 +641,7 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	}
 	/* a head that stopped prefetching probes W = 1 now and then */
 	if ((st->p.flags & KVP_P_PF_ADAPT) && !h->w &&
-	    ++h->since_probe >= KVP_PROBE_EVERY) {
+	    ++h->since_probe >= KVP_PROBE_EVERY << h->probe_exp) {
 		h->since_probe = 0;
 		h->w = 1;
 	}
@@ -661,6 +725,7 @@ int kvp_set_resident(struct kvp_state *st, kvp_u32 idx, kvp_u32 how)
 		e->fl &= (kvp_u8)~KVP_E_PROB;
 		st->s.pf_issued++;
 	} else if (how == KVP_BY_DEMAND) {
+		e->fl &= (kvp_u8)~KVP_E_STALE;
 		kvp_newcomer(st, e, idx);
 	}
 	return 0;
@@ -691,6 +756,7 @@ int kvp_set_cold(struct kvp_state *st, kvp_u32 idx)
 	e->fl |= KVP_E_COLDCOPY;
 	if (e->fl & KVP_E_PF) {
 		e->fl &= (kvp_u8)~KVP_E_PF;
+		kvp_pf_stale(st, e, 0);
 		kvp_pf_outcome(st, kvp_queue_of(st, idx), 0);
 	}
 	return 0;
@@ -1074,6 +1140,12 @@ int kvp_pick_victims_prio(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 
 /* ---- prefetch ---------------------------------------------------------- */
 
+static inline int kvp_pf_cand(const struct kvp_ent *e, kvp_u32 co,
+			      kvp_u32 ref)
+{
+	return kvp_tier_of(e) == KVP_TIER_COLD && (!co || e->last == ref);
+}
+
 /**
  * kvp_prefetch_window() - blocks to promote after an access.
  * @st: state.
@@ -1083,11 +1155,21 @@ int kvp_pick_victims_prio(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
  *
  * Returns the COLD blocks of the same head in [P - W, P + W], clipped to
  * block 0 and to the last written block, each once, P itself excluded (the
- * demand fetch covers it), nearest first.  W is the head's adaptive window
+ * demand fetch covers it), nearest first.  Without KVP_P_RAW, when @idx is
+ * the block of the last kvp_on_access() (a fault), only the neighbours whose
+ * last use was in the step of P's previous use are returned (co-use: what
+ * was read with P last time is read with it again; a neighbour the head
+ * skipped then is not fetched).  A co-use older than the previous step
+ * (stale: P and its neighbours were not read since) is followed only while
+ * the prefetches of stale co-uses are read at least one time in two over
+ * the whole state (a decayed count), else one stale window in 64 is issued
+ * to keep the estimate: a session that comes back reads its blocks
+ * together (Mooncake turns), a decode head's scattered top-k does not.  W is the head's adaptive window
  * (KVP_P_PF_ADAPT) or pf_window.  Nothing in PREFILL or without
  * KVP_P_PREFETCH.  The caller promotes them and calls
  * kvp_set_resident(KVP_BY_PREFETCH); their first read counts as used, their
- * eviction unread as wasted, which drives W.
+ * eviction unread as wasted, which drives W; a head that issued four epochs
+ * of blocks with fewer than half read so far fails its epoch here.
  *
  * Return: number of entries written to @out, or -KVP_EINVAL for a bad index.
  */
@@ -1096,7 +1178,7 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 {
 	struct kvp_ent *ents = kvp_ents(st);
 	struct kvp_head *h;
-	kvp_u32 q, base, blk, w, d, n = 0;
+	kvp_u32 q, base, blk, w, d, co, stale, n = 0;
 
 	if (idx >= st->nent)
 		return -KVP_EINVAL;
@@ -1107,13 +1189,27 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 	base = q * st->g.blocks_per_head;
 	blk = idx - base;
 	w = (st->p.flags & KVP_P_PF_ADAPT) ? h->w : st->p.pf_window;
+	/* co-use: only neighbours last used in the step P was last used */
+	co = !(st->p.flags & KVP_P_RAW) && st->pf_idx == idx;
+	stale = co && st->pf_now - st->pf_ref > 1u;
+	if (stale && st->st_tot >= 32u && st->st_used * 2u < st->st_tot &&
+	    (++st->st_skip & 63u))
+		return 0;
 	for (d = 1; d <= w && n < max; d++) {
-		if (blk >= d && kvp_tier_of(&ents[idx - d]) == KVP_TIER_COLD)
+		if (blk >= d && kvp_pf_cand(&ents[idx - d], co, st->pf_ref))
 			out[n++] = idx - d;
 		if (n < max && blk + d < h->len &&
-		    kvp_tier_of(&ents[idx + d]) == KVP_TIER_COLD)
+		    kvp_pf_cand(&ents[idx + d], co, st->pf_ref))
 			out[n++] = idx + d;
 	}
+	for (d = 0; d < n; d++) {
+		if (stale)
+			ents[out[d]].fl |= KVP_E_STALE;
+		else
+			ents[out[d]].fl &= (kvp_u8)~KVP_E_STALE;
+	}
+	if (n && (st->p.flags & KVP_P_PF_ADAPT))
+		kvp_pf_issued(st, h, n);
 	return (int)n;
 }
 
