@@ -41,8 +41,6 @@
 #define KVP_E_HINTED	0x10u	/* received at least one hint */
 #define KVP_E_PROB	0x20u	/* promoted by a demand miss, not read since
 				 * (kept while COLD: says how it left) */
-#define KVP_E_STALE	0x40u	/* prefetched by a stale co-use (see
-				 * kvp_prefetch_window()), not resolved */
 
 /* Rank histogram: 4.4 log buckets of a 48-bit rank key (see kvp_bucket()). */
 #define KVP_NB		(1u + 48u * 16u + 16u)
@@ -113,10 +111,6 @@ struct kvp_state {
 	kvp_u32 newc[KVP_NEW];	/* newcomer stack (circular, newest on top) */
 	kvp_u32 pf_idx;		/* block of the last kvp_on_access() */
 	kvp_u32 pf_ref;		/* its step of use before that access */
-	kvp_u32 pf_now;		/* the step of that access */
-	kvp_u32 st_used;	/* stale co-use prefetches read (decayed) */
-	kvp_u32 st_tot;		/* stale co-use prefetches resolved */
-	kvp_u32 st_skip;	/* stale windows skipped while they do not pay */
 	kvp_u32 pad;
 	kvp_u32 hist[KVP_NB];	/* eligible entries per bucket, this sweep */
 };
@@ -482,19 +476,6 @@ static void kvp_pf_issued(struct kvp_state *st, struct kvp_head *h,
 	h->since_probe = 0;
 }
 
-/* outcome of a prefetch issued by a stale co-use: the global estimate */
-static void kvp_pf_stale(struct kvp_state *st, struct kvp_ent *e, int used)
-{
-	if (!(e->fl & KVP_E_STALE))
-		return;
-	e->fl &= (kvp_u8)~KVP_E_STALE;
-	st->st_used += used ? 1u : 0u;
-	if (++st->st_tot >= 1024u) {
-		st->st_used >>= 1;
-		st->st_tot >>= 1;
-	}
-}
-
 /* ---- hooks ------------------------------------------------------------- */
 
 /**
@@ -623,7 +604,6 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 		kvp_ghost(st, e, step);
 	st->pf_idx = idx;
 	st->pf_ref = e->last;
-	st->pf_now = step;
 	e->last = step;
 	if (kvp_tier_of(e) == KVP_TIER_WARM) {
 		ret |= KVP_ACC_HIT;
@@ -632,7 +612,6 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	}
 	if (e->fl & KVP_E_PF) {
 		e->fl &= (kvp_u8)~KVP_E_PF;
-		kvp_pf_stale(st, e, 1);
 		kvp_pf_outcome(st, q, 1);
 		ret |= KVP_ACC_PF_USED;
 		/* its first read: now it is a newcomer like a demand miss */
@@ -725,7 +704,6 @@ int kvp_set_resident(struct kvp_state *st, kvp_u32 idx, kvp_u32 how)
 		e->fl &= (kvp_u8)~KVP_E_PROB;
 		st->s.pf_issued++;
 	} else if (how == KVP_BY_DEMAND) {
-		e->fl &= (kvp_u8)~KVP_E_STALE;
 		kvp_newcomer(st, e, idx);
 	}
 	return 0;
@@ -756,7 +734,6 @@ int kvp_set_cold(struct kvp_state *st, kvp_u32 idx)
 	e->fl |= KVP_E_COLDCOPY;
 	if (e->fl & KVP_E_PF) {
 		e->fl &= (kvp_u8)~KVP_E_PF;
-		kvp_pf_stale(st, e, 0);
 		kvp_pf_outcome(st, kvp_queue_of(st, idx), 0);
 	}
 	return 0;
@@ -1159,12 +1136,7 @@ static inline int kvp_pf_cand(const struct kvp_ent *e, kvp_u32 co,
  * the block of the last kvp_on_access() (a fault), only the neighbours whose
  * last use was in the step of P's previous use are returned (co-use: what
  * was read with P last time is read with it again; a neighbour the head
- * skipped then is not fetched).  A co-use older than the previous step
- * (stale: P and its neighbours were not read since) is followed only while
- * the prefetches of stale co-uses are read at least one time in two over
- * the whole state (a decayed count), else one stale window in 64 is issued
- * to keep the estimate: a session that comes back reads its blocks
- * together (Mooncake turns), a decode head's scattered top-k does not.  W is the head's adaptive window
+ * skipped then is not fetched).  W is the head's adaptive window
  * (KVP_P_PF_ADAPT) or pf_window.  Nothing in PREFILL or without
  * KVP_P_PREFETCH.  The caller promotes them and calls
  * kvp_set_resident(KVP_BY_PREFETCH); their first read counts as used, their
@@ -1178,7 +1150,7 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 {
 	struct kvp_ent *ents = kvp_ents(st);
 	struct kvp_head *h;
-	kvp_u32 q, base, blk, w, d, co, stale, n = 0;
+	kvp_u32 q, base, blk, w, d, co, n = 0;
 
 	if (idx >= st->nent)
 		return -KVP_EINVAL;
@@ -1191,22 +1163,12 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 	w = (st->p.flags & KVP_P_PF_ADAPT) ? h->w : st->p.pf_window;
 	/* co-use: only neighbours last used in the step P was last used */
 	co = !(st->p.flags & KVP_P_RAW) && st->pf_idx == idx;
-	stale = co && st->pf_now - st->pf_ref > 1u;
-	if (stale && st->st_tot >= 32u && st->st_used * 2u < st->st_tot &&
-	    (++st->st_skip & 63u))
-		return 0;
 	for (d = 1; d <= w && n < max; d++) {
 		if (blk >= d && kvp_pf_cand(&ents[idx - d], co, st->pf_ref))
 			out[n++] = idx - d;
 		if (n < max && blk + d < h->len &&
 		    kvp_pf_cand(&ents[idx + d], co, st->pf_ref))
 			out[n++] = idx + d;
-	}
-	for (d = 0; d < n; d++) {
-		if (stale)
-			ents[out[d]].fl |= KVP_E_STALE;
-		else
-			ents[out[d]].fl &= (kvp_u8)~KVP_E_STALE;
 	}
 	if (n && (st->p.flags & KVP_P_PF_ADAPT))
 		kvp_pf_issued(st, h, n);
