@@ -57,14 +57,7 @@
  * sweep takes the stale ones.
  */
 #define KVP_NEW		64u
-/*
- * A head at W = 0 probes W = 1 after KVP_PROBE_EVERY << probe_exp accesses;
- * every probe that fails doubles the wait (up to KVP_PROBE_EXP_MAX), one that
- * pays resets it: a head whose neighbours are not read stops paying an epoch
- * of unread prefetches every 1,024 accesses.
- */
-#define KVP_PROBE_EVERY	1024u
-#define KVP_PROBE_EXP_MAX 5u	/* 32,768 accesses: still fits the u16 */
+#define KVP_PROBE_EVERY	1024u	/* accesses between probes of a W=0 head */
 
 struct kvp_ent {
 	kvp_u32 last;	/* step of the last access / hint / write */
@@ -77,10 +70,9 @@ struct kvp_head {
 	kvp_u32 len;		/* written blocks: highest written block + 1 */
 	kvp_u16 pf_used;	/* prefetch outcomes in this epoch */
 	kvp_u16 pf_wasted;
-	kvp_u16 since_probe;	/* accesses while W == 0; blocks issued in
-				 * this epoch while W > 0 */
+	kvp_u16 since_probe;	/* accesses while W == 0 */
 	kvp_u8 w;		/* current prefetch half-window, blocks */
-	kvp_u8 probe_exp;	/* failed probes in a row (capped) */
+	kvp_u8 pad;
 	kvp_u32 mean;		/* running mean hint, Q16 (without KVP_P_RAW) */
 };
 
@@ -434,46 +426,19 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 	if (tot < st->p.pf_epoch)
 		return;
 	/*
-	 * >= 3/4 used: double W (0 -> 1); < 1/2 used: halve it (1 -> 0 =
+	 * >= 1/2 used: double W (0 -> 1); < 3/8 used: halve it (1 -> 0 =
 	 * stop); else keep.  Geometric both ways: a window that pays reaches
 	 * the maximum in a few epochs, one that does not stops as fast.
 	 */
-	if (h->pf_used * 4u >= tot * 3u) {
-		h->probe_exp = 0;
+	if (h->pf_used * 2u >= tot) {
 		w = h->w ? 2u * h->w : 1u;
 		h->w = (kvp_u8)(w < st->p.pf_window_max ? w :
 				st->p.pf_window_max);
-	} else if (h->pf_used * 2u < tot) {
-		if (h->w == 1 && h->probe_exp < KVP_PROBE_EXP_MAX)
-			h->probe_exp++;
+	} else if (h->pf_used * 8u < tot * 3u) {
 		h->w >>= 1;
 	}
 	h->pf_used = 0;
 	h->pf_wasted = 0;
-	h->since_probe = 0;
-}
-
-/*
- * Outcomes arrive late where prefetched blocks stay warm unread for long
- * (a tier with room): a head that issued 4 epochs' worth of blocks in this
- * epoch with fewer than half of them read by now fails it at once.
- */
-static void kvp_pf_issued(struct kvp_state *st, struct kvp_head *h,
-			  kvp_u32 n)
-{
-	kvp_u32 iss = h->since_probe + n, lim = 4u * st->p.pf_epoch;
-
-	if (lim > 0x8000u)
-		lim = 0x8000u;
-	h->since_probe = (kvp_u16)(iss < 0xffffu ? iss : 0xffffu);
-	if (iss < lim || h->pf_used * 2u >= iss)
-		return;
-	if (h->w == 1 && h->probe_exp < KVP_PROBE_EXP_MAX)
-		h->probe_exp++;
-	h->w >>= 1;
-	h->pf_used = 0;
-	h->pf_wasted = 0;
-	h->since_probe = 0;
 }
 
 /* ---- hooks ------------------------------------------------------------- */
@@ -620,7 +585,7 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	}
 	/* a head that stopped prefetching probes W = 1 now and then */
 	if ((st->p.flags & KVP_P_PF_ADAPT) && !h->w &&
-	    ++h->since_probe >= KVP_PROBE_EVERY << h->probe_exp) {
+	    ++h->since_probe >= KVP_PROBE_EVERY) {
 		h->since_probe = 0;
 		h->w = 1;
 	}
@@ -1140,8 +1105,7 @@ static inline int kvp_pf_cand(const struct kvp_ent *e, kvp_u32 co,
  * (KVP_P_PF_ADAPT) or pf_window.  Nothing in PREFILL or without
  * KVP_P_PREFETCH.  The caller promotes them and calls
  * kvp_set_resident(KVP_BY_PREFETCH); their first read counts as used, their
- * eviction unread as wasted, which drives W; a head that issued four epochs
- * of blocks with fewer than half read so far fails its epoch here.
+ * eviction unread as wasted, which drives W.
  *
  * Return: number of entries written to @out, or -KVP_EINVAL for a bad index.
  */
@@ -1170,8 +1134,6 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 		    kvp_pf_cand(&ents[idx + d], co, st->pf_ref))
 			out[n++] = idx + d;
 	}
-	if (n && (st->p.flags & KVP_P_PF_ADAPT))
-		kvp_pf_issued(st, h, n);
 	return (int)n;
 }
 
