@@ -20,7 +20,7 @@
  *   run-summary: hit_rate=<x.xxx> promotions=<n> demotions=<n> verified_bytes=<n>
  *                prefetch_accuracy=<x.xxx>
  * (prefetch_accuracy: the module's prefetch_used / prefetch_issued over the
- * spaces; 0 when nothing was prefetched).
+ * spaces; -1 when nothing was prefetched, e.g. backends without the module).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -686,7 +686,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		       (unsigned long long)stsum.demotions,
 		       (unsigned long long)d.verified_bytes,
 		       stsum.prefetch_issued ?
-		       (double)stsum.prefetch_used / stsum.prefetch_issued : 0.0);
+		       (double)stsum.prefetch_used / stsum.prefetch_issued : -1.0);
 		fflush(stdout);
 	}
 	if (csv) {
