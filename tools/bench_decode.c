@@ -18,6 +18,9 @@
  * layers, compute included).  The summary ends with
  *   e2e-row: backend=... (one line, read by `cxl-kv-bench report`)
  *   run-summary: hit_rate=<x.xxx> promotions=<n> demotions=<n> verified_bytes=<n>
+ *                prefetch_accuracy=<x.xxx>
+ * (prefetch_accuracy: the module's prefetch_used / prefetch_issued over the
+ * spaces; -1 when nothing was prefetched, e.g. backends without the module).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -678,10 +681,12 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		}
 		printf("%sok 1 decode\n", failed || d.mismatches ? "not " : "");
 		printf("run-summary: hit_rate=%.3f promotions=%llu demotions=%llu "
-		       "verified_bytes=%llu\n", hit,
+		       "verified_bytes=%llu prefetch_accuracy=%.3f\n", hit,
 		       (unsigned long long)stsum.promotions,
 		       (unsigned long long)stsum.demotions,
-		       (unsigned long long)d.verified_bytes);
+		       (unsigned long long)d.verified_bytes,
+		       stsum.prefetch_issued ?
+		       (double)stsum.prefetch_used / stsum.prefetch_issued : -1.0);
 		fflush(stdout);
 	}
 	if (csv) {

@@ -28,6 +28,8 @@
 #include "kvsim_engine.h"
 
 #define NONE UINT32_MAX
+/* blocks one fault may prefetch: the module's KV_FAULT_RA (driver/fault.c) */
+#define KVSIM_FAULT_RA 8
 
 enum { T_ABSENT, T_WARM, T_COLD };
 #define F_COLDCOPY 1
@@ -1090,7 +1092,7 @@ int kvsim_run(const struct kvsim_events *ev, int pol, uint64_t capacity,
 				break;
 			{
 				int n = kvp_prefetch_window(s.st, idx, pf,
-							    2 * KVP_PF_WINDOW_MAX);
+							    KVSIM_FAULT_RA);
 
 				for (int k = 0; k < n; k++) {
 					uint32_t b = pf[k];

@@ -101,6 +101,8 @@ struct kvp_state {
 	kvp_u32 new_top;	/* newcomer stack: next slot */
 	kvp_u32 new_n;		/* entries in it (<= KVP_NEW) */
 	kvp_u32 newc[KVP_NEW];	/* newcomer stack (circular, newest on top) */
+	kvp_u32 pf_idx;		/* block of the last kvp_on_access() */
+	kvp_u32 pf_ref;		/* its step of use before that access */
 	kvp_u32 pad;
 	kvp_u32 hist[KVP_NB];	/* eligible entries per bucket, this sweep */
 };
@@ -147,7 +149,7 @@ void kvp_params_default(struct kvp_params *p)
 	p->sink_tokens = 4;
 	p->recent_tokens = 16;
 	p->pf_window = 1;
-	p->pf_window_max = 4;
+	p->pf_window_max = 8;
 	p->pf_epoch = 16;
 	p->phase_window = 4096;
 	p->phase_enter = 10;
@@ -409,7 +411,7 @@ int kvp_phase(const struct kvp_state *st)
 static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 {
 	struct kvp_head *h = &kvp_heads(st)[q];
-	kvp_u32 tot;
+	kvp_u32 tot, w;
 
 	if (used) {
 		st->s.pf_used++;
@@ -423,13 +425,17 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 	tot = (kvp_u32)h->pf_used + h->pf_wasted;
 	if (tot < st->p.pf_epoch)
 		return;
-	/* >= 1/2 used: grow; < 3/8 used: shrink (to 0 = stop); else keep */
+	/*
+	 * >= 1/2 used: double W (0 -> 1); < 3/8 used: halve it (1 -> 0 =
+	 * stop); else keep.  Geometric both ways: a window that pays reaches
+	 * the maximum in a few epochs, one that does not stops as fast.
+	 */
 	if (h->pf_used * 2u >= tot) {
-		if (h->w < st->p.pf_window_max)
-			h->w++;
+		w = h->w ? 2u * h->w : 1u;
+		h->w = (kvp_u8)(w < st->p.pf_window_max ? w :
+				st->p.pf_window_max);
 	} else if (h->pf_used * 8u < tot * 3u) {
-		if (h->w)
-			h->w--;
+		h->w >>= 1;
 	}
 	h->pf_used = 0;
 	h->pf_wasted = 0;
@@ -561,6 +567,8 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	kvp_phase_event(st, 0);
 	if (kvp_tier_of(e) == KVP_TIER_COLD && !(st->p.flags & KVP_P_RAW))
 		kvp_ghost(st, e, step);
+	st->pf_idx = idx;
+	st->pf_ref = e->last;
 	e->last = step;
 	if (kvp_tier_of(e) == KVP_TIER_WARM) {
 		ret |= KVP_ACC_HIT;
@@ -1074,6 +1082,12 @@ int kvp_pick_victims_prio(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 
 /* ---- prefetch ---------------------------------------------------------- */
 
+static inline int kvp_pf_cand(const struct kvp_ent *e, kvp_u32 co,
+			      kvp_u32 ref)
+{
+	return kvp_tier_of(e) == KVP_TIER_COLD && (!co || e->last == ref);
+}
+
 /**
  * kvp_prefetch_window() - blocks to promote after an access.
  * @st: state.
@@ -1083,7 +1097,11 @@ int kvp_pick_victims_prio(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
  *
  * Returns the COLD blocks of the same head in [P - W, P + W], clipped to
  * block 0 and to the last written block, each once, P itself excluded (the
- * demand fetch covers it), nearest first.  W is the head's adaptive window
+ * demand fetch covers it), nearest first.  Without KVP_P_RAW, when @idx is
+ * the block of the last kvp_on_access() (a fault), only the neighbours whose
+ * last use was in the step of P's previous use are returned (co-use: what
+ * was read with P last time is read with it again; a neighbour the head
+ * skipped then is not fetched).  W is the head's adaptive window
  * (KVP_P_PF_ADAPT) or pf_window.  Nothing in PREFILL or without
  * KVP_P_PREFETCH.  The caller promotes them and calls
  * kvp_set_resident(KVP_BY_PREFETCH); their first read counts as used, their
@@ -1096,7 +1114,7 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 {
 	struct kvp_ent *ents = kvp_ents(st);
 	struct kvp_head *h;
-	kvp_u32 q, base, blk, w, d, n = 0;
+	kvp_u32 q, base, blk, w, d, co, n = 0;
 
 	if (idx >= st->nent)
 		return -KVP_EINVAL;
@@ -1107,11 +1125,13 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 	base = q * st->g.blocks_per_head;
 	blk = idx - base;
 	w = (st->p.flags & KVP_P_PF_ADAPT) ? h->w : st->p.pf_window;
+	/* co-use: only neighbours last used in the step P was last used */
+	co = !(st->p.flags & KVP_P_RAW) && st->pf_idx == idx;
 	for (d = 1; d <= w && n < max; d++) {
-		if (blk >= d && kvp_tier_of(&ents[idx - d]) == KVP_TIER_COLD)
+		if (blk >= d && kvp_pf_cand(&ents[idx - d], co, st->pf_ref))
 			out[n++] = idx - d;
 		if (n < max && blk + d < h->len &&
-		    kvp_tier_of(&ents[idx + d]) == KVP_TIER_COLD)
+		    kvp_pf_cand(&ents[idx + d], co, st->pf_ref))
 			out[n++] = idx + d;
 	}
 	return (int)n;

@@ -114,7 +114,8 @@ struct kvp_geom {
  * @pf_window:     initial prefetch half-window W, blocks, 0..pf_window_max.
  *                 Default 1.
  * @pf_window_max: largest W adaptation may reach, blocks,
- *                 pf_window..KVP_PF_WINDOW_MAX.  Default 4.
+ *                 pf_window..KVP_PF_WINDOW_MAX.  Default 8 (the
+ *                 module reads at most 8 blocks ahead a fault).
  * @pf_epoch:      prefetch outcomes (used + wasted) per head between two
  *                 W adjustments, 1..65535.  Default 16.
  * @phase_window:  reads+writes per half of the phase detector's sliding

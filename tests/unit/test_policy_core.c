@@ -388,6 +388,47 @@ Test(policy_prefetch, window_clipping)
 }
 
 /* a head whose prefetches get used grows W; one that wastes them stops */
+/*
+ * co-use: after a fault at P, only the neighbours used in the step P was
+ * last used are fetched (with KVP_P_RAW, the seed's settings: all of them)
+ */
+Test(policy_prefetch, co_use)
+{
+	struct kvp_geom g = { 1, 1, 64, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[16];
+	int n;
+
+	for (int raw = 0; raw < 2; raw++) {
+		kvp_params_default(&p);
+		p.flags = KVP_P_PREFETCH | (raw ? KVP_P_RAW : 0);
+		p.pf_window = 3;
+		st = mk(&g, &p);
+		for (kvp_u32 b = 0; b < 20; b++)
+			kvp_on_write(st, b, 0);
+		/* step 5 reads 10 and 12; then everything leaves */
+		kvp_on_access(st, 10, 5);
+		kvp_on_access(st, 12, 5);
+		for (kvp_u32 b = 0; b < 20; b++)
+			kvp_set_cold(st, b);
+		/* step 9 faults on 10: 12 was read with it, 7-9, 11, 13 not */
+		cr_assert_eq(kvp_on_access(st, 10, 9), 0);
+		n = kvp_prefetch_window(st, 10, out, 16);
+		if (!raw) {
+			cr_assert_eq(n, 1, "n %d", n);
+			cr_assert_eq(out[0], 12);
+		} else {
+			cr_assert_eq(n, 6, "n %d", n);
+		}
+		/* another block accessed since: no co-use filter for 10 */
+		kvp_on_access(st, 3, 9);
+		n = kvp_prefetch_window(st, 10, out, 16);
+		cr_assert_eq(n, 6, "n %d", n);
+		free(st);
+	}
+}
+
 Test(policy_prefetch, adaptivity)
 {
 	struct kvp_geom g = { 1, 2, 4096, 16 };

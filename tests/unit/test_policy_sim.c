@@ -154,8 +154,12 @@ Test(policy_sim, trace_roundtrip_and_mooncake)
 	unlink(path);
 }
 
-/* adaptive W per head kind: local heads (sequential windows) keep or grow
- * it, mixed heads (scattered top-k) stop; measured on a replay */
+/*
+ * adaptive W per head kind, measured on a replay: local heads (sequential
+ * windows) keep or grow it; what any kind prefetches is read at least one
+ * time in two (mixed heads read scattered top-k blocks: only the co-used
+ * neighbours are fetched, so they may keep a window too)
+ */
 Test(policy_sim, prefetch_adapts_per_head_kind, .timeout = 120)
 {
 	struct kvtrace_cfg c;
@@ -177,8 +181,17 @@ Test(policy_sim, prefetch_adapts_per_head_kind, .timeout = 120)
 	wl = (double)r.kind_w[0] / r.kind_heads[0];
 	wm = (double)r.kind_w[1] / r.kind_heads[1];
 	cr_assert_geq(wl, 1.0, "local heads mean W %f", wl);
-	cr_assert_lt(wm, 0.5, "mixed heads mean W %f", wm);
-	cr_assert_gt((double)r.kind_pf_used[0] / r.kind_pf[0],
-		     (double)r.kind_pf_used[1] / (r.kind_pf[1] + 1));
+	cr_assert_gt(r.pf_issued, 0);
+	cr_assert_geq((double)r.pf_used / r.pf_issued, 0.5, "accuracy %f",
+		      (double)r.pf_used / r.pf_issued);
+	cr_assert_gt(r.kind_pf[0], 0);
+	cr_assert_geq((double)r.kind_pf_used[0] / r.kind_pf[0], 0.5,
+		      "local heads accuracy %f",
+		      (double)r.kind_pf_used[0] / r.kind_pf[0]);
+	/* the symmetric window's was 0.08 at mean W 0.05 */
+	if (r.kind_pf[1])
+		cr_assert_geq((double)r.kind_pf_used[1] / r.kind_pf[1], 0.3,
+			      "mixed heads (mean W %f) accuracy %f", wm,
+			      (double)r.kind_pf_used[1] / r.kind_pf[1]);
 	kvsim_events_free(&ev);
 }
