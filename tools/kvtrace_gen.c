@@ -393,6 +393,38 @@ done:
 	return ret;
 }
 
+/*
+ * A head of kind picked by @u (local, retrieval or mixed, in the cfg's
+ * shares), its sink weight (+-40 % per head) and its per-block arrays.
+ */
+static int head_init(const struct kvtrace_cfg *c, struct gq *q, uint32_t bph,
+		     double u, struct rng *r, struct kvtrace_genstats *gs)
+{
+	q->type = u < c->frac_local ? H_LOCAL :
+		  u < c->frac_local + c->frac_retr ? H_RETR : H_MIXED;
+	q->sink = q->type == H_LOCAL ? c->sink_local :
+		  q->type == H_MIXED ? c->sink_mixed : c->sink_retr;
+	q->sink *= 0.6 + 0.8 * runif(r);
+	q->w = calloc(bph, sizeof(float));
+	q->g = calloc(bph, sizeof(float));
+	q->flip = calloc(bph, sizeof(uint32_t));
+	q->on = calloc(bph, 1);
+	q->was_off = calloc(bph, 1);
+	q->needle = calloc(c->needles + 1, sizeof(uint32_t));
+	q->nspan = calloc(c->needles + 1, sizeof(uint32_t));
+	q->old = calloc(64, sizeof(uint32_t));
+	if (!q->w || !q->g || !q->flip || !q->on || !q->was_off ||
+	    !q->needle || !q->nspan || !q->old)
+		return -ENOMEM;
+	if (q->type == H_LOCAL)
+		gs->n_local++;
+	else if (q->type == H_MIXED)
+		gs->n_mixed++;
+	else
+		gs->n_retr++;
+	return 0;
+}
+
 static int generate_serve(const struct kvtrace_cfg *c, struct kvtrace *t,
 			  struct kvtrace_genstats *gs);
 
@@ -438,28 +470,8 @@ int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
 		struct gq *q = &qs[qi];
 		double u = runif(&r);
 
-		q->type = u < c->frac_local ? H_LOCAL :
-			  u < c->frac_local + c->frac_retr ? H_RETR : H_MIXED;
-		q->sink = q->type == H_LOCAL ? c->sink_local :
-			  q->type == H_MIXED ? c->sink_mixed : c->sink_retr;
-		q->sink *= 0.6 + 0.8 * runif(&r);	/* +-40 % per head */
-		q->w = calloc(bph, sizeof(float));
-		q->g = calloc(bph, sizeof(float));
-		q->flip = calloc(bph, sizeof(uint32_t));
-		q->on = calloc(bph, 1);
-		q->was_off = calloc(bph, 1);
-		q->needle = calloc(c->needles + 1, sizeof(uint32_t));
-		q->nspan = calloc(c->needles + 1, sizeof(uint32_t));
-		q->old = calloc(64, sizeof(uint32_t));
-		if (!q->w || !q->g || !q->flip || !q->on || !q->was_off ||
-		    !q->needle || !q->nspan || !q->old)
+		if (head_init(c, q, bph, u, &r, gs))
 			goto out;
-		if (q->type == H_LOCAL)
-			gs->n_local++;
-		else if (q->type == H_MIXED)
-			gs->n_mixed++;
-		else
-			gs->n_retr++;
 	}
 
 	for (qi = 0; qi < nq; qi++)
@@ -606,28 +618,8 @@ static int generate_serve(const struct kvtrace_cfg *c, struct kvtrace *t,
 		struct gq *q = &qs[qi];
 		double u = runif(&r);
 
-		q->type = u < c->frac_local ? H_LOCAL :
-			  u < c->frac_local + c->frac_retr ? H_RETR : H_MIXED;
-		q->sink = q->type == H_LOCAL ? c->sink_local :
-			  q->type == H_MIXED ? c->sink_mixed : c->sink_retr;
-		q->sink *= 0.6 + 0.8 * runif(&r);
-		q->w = calloc(bph, sizeof(float));
-		q->g = calloc(bph, sizeof(float));
-		q->flip = calloc(bph, sizeof(uint32_t));
-		q->on = calloc(bph, 1);
-		q->was_off = calloc(bph, 1);
-		q->needle = calloc(c->needles + 1, sizeof(uint32_t));
-		q->nspan = calloc(c->needles + 1, sizeof(uint32_t));
-		q->old = calloc(64, sizeof(uint32_t));
-		if (!q->w || !q->g || !q->flip || !q->on || !q->was_off ||
-		    !q->needle || !q->nspan || !q->old)
+		if (head_init(c, q, bph, u, &r, gs))
 			goto out;
-		if (q->type == H_LOCAL)
-			gs->n_local++;
-		else if (q->type == H_MIXED)
-			gs->n_mixed++;
-		else
-			gs->n_retr++;
 		if (emit(t, KVTRACE_OP_KIND << 28 | (qi / H) << 18 |
 			    (qi % H) << 10 | (uint32_t)q->type))
 			goto out;
