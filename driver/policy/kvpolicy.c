@@ -11,8 +11,13 @@
  * Victim selection: first the newest demand-promoted blocks (the newcomer
  * stack, see KVP_NEW) whose rank reaches the threshold, then a CLOCK sweep
  * with a rank threshold (the rank: kvp_entry_rank()).  The hand walks
- * the entries in index order (all queues); an eligible WARM entry whose
- * rank bucket is >= thr is taken.  thr is a feedback-controlled estimate
+ * the entries a line of KVP_LINE at a time, the lines in a fixed scrambled
+ * order (line += stride mod lines, stride ~0.618 x lines and coprime to it,
+ * so one sweep visits every entry once); an eligible WARM entry whose rank
+ * bucket is >= thr is taken.  Index order would not do: a block's index is
+ * its token position (and Mooncake's hash ids are handed out in order), so
+ * age follows the index, and a hand that walks into a run of young blocks
+ * after the threshold was lowered takes them.  thr is a feedback-controlled estimate
  * of the rank quantile to evict:
  *   - at the end of every sweep, thr is set so that, in the histogram of the
  *     eligible entries seen during that sweep, the entries at or above thr
@@ -24,7 +29,8 @@
  *     it (so the next pass takes the current maximum), or ends the call if
  *     nothing eligible was seen.
  * Each victim therefore costs at most scan_limit eligible looks plus the
- * skipped non-eligible entries (8 bytes each, sequential), amortised O(1);
+ * skipped non-eligible entries (8 bytes each, 256 bytes at a time),
+ * amortised O(1);
  * a call only sweeps everything when the threshold was far off or nothing
  * eligible is left.
  *
@@ -57,6 +63,7 @@
  * sweep takes the stale ones.
  */
 #define KVP_NEW		64u
+#define KVP_LINE	32u	/* entries the hand visits in a row: 256 bytes */
 #define KVP_PROBE_EVERY	1024u	/* accesses between probes of a W=0 head */
 
 struct kvp_ent {
@@ -93,6 +100,9 @@ struct kvp_state {
 	kvp_u32 ph_w[2];	/* writes */
 	kvp_u32 ph_cur;		/* current half */
 	kvp_u32 hand;		/* clock hand: next entry to look at */
+	kvp_u32 hand_pos;	/* entries the hand passed in this sweep */
+	kvp_u32 nlines;		/* lines of KVP_LINE entries */
+	kvp_u32 stride;		/* lines the hand skips, coprime to nlines */
 	kvp_u32 thr;		/* victim threshold, bucket */
 	kvp_u32 easy;		/* victims found at once, in a row */
 	kvp_u32 sweep_victims;	/* victims taken in the current sweep */
@@ -103,7 +113,6 @@ struct kvp_state {
 	kvp_u32 newc[KVP_NEW];	/* newcomer stack (circular, newest on top) */
 	kvp_u32 pf_idx;		/* block of the last kvp_on_access() */
 	kvp_u32 pf_ref;		/* its step of use before that access */
-	kvp_u32 pad;
 	kvp_u32 hist[KVP_NB];	/* eligible entries per bucket, this sweep */
 };
 
@@ -243,6 +252,30 @@ kvp_u64 kvp_state_size(const struct kvp_geom *g)
 	       nq * g->blocks_per_head * sizeof(struct kvp_ent);
 }
 
+static kvp_u32 kvp_gcd(kvp_u32 a, kvp_u32 b)
+{
+	while (b) {
+		kvp_u32 t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* About 0.618 @n and coprime to it: lines visited in turn land far apart. */
+static kvp_u32 kvp_stride(kvp_u32 n)
+{
+	kvp_u32 s;
+
+	if (n <= 2)
+		return 1;
+	s = (kvp_u32)(((kvp_u64)n * 40503u) >> 16);	/* 40503 / 2^16 ~ 0.618 */
+	while (kvp_gcd(s, n) != 1)
+		s++;
+	return s;
+}
+
 static void kvp_derive(struct kvp_state *st)
 {
 	kvp_u32 tpb = st->g.tokens_per_block;
@@ -303,6 +336,8 @@ int kvp_init(struct kvp_state *st, kvp_u64 size, const struct kvp_geom *g,
 					       KVP_PHASE_DECODE;
 	st->thr = KVP_NB - 1;
 	st->beta = KVP_BETA_ONE;
+	st->nlines = (st->nent + KVP_LINE - 1) / KVP_LINE;
+	st->stride = kvp_stride(st->nlines);
 	kvp_derive(st);
 	for (i = 0; i < st->nq; i++)
 		kvp_heads(st)[i].w = (kvp_u8)p->pf_window;
@@ -948,7 +983,7 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 	struct kvp_head *heads = kvp_heads(st);
 	kvp_u32 bph = st->g.blocks_per_head;
 	kvp_u32 n = 0, looked = 0, dry = 0, dry_seen = 0, dry_max = 0;
-	kvp_u32 q, blk, i;
+	kvp_u32 q = 0, blk = 0, i, pos;
 	kvp_u64 scanned = 0;
 
 	if (!want || !st->warm)
@@ -956,15 +991,18 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 	if (st->phase == KVP_PHASE_DECODE && !(st->p.flags & KVP_P_RAW))
 		n = kvp_pick_new(st, want, out, prio, now);
 	i = st->hand;
-	if (i >= st->nent)
-		i = 0;
-	q = kvp_queue_of(st, i);
-	blk = i - q * bph;
+	pos = st->hand_pos;
+	if (i >= st->nlines * KVP_LINE || pos >= st->nlines * KVP_LINE)
+		i = pos = 0;
 
 	while (n < want) {
-		struct kvp_ent *e = &ents[i];
+		struct kvp_ent *e = i < st->nent ? &ents[i] : (struct kvp_ent *)0;
 
-		if (kvp_tier_of(e) == KVP_TIER_WARM && !e->pins &&
+		if (e) {
+			q = kvp_queue_of(st, i);
+			blk = i - q * bph;
+		}
+		if (e && kvp_tier_of(e) == KVP_TIER_WARM && !e->pins &&
 		    !kvp_protected(st, &heads[q], blk)) {
 			kvp_u32 pr = kvp_entry_prio(st, e, now);
 			kvp_u32 b = kvp_entry_rank(st, e, now, pr);
@@ -996,16 +1034,16 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			}
 		}
 		scanned++;
-		/* advance the hand */
-		i++;
-		if (++blk == bph) {
-			blk = 0;
-			q++;
+		/* advance the hand: the next entry of the line, or the next line */
+		if (++i % KVP_LINE == 0) {
+			kvp_u32 line = i / KVP_LINE - 1 + st->stride;
+
+			if (line >= st->nlines)
+				line -= st->nlines;
+			i = line * KVP_LINE;
 		}
-		if (i == st->nent) {
-			i = 0;
-			q = 0;
-			blk = 0;
+		if (++pos == st->nlines * KVP_LINE) {
+			pos = 0;
 			kvp_sweep_end(st);
 		}
 		/*
@@ -1014,7 +1052,7 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 		 * pass then finds it: 'now' is fixed within a call), or stop
 		 * when nothing eligible was seen at all.
 		 */
-		if (++dry >= st->nent) {
+		if (++dry >= st->nlines * KVP_LINE) {
 			if (!dry_seen)
 				break;
 			st->thr = dry_max;
@@ -1023,6 +1061,7 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			dry_max = 0;
 		}
 	}
+	st->hand_pos = pos;
 	st->hand = i;
 	st->s.victims += n;
 	st->s.scanned += scanned;
