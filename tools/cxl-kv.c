@@ -41,32 +41,147 @@ static const char *sysfs_root = "/sys";
 
 static const char usage_text[] =
 "usage: cxl-kv [--sysfs-root DIR] [--device PATH] <command> [options]\n"
+"       cxl-kv --version | --help | <command> --help\n"
 "commands:\n"
-"  list [--human]                       nodes, dax/CXL origin, tiers, module, spaces\n"
-"  region [--memdev memN | --dax daxX.Y] [--no-online]\n"
-"                                       CXL RAM region -> dax -> warm NUMA node\n"
-"  attach [--node N[,N..]] --cold DEV[,DEV..] [--budget SIZE | --budget-pages N]\n"
-"         [--cold-max SIZE] [--user-spaces N] [--max-spaces N]\n"
-"         [--user-warm-pages N] [--user-cold-slots N]\n"
-"                                       bring up the tier set (root)\n"
-"  detach                               release the tier set (root)\n"
-"  stats [--space PID:FD] [--per-head] [--watch SECS [--count N]] [--human]\n"
-"  params get [--space PID:FD] [--human] [NAME...]\n"
-"  params set [--space PID:FD] NAME=VALUE...\n"
-"  help\n";
+"  list      nodes, dax/CXL origin, tiers, module, spaces\n"
+"  region    CXL RAM region -> dax -> warm NUMA node\n"
+"  attach    bring up the tier set (root)\n"
+"  detach    release the tier set (root)\n"
+"  stats     module and per-space counters\n"
+"  params    read or set a space's policy parameters\n"
+"  help      this text ('cxl-kv help COMMAND': that command's)\n";
+
+/* Each command's own usage: printed by 'cxl-kv CMD --help' (stdout, exit 0)
+ * and with a bad argument of CMD (stderr, exit 2). */
+static const struct verb_help {
+	const char *name;
+	const char *text;
+} verb_help[] = {
+	{ "list",
+"usage: cxl-kv list [--human]\n"
+"  NUMA nodes (cpus, size, free, memory tier, origin, dax, region, warm),\n"
+"  tiers, the module (version, features, tier set, limits) and the spaces\n"
+"  open in processes the caller may inspect (root: all of them).\n"
+"  --human   tables instead of JSON\n" },
+	{ "region",
+"usage: cxl-kv region [--memdev memN | --dax daxX.Y] [--no-online]\n"
+"  Without --dax: create a RAM region on memN (default: the first memdev\n"
+"  with volatile capacity) and wait for its dax device.  Then hand the dax\n"
+"  device to kmem and online it into ZONE_NORMAL (idempotent).\n"
+"  --memdev memN   the CXL memdev to make the region from\n"
+"  --dax daxX.Y    an existing dax device (must exist; checked first)\n"
+"  --no-online     stop after the region (no kmem, no node)\n" },
+	{ "attach",
+"usage: cxl-kv attach [--node N[,N..]] --cold DEV[,DEV..]\n"
+"                     [--budget SIZE | --budget-pages N] [--cold-max SIZE]\n"
+"                     [--user-spaces N] [--max-spaces N]\n"
+"                     [--user-warm-pages N] [--user-cold-slots N]\n"
+"  Bring up the tier set (CAP_SYS_ADMIN).  --node defaults to the first\n"
+"  CPU-less memory node ($CXLKV_WARM_NODE when set), --cold to $CXLKV_NVME,\n"
+"  the budget to half the warm nodes' free memory.  Limits: 0 = default.\n" },
+	{ "detach",
+"usage: cxl-kv detach\n"
+"  Release the tier set (CAP_SYS_ADMIN); fails while spaces are open.\n" },
+	{ "stats",
+"usage: cxl-kv stats [--space PID:FD] [--per-head] [--watch SECS [--count N]]\n"
+"                    [--human]\n"
+"  Module counters, then each space's (--space: only the space that is\n"
+"  fd FD of process PID).  --per-head adds residency per (layer, head);\n"
+"  --watch prints one record every SECS seconds (JSON lines), --count of them.\n" },
+	{ "params",
+"usage: cxl-kv params get [--space PID:FD] [--human] [NAME...]\n"
+"       cxl-kv params set [--space PID:FD] NAME=VALUE...\n"
+"  Read or set the policy parameters of every space (or of --space).\n" },
+	{ "help",
+"usage: cxl-kv help [COMMAND]\n" },
+};
+
+static const char *help_of(const char *verb)
+{
+	for (size_t i = 0; i < sizeof(verb_help) / sizeof(verb_help[0]); i++)
+		if (!strcmp(verb_help[i].name, verb))
+			return verb_help[i].text;
+	return NULL;
+}
+
+/* The verb being run: usage() prints its usage, else the global one. */
+static const char *cur_verb;
 
 static int usage(const char *why)
 {
+	const char *h = cur_verb ? help_of(cur_verb) : NULL;
+
 	if (why)
 		fprintf(stderr, "cxl-kv: %s\n", why);
-	fputs(usage_text, stderr);
+	fputs(h ?: usage_text, stderr);
 	return EXIT_USAGE;
 }
+
+static int help(void)
+{
+	const char *h = cur_verb ? help_of(cur_verb) : NULL;
+
+	fputs(h ?: usage_text, stdout);
+	return 0;
+}
+
+static const char *device_path = "/dev/" CXL_KV_DEVICE_NAME;
 
 static int fail(const char *what, int rc)
 {
 	fprintf(stderr, "cxl-kv: %s: %s\n", what, strerror(-rc));
 	return 1;
+}
+
+/*
+ * A failed command on the control device, with what to do about it: the
+ * device missing (module not loaded), not accessible (group), not allowed
+ * (root), or the tier set in the wrong state.
+ */
+static int ctl_fail(const char *what, int rc)
+{
+	const char *hint = NULL;
+
+	switch (rc) {
+	case -ENOENT: case -ENODEV: case -ENXIO:
+		if (access(device_path, F_OK)) {
+			hint = "the cxl_kv module is not loaded (run 'modprobe "
+			       "cxl_kv' as root, or 'cxl-kv apply')";
+			break;
+		}
+		if (rc == -ENODEV)
+			hint = "no tier set is attached (run 'cxl-kv attach' "
+			       "or 'cxl-kv apply')";
+		break;
+	case -EBUSY:
+		if (!strcmp(what, "attach"))
+			hint = "a tier set is already attached ('cxl-kv detach' "
+			       "first; 'cxl-kv apply' leaves a matching one alone)";
+		else if (!strcmp(what, "detach"))
+			hint = "spaces are still open (see 'cxl-kv list')";
+		break;
+	case -EACCES:
+		hint = "no access to the control device: add the user to group "
+		       "cxl-kv (see 60-cxl-kv.rules), or run as root";
+		break;
+	case -EPERM:
+		hint = "needs CAP_SYS_ADMIN: run as root";
+		break;
+	}
+	if (!hint) {
+		fprintf(stderr, "cxl-kv: %s: %s\n", what, strerror(-rc));
+		return 1;
+	}
+	fprintf(stderr, "cxl-kv: %s: %s: %s: %s\n", what, device_path,
+		strerror(-rc), hint);
+	return 1;
+}
+
+static int print_version(void)
+{
+	printf("cxl-kv %s (%s), ABI version %u\n", CXL_KV_PKG_VERSION,
+	       CXL_KV_GIT_REV, CXL_KV_VERSION);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ list */
@@ -192,7 +307,7 @@ static int cmd_list(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H': human = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': return help();
 		default: return usage(NULL);
 		}
 	}
@@ -391,7 +506,7 @@ static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			strcpy(dax, optarg);
 			break;
 		case 'n': online = 0; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': return help();
 		default: return usage(NULL);
 		}
 	}
@@ -399,6 +514,31 @@ static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		return usage("region takes no positional arguments");
 	if (memdev[0] && dax[0])
 		return usage("--memdev and --dax exclude each other");
+	/* Every name is checked before anything changes (modprobe, sysfs). */
+	if (dax[0]) {
+		unsigned int a, b;
+		char end;
+
+		if (sscanf(dax, "dax%u.%u%c", &a, &b, &end) != 2)
+			return usage("--dax takes a name like dax0.0");
+		snprintf(path, sizeof(path), "%s/bus/dax/devices/%s", sysfs_root, dax);
+		if (access(path, F_OK)) {
+			fprintf(stderr, "cxl-kv: region: no dax device %s (%s is "
+				"missing; 'cxl-kv list' shows the nodes and their "
+				"dax devices)\n", dax, path);
+			return 1;
+		}
+	}
+	if (memdev[0]) {
+		snprintf(path, sizeof(path), "%s/bus/cxl/devices/%s", sysfs_root,
+			 memdev);
+		if (strncmp(memdev, "mem", 3) || strchr(memdev, '/') ||
+		    access(path, F_OK)) {
+			fprintf(stderr, "cxl-kv: region: no CXL memdev %s (%s is "
+				"missing)\n", memdev, path);
+			return 1;
+		}
+	}
 	if (!dax[0]) {
 		if (!memdev[0] && first_ram_memdev(memdev, sizeof(memdev)))
 			return fail("no CXL memdev with volatile capacity", -ENODEV);
@@ -495,7 +635,7 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			if (parse_size(optarg, &cold_max))
 				return usage("--cold-max takes a size");
 			break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': return help();
 		default: return usage(NULL);
 		}
 	}
@@ -528,7 +668,7 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	}
 	rc = cxl_kv_get_features(ctx, &f);
 	if (rc)
-		return fail("cxl_kv module", rc);
+		return ctl_fail("cxl_kv module", rc);
 	if (budget)
 		pages = budget / f.page_size;
 	if (!pages) {
@@ -562,7 +702,7 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				   cold_max);
 	}
 	if (rc)
-		return fail("attach", rc);
+		return ctl_fail("attach", rc);
 	printf("{\"attached\": true, \"nodes\": [");
 	for (unsigned int i = 0; i < nr_nodes; i++)
 		printf("%s%u", i ? ", " : "", nodes[i]);
@@ -575,15 +715,13 @@ static int cmd_detach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 {
 	int rc;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		return help();
 	if (argc != 1)
 		return usage("detach takes no arguments");
 	rc = cxl_kv_detach(ctx);
 	if (rc)
-		return fail("detach", rc);
+		return ctl_fail("detach", rc);
 	printf("{\"attached\": false}\n");
 	return 0;
 }
@@ -643,10 +781,10 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
 
 	rc = cxl_kv_get_global_stats(ctx, &st);
 	if (rc)
-		return fail("global stats", rc);
+		return ctl_fail("global stats", rc);
 	rc = cxl_kv_get_info(ctx, &info);
 	if (rc)
-		return fail("info", rc);
+		return ctl_fail("info", rc);
 	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
 	if (ns < 0)
 		return fail(ref ? ref : "listing spaces", ns);
@@ -731,7 +869,7 @@ static int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				return usage("--count takes a positive number");
 			break;
 		case 'H': human = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': return help();
 		default: return usage(NULL);
 		}
 	}
@@ -775,10 +913,8 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	if (argc < 2)
 		return usage("params needs get or set");
 	verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help")) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
+		return help();
 	if (strcmp(verb, "get") && strcmp(verb, "set"))
 		return usage("params needs get or set");
 	is_set = !strcmp(verb, "set");
@@ -792,7 +928,7 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			ref = optarg;
 			break;
 		case 'H': human = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': return help();
 		default: return usage(NULL);
 		}
 	}
@@ -910,9 +1046,12 @@ int main(int argc, char **argv)
 			sysfs_root = argv[++i];
 		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
 			device = argv[++i];
+			device_path = device;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(usage_text, stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			return print_version();
 		} else {
 			fprintf(stderr, "cxl-kv: unknown option '%s'\n", argv[i]);
 			return usage(NULL);
@@ -921,9 +1060,23 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return usage("no command");
 	if (!strcmp(argv[i], "help")) {
-		fputs(usage_text, stdout);
-		return 0;
+		if (i + 2 < argc)
+			return usage("help takes at most one command");
+		if (i + 1 < argc && (!strcmp(argv[i + 1], "-h") ||
+				     !strcmp(argv[i + 1], "--help"))) {
+			cur_verb = "help";
+		} else if (i + 1 < argc) {
+			if (!help_of(argv[i + 1])) {
+				fprintf(stderr, "cxl-kv: unknown command '%s'\n",
+					argv[i + 1]);
+				return usage(NULL);
+			}
+			cur_verb = argv[i + 1];
+		}
+		return help();
 	}
+	if (!strcmp(argv[i], "version"))
+		return print_version();
 	rc = cxl_kv_new(&ctx);
 	if (rc)
 		return fail("cxl_kv_new", rc);
@@ -937,6 +1090,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[c].name))
 			continue;
 		optind = 1;
+		cur_verb = commands[c].name;
 		rc = commands[c].fn(ctx, argc - i, argv + i);
 		cxl_kv_unref(ctx);
 		return rc;

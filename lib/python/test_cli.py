@@ -181,6 +181,52 @@ class CliArgs(unittest.TestCase):
             self.assertEqual(rc, 0, args)
             self.assertIn("usage: cxl-kv", out)
 
+    VERBS = ["list", "region", "attach", "detach", "stats", "params", "help"]
+
+    def test_verb_help(self):
+        """Each command's --help is its own usage (not the global one)."""
+        _, glob, _ = run("--help")
+        for verb in self.VERBS:
+            for args in ([verb, "--help"], ["help", verb]):
+                rc, out, err = run(*args)
+                self.assertEqual(rc, 0, args)
+                self.assertTrue(out.startswith("usage: cxl-kv " + verb), (args, out))
+                self.assertNotEqual(out, glob, args)
+                self.assertEqual(err, "", args)
+        rc, out, err = run("help", "bogus")
+        self.assertEqual(rc, 2)
+
+    def test_version(self):
+        with open(os.path.join(TOP, "VERSION")) as f:
+            want = f.read().strip()
+        for args in (["--version"], ["version"]):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 0, args)
+            self.assertTrue(out.startswith("cxl-kv %s (" % want), out)
+
+    def test_no_module_names_device_and_modprobe(self):
+        for args in (["--device", "/nonexistent/cxl_kv", "detach"],
+                     ["--device", "/nonexistent/cxl_kv", "stats"],
+                     ["--device", "/nonexistent/cxl_kv", "attach", "--node",
+                      "1", "--cold", "/dev/x"]):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 1, args)
+            self.assertIn("/nonexistent/cxl_kv", err, args)
+            self.assertIn("modprobe cxl_kv", err, args)
+
+    def test_region_checks_dax_before_modprobe(self):
+        """region --dax dax9.9 fails on the name before it loads kmem (a
+        modprobe on PATH records any call)."""
+        with tempfile.TemporaryDirectory() as d:
+            mark = os.path.join(d, "called")
+            put(d, "modprobe", "#!/bin/sh\necho \"$@\" >> %s\n" % mark)
+            os.chmod(os.path.join(d, "modprobe"), 0o755)
+            rc, out, err = run("region", "--dax", "dax9.9",
+                               env={"PATH": d + ":" + os.environ["PATH"]})
+            self.assertEqual(rc, 1, err)
+            self.assertIn("dax9.9", err)
+            self.assertFalse(os.path.exists(mark), "modprobe ran before the check")
+
     def test_failures_exit_1(self):
         for args in (["--device", "/nonexistent", "stats"],
                      ["--device", "/nonexistent", "detach"],
