@@ -71,6 +71,7 @@ all: module userspace
 include tests/unit/unit.mk
 include tests/kselftest/kselftest.mk
 -include tests/kselftest/fuzz.mk
+-include tests/kselftest/deploy.mk
 
 userspace: $(USER_TARGETS)
 

@@ -15,6 +15,7 @@
  *                         [--count N]] [--human]
  *   cxl-kv [GLOBAL] params get [--space PID:FD] [--human] [NAME...]
  *   cxl-kv [GLOBAL] params set [--space PID:FD] NAME=VALUE...
+ *   cxl-kv [GLOBAL] spaces [--human]
  *   GLOBAL: --sysfs-root DIR, --device PATH
  *
  * JSON on stdout by default; --human for tables.  Exit status: 0 success,
@@ -49,6 +50,7 @@ static const char usage_text[] =
 "  detach    release the tier set (root)\n"
 "  stats     module and per-space counters\n"
 "  params    read or set a space's policy parameters\n"
+"  spaces    the caller's own spaces and their counters (no root needed)\n"
 "  help      this text ('cxl-kv help COMMAND': that command's)\n";
 
 /* Each command's own usage: printed by 'cxl-kv CMD --help' (stdout, exit 0)
@@ -92,6 +94,12 @@ static const struct verb_help {
 "usage: cxl-kv params get [--space PID:FD] [--human] [NAME...]\n"
 "       cxl-kv params set [--space PID:FD] NAME=VALUE...\n"
 "  Read or set the policy parameters of every space (or of --space).\n" },
+	{ "spaces",
+"usage: cxl-kv spaces [--human]\n"
+"  The caller's own spaces (every space for root) with their geometry and\n"
+"  counters, read through the control device (LIST): no access to the\n"
+"  processes holding them is needed, only to /dev/cxl_kv.\n"
+"  --human   tables instead of JSON\n" },
 	{ "help",
 "usage: cxl-kv help [COMMAND]\n" },
 };
@@ -188,7 +196,7 @@ static int print_version(void)
 
 static const char *const feature_names[] = {
 	"uring_cmd", "multi_node", "multi_cold", "cold_fd", "clean_drop",
-	"prefetch_wait",
+	"prefetch_wait", NULL, NULL, "list",
 };
 
 struct space_entry {
@@ -266,8 +274,8 @@ static void module_json(struct jw *w, struct cxl_kv_ctx *ctx)
 	jw_u64(w, "version", f.version);
 	jw_u64(w, "page_size", f.page_size);
 	jw_arr_begin(w, "features");
-	for (unsigned int i = 0; i < 6; i++)
-		if (f.features & (1ULL << i))
+	for (size_t i = 0; i < sizeof(feature_names) / sizeof(*feature_names); i++)
+		if ((f.features & (1ULL << i)) && feature_names[i])
 			jw_str(w, NULL, feature_names[i]);
 	jw_arr_end(w);
 	if (!cxl_kv_get_info(ctx, &info)) {
@@ -1021,6 +1029,94 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
+/* ---------------------------------------------------------------- spaces */
+
+static int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "human", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct cxl_kv_list_entry *e;
+	unsigned int total = 0;
+	int c, human = 0, n;
+	struct jw w;
+
+	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': human = 1; break;
+		case 'h': return help();
+		default: return usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return usage("spaces takes no arguments");
+	e = calloc(CXL_KV_MAX_LIST, sizeof(*e));
+	if (!e)
+		return fail("spaces", -ENOMEM);
+	n = cxl_kv_list_owned(ctx, e, CXL_KV_MAX_LIST, &total);
+	if (n < 0) {
+		free(e);
+		if (n == -EOPNOTSUPP) {
+			fprintf(stderr, "cxl-kv: spaces: the loaded cxl_kv has no "
+				"LIST command (feature bit 8): load this release's "
+				"module, or use 'cxl-kv list' as root\n");
+			return 1;
+		}
+		return ctl_fail("spaces", n);
+	}
+	if (human) {
+		printf("%8s %6s %-16s %10s %8s %8s %10s %10s %10s\n", "id", "uid",
+		       "geometry", "tokens", "MiB", "warm", "cold", "faults",
+		       "promoted");
+		for (int i = 0; i < n; i++) {
+			char geo[32];
+
+			snprintf(geo, sizeof(geo), "%ux%ux%u/%u", e[i].info.layers,
+				 e[i].info.kv_heads, e[i].info.head_dim,
+				 e[i].info.dtype_bytes);
+			printf("%8llu %6u %-16s %10llu %8llu %8llu %10llu %10llu "
+			       "%10llu\n", (unsigned long long)e[i].id, e[i].uid,
+			       geo, (unsigned long long)e[i].info.max_tokens,
+			       (unsigned long long)(e[i].info.mmap_bytes >> 20),
+			       (unsigned long long)e[i].stats.warm_pages,
+			       (unsigned long long)e[i].stats.cold_pages,
+			       (unsigned long long)(e[i].stats.faults_zero +
+						    e[i].stats.faults_warm +
+						    e[i].stats.faults_cold),
+			       (unsigned long long)e[i].stats.promotions);
+		}
+		if (total > (unsigned int)n)
+			printf("(%u more not shown)\n", total - n);
+		free(e);
+		return 0;
+	}
+	jw_init(&w, stdout, 1);
+	jw_obj_begin(&w, NULL);
+	jw_u64(&w, "total", total);
+	jw_arr_begin(&w, "spaces");
+	for (int i = 0; i < n; i++) {
+		jw_obj_begin(&w, NULL);
+		jw_u64(&w, "id", e[i].id);
+		jw_u64(&w, "uid", e[i].uid);
+		jw_u64(&w, "layers", e[i].info.layers);
+		jw_u64(&w, "kv_heads", e[i].info.kv_heads);
+		jw_u64(&w, "head_dim", e[i].info.head_dim);
+		jw_u64(&w, "dtype_bytes", e[i].info.dtype_bytes);
+		jw_u64(&w, "max_tokens", e[i].info.max_tokens);
+		jw_u64(&w, "tokens_per_block", e[i].info.tokens_per_block);
+		jw_u64(&w, "blocks_per_stream", e[i].info.blocks_per_stream);
+		jw_u64(&w, "mmap_bytes", e[i].info.mmap_bytes);
+		stats_json(&w, "stats", &e[i].stats);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	free(e);
+	return jw_finish(&w) ? 1 : 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static const struct {
@@ -1033,6 +1129,7 @@ static const struct {
 	{ "detach", cmd_detach },
 	{ "stats", cmd_stats },
 	{ "params", cmd_params },
+	{ "spaces", cmd_spaces },
 };
 
 int main(int argc, char **argv)

@@ -181,7 +181,8 @@ class CliArgs(unittest.TestCase):
             self.assertEqual(rc, 0, args)
             self.assertIn("usage: cxl-kv", out)
 
-    VERBS = ["list", "region", "attach", "detach", "stats", "params", "help"]
+    VERBS = ["list", "region", "attach", "detach", "stats", "params", "spaces",
+             "help"]
 
     def test_verb_help(self):
         """Each command's --help is its own usage (not the global one)."""
