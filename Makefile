@@ -123,6 +123,12 @@ dkms-install: install-udev
 deps:
 	scripts/deps.sh
 
+# The committed man pages match their sources (section 3 regenerated from the
+# kernel-doc; a cxl-kv(8) entry for every command).  In make check.
+.PHONY: check-man
+check-man: $(O)/cxl-kv
+	@scripts/check-man.sh $(O) $(O)/cxl-kv
+
 # Everything: host unit tests, then the guest suite on both topologies.
 check:
 	@scripts/deps.sh --check >/dev/null || scripts/deps.sh

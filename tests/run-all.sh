@@ -68,6 +68,23 @@ pp=$(( ${ran:-0} - ${pskip:-0} - pf ))
 pass=$((pass + pp)); fail=$((fail + pf)); skip=$((skip + ${pskip:-0}))
 echo "python: $pp passed, $pf failed, ${pskip:-0} skipped"
 
+# The library's symbol map (header == .so exports) and the man pages
+# (regenerated == committed; cxl-kv(8) has every command): one case each.
+echo
+echo "== host checks (symbol map, man pages) =="
+hp=0 hf=0
+for t in check-syms check-man; do
+	if make --no-print-directory -s "$t"; then
+		hp=$((hp + 1))
+	else
+		echo "$t failed" >&2
+		hf=$((hf + 1))
+	fi
+done
+pass=$((pass + hp)); fail=$((fail + hf))
+hostc="host checks: $hp passed, $hf failed"
+echo "$hostc"
+
 for topo in $topos; do
 	echo
 	echo "== guest suites $suites on $topo =="
@@ -121,6 +138,7 @@ echo
 echo "== totals =="
 echo "${crit:-criterion: did not run}"
 echo "python: $pp passed, $pf failed, ${pskip:-0} skipped"
+echo "$hostc"
 for topo in $topos; do
 	cat "$O/vm/results-$topo-${suites//,/+}.txt" 2>/dev/null | grep -E '^(programs|ktap)\['
 done
