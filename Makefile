@@ -72,6 +72,7 @@ include tests/unit/unit.mk
 include tests/kselftest/kselftest.mk
 -include tests/kselftest/fuzz.mk
 -include tests/kselftest/deploy.mk
+-include deploy/deploy.mk
 
 userspace: $(USER_TARGETS)
 

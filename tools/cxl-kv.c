@@ -16,6 +16,7 @@
  *   cxl-kv [GLOBAL] params get [--space PID:FD] [--human] [NAME...]
  *   cxl-kv [GLOBAL] params set [--space PID:FD] NAME=VALUE...
  *   cxl-kv [GLOBAL] spaces [--human]
+ *   cxl-kv [GLOBAL] apply [--config FILE] [--dry-run] [--replace]
  *   GLOBAL: --sysfs-root DIR, --device PATH
  *
  * JSON on stdout by default; --human for tables.  Exit status: 0 success,
@@ -34,11 +35,11 @@
 #include <cxl_kv.h>
 
 #include "common.h"
+#include "cxl-kv.h"
 
-#define EXIT_USAGE 2
 #define MAX_SPACES 64
 
-static const char *sysfs_root = "/sys";
+const char *sysfs_root = "/sys";
 
 static const char usage_text[] =
 "usage: cxl-kv [--sysfs-root DIR] [--device PATH] <command> [options]\n"
@@ -48,6 +49,7 @@ static const char usage_text[] =
 "  region    CXL RAM region -> dax -> warm NUMA node\n"
 "  attach    bring up the tier set (root)\n"
 "  detach    release the tier set (root)\n"
+"  apply     bring the host to /etc/cxl-kv.conf (root, idempotent)\n"
 "  stats     module and per-space counters\n"
 "  params    read or set a space's policy parameters\n"
 "  spaces    the caller's own spaces and their counters (no root needed)\n"
@@ -94,6 +96,16 @@ static const struct verb_help {
 "usage: cxl-kv params get [--space PID:FD] [--human] [NAME...]\n"
 "       cxl-kv params set [--space PID:FD] NAME=VALUE...\n"
 "  Read or set the policy parameters of every space (or of --space).\n" },
+	{ "apply",
+"usage: cxl-kv apply [--config FILE] [--dry-run] [--replace]\n"
+"  Bring the host to the tier set of /etc/cxl-kv.conf and /etc/cxl-kv.d/*.conf\n"
+"  (or of FILE alone): RAM regions, dax devices onlined, kmem and cxl_kv\n"
+"  loaded, the tier set attached.  Everything is checked first; a matching\n"
+"  tier set is left alone (idempotent).  Keys: region, dax, nodes, cold,\n"
+"  budget | budget_pages, cold_max, user_spaces, max_spaces,\n"
+"  user_warm_pages, user_cold_slots (see cxl-kv(8)).\n"
+"  --dry-run   check the configuration and the host, change nothing\n"
+"  --replace   detach a different tier set first (no space may be open)\n" },
 	{ "spaces",
 "usage: cxl-kv spaces [--human]\n"
 "  The caller's own spaces (every space for root) with their geometry and\n"
@@ -112,10 +124,10 @@ static const char *help_of(const char *verb)
 	return NULL;
 }
 
-/* The verb being run: usage() prints its usage, else the global one. */
+/* The verb being run: cli_usage() prints its usage, else the global one. */
 static const char *cur_verb;
 
-static int usage(const char *why)
+int cli_usage(const char *why)
 {
 	const char *h = cur_verb ? help_of(cur_verb) : NULL;
 
@@ -125,7 +137,7 @@ static int usage(const char *why)
 	return EXIT_USAGE;
 }
 
-static int help(void)
+int cli_help(void)
 {
 	const char *h = cur_verb ? help_of(cur_verb) : NULL;
 
@@ -133,9 +145,9 @@ static int help(void)
 	return 0;
 }
 
-static const char *device_path = "/dev/" CXL_KV_DEVICE_NAME;
+const char *device_path = "/dev/" CXL_KV_DEVICE_NAME;
 
-static int fail(const char *what, int rc)
+int cli_fail(const char *what, int rc)
 {
 	fprintf(stderr, "cxl-kv: %s: %s\n", what, strerror(-rc));
 	return 1;
@@ -146,7 +158,7 @@ static int fail(const char *what, int rc)
  * device missing (module not loaded), not accessible (group), not allowed
  * (root), or the tier set in the wrong state.
  */
-static int ctl_fail(const char *what, int rc)
+int cli_ctl_fail(const char *what, int rc)
 {
 	const char *hint = NULL;
 
@@ -315,15 +327,15 @@ static int cmd_list(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H': human = 1; break;
-		case 'h': return help();
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("list takes no arguments");
+		return cli_usage("list takes no arguments");
 	rc = cxl_kv_refresh_nodes(ctx);
 	if (rc < 0)
-		return fail("reading NUMA nodes", rc);
+		return cli_fail("reading NUMA nodes", rc);
 	ns = open_spaces(ctx, NULL, spaces, MAX_SPACES);
 	if (ns < 0)
 		ns = 0;
@@ -461,7 +473,7 @@ static int first_ram_memdev(char *out, size_t len)
 }
 
 /* The dax device the region's dax_region holds: realpath has /REGION/. */
-static int dax_of_region(const char *region, char *out, size_t len)
+int dax_of_region(const char *region, char *out, size_t len)
 {
 	char path[PATH_MAX], real[PATH_MAX], needle[80];
 	struct dirent *de;
@@ -505,30 +517,30 @@ static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'm':
 			if (strlen(optarg) >= sizeof(memdev))
-				return usage("memdev name too long");
+				return cli_usage("memdev name too long");
 			strcpy(memdev, optarg);
 			break;
 		case 'd':
 			if (strlen(optarg) >= sizeof(dax) || strncmp(optarg, "dax", 3))
-				return usage("--dax takes a name like dax0.0");
+				return cli_usage("--dax takes a name like dax0.0");
 			strcpy(dax, optarg);
 			break;
 		case 'n': online = 0; break;
-		case 'h': return help();
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("region takes no positional arguments");
+		return cli_usage("region takes no positional arguments");
 	if (memdev[0] && dax[0])
-		return usage("--memdev and --dax exclude each other");
+		return cli_usage("--memdev and --dax exclude each other");
 	/* Every name is checked before anything changes (modprobe, sysfs). */
 	if (dax[0]) {
 		unsigned int a, b;
 		char end;
 
 		if (sscanf(dax, "dax%u.%u%c", &a, &b, &end) != 2)
-			return usage("--dax takes a name like dax0.0");
+			return cli_usage("--dax takes a name like dax0.0");
 		snprintf(path, sizeof(path), "%s/bus/dax/devices/%s", sysfs_root, dax);
 		if (access(path, F_OK)) {
 			fprintf(stderr, "cxl-kv: region: no dax device %s (%s is "
@@ -549,10 +561,10 @@ static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	}
 	if (!dax[0]) {
 		if (!memdev[0] && first_ram_memdev(memdev, sizeof(memdev)))
-			return fail("no CXL memdev with volatile capacity", -ENODEV);
+			return cli_fail("no CXL memdev with volatile capacity", -ENODEV);
 		rc = cxl_kv_region_create_ram(ctx, memdev, region, sizeof(region));
 		if (rc)
-			return fail("creating the RAM region", rc);
+			return cli_fail("creating the RAM region", rc);
 		/* cxl_region creates dax_regionN/daxN.0 asynchronously */
 		for (int i = 0; i < 50; i++) {
 			if (!dax_of_region(region, dax, sizeof(dax)))
@@ -560,16 +572,16 @@ static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			usleep(100000);
 		}
 		if (!dax[0])
-			return fail("no dax device appeared for the region", -ENOENT);
+			return cli_fail("no dax device appeared for the region", -ENOENT);
 	}
 	if (online) {
 		snprintf(path, sizeof(path), "%s/bus/dax/drivers/kmem", sysfs_root);
 		if (access(path, F_OK) && !strcmp(sysfs_root, "/sys") &&
 		    system("modprobe kmem") != 0)
-			return fail("modprobe kmem", -ENODEV);
+			return cli_fail("modprobe kmem", -ENODEV);
 		rc = cxl_kv_dax_online(ctx, dax, &node);
 		if (rc)
-			return fail("onlining the dax device", rc);
+			return cli_fail("onlining the dax device", rc);
 	}
 	jw_init(&w, stdout, 1);
 	jw_obj_begin(&w, NULL);
@@ -619,36 +631,36 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 
 			if (parse_u64(optarg, &lim[k]) ||
 			    (k < 2 && lim[k] > UINT32_MAX))
-				return usage("limits take a count (0: the default)");
+				return cli_usage("limits take a count (0: the default)");
 			break;
 		}
 		case 'n':
 			if (parse_u32_list(optarg, nodes, CXL_KV_MAX_NODES, &nr_nodes))
-				return usage("--node takes N[,N...] (at most 8)");
+				return cli_usage("--node takes N[,N...] (at most 8)");
 			break;
 		case 'c':
 			if (strlen(optarg) >= sizeof(coldbuf))
-				return usage("--cold too long");
+				return cli_usage("--cold too long");
 			strcpy(coldbuf, optarg);
 			break;
 		case 'b':
 			if (parse_size(optarg, &budget) || !budget)
-				return usage("--budget takes a size (e.g. 64M)");
+				return cli_usage("--budget takes a size (e.g. 64M)");
 			break;
 		case 'p':
 			if (parse_u64(optarg, &pages) || !pages)
-				return usage("--budget-pages takes a page count");
+				return cli_usage("--budget-pages takes a page count");
 			break;
 		case 'm':
 			if (parse_size(optarg, &cold_max))
-				return usage("--cold-max takes a size");
+				return cli_usage("--cold-max takes a size");
 			break;
-		case 'h': return help();
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("attach takes no positional arguments");
+		return cli_usage("attach takes no positional arguments");
 	/* defaults from the test rig's environment */
 	if (!coldbuf[0] && getenv("CXLKV_NVME") &&
 	    strlen(getenv("CXLKV_NVME")) < sizeof(coldbuf))
@@ -656,27 +668,27 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	if (!nr_nodes && getenv("CXLKV_WARM_NODE") &&
 	    parse_u32_list(getenv("CXLKV_WARM_NODE"), nodes, CXL_KV_MAX_NODES,
 			   &nr_nodes))
-		return usage("CXLKV_WARM_NODE is not a node list");
+		return cli_usage("CXLKV_WARM_NODE is not a node list");
 	if (!coldbuf[0])
-		return usage("attach needs --cold DEV[,DEV...]");
+		return cli_usage("attach needs --cold DEV[,DEV...]");
 	if (budget && pages)
-		return usage("--budget and --budget-pages exclude each other");
+		return cli_usage("--budget and --budget-pages exclude each other");
 	for (tok = strtok_r(coldbuf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (nr_cold >= CXL_KV_MAX_COLD)
-			return usage("at most 4 cold devices");
+			return cli_usage("at most 4 cold devices");
 		cold[nr_cold++] = tok;
 	}
 	if (!nr_nodes) {
 		struct cxl_kv_node *n = cxl_kv_get_warm_node(ctx);
 
 		if (!n)
-			return fail("no CPU-less memory node (use --node)", -ENODEV);
+			return cli_fail("no CPU-less memory node (use --node)", -ENODEV);
 		nodes[nr_nodes++] = (unsigned int)cxl_kv_node_get_id(n);
 	}
 	rc = cxl_kv_get_features(ctx, &f);
 	if (rc)
-		return ctl_fail("cxl_kv module", rc);
+		return cli_ctl_fail("cxl_kv module", rc);
 	if (budget)
 		pages = budget / f.page_size;
 	if (!pages) {
@@ -710,7 +722,7 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				   cold_max);
 	}
 	if (rc)
-		return ctl_fail("attach", rc);
+		return cli_ctl_fail("attach", rc);
 	printf("{\"attached\": true, \"nodes\": [");
 	for (unsigned int i = 0; i < nr_nodes; i++)
 		printf("%s%u", i ? ", " : "", nodes[i]);
@@ -724,12 +736,12 @@ static int cmd_detach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
-		return help();
+		return cli_help();
 	if (argc != 1)
-		return usage("detach takes no arguments");
+		return cli_usage("detach takes no arguments");
 	rc = cxl_kv_detach(ctx);
 	if (rc)
-		return ctl_fail("detach", rc);
+		return cli_ctl_fail("detach", rc);
 	printf("{\"attached\": false}\n");
 	return 0;
 }
@@ -789,13 +801,13 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
 
 	rc = cxl_kv_get_global_stats(ctx, &st);
 	if (rc)
-		return ctl_fail("global stats", rc);
+		return cli_ctl_fail("global stats", rc);
 	rc = cxl_kv_get_info(ctx, &info);
 	if (rc)
-		return ctl_fail("info", rc);
+		return cli_ctl_fail("info", rc);
 	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
 	if (ns < 0)
-		return fail(ref ? ref : "listing spaces", ns);
+		return cli_fail(ref ? ref : "listing spaces", ns);
 	if (human) {
 		printf("module: warm %llu/%llu pages, cold %llu/%llu slots, "
 		       "%u space(s)\n", (unsigned long long)info.warm_pages,
@@ -864,27 +876,27 @@ static int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (parse_space_ref(optarg, &pid, &fd))
-				return usage("--space takes PID:FD");
+				return cli_usage("--space takes PID:FD");
 			ref = optarg;
 			break;
 		case 'p': per_head = 1; break;
 		case 'w':
 			if (parse_u64(optarg, &watch) || !watch || watch > 3600)
-				return usage("--watch takes seconds, 1..3600");
+				return cli_usage("--watch takes seconds, 1..3600");
 			break;
 		case 'c':
 			if (parse_u64(optarg, &count) || !count)
-				return usage("--count takes a positive number");
+				return cli_usage("--count takes a positive number");
 			break;
 		case 'H': human = 1; break;
-		case 'h': return help();
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("stats takes no positional arguments");
+		return cli_usage("stats takes no positional arguments");
 	if (count && !watch)
-		return usage("--count needs --watch");
+		return cli_usage("--count needs --watch");
 	if (!watch)
 		return stats_once(ctx, ref, per_head, human, 1);
 	/* --watch: one record per interval (JSON lines), until --count */
@@ -919,12 +931,12 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	struct jw w;
 
 	if (argc < 2)
-		return usage("params needs get or set");
+		return cli_usage("params needs get or set");
 	verb = argv[1];
 	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
-		return help();
+		return cli_help();
 	if (strcmp(verb, "get") && strcmp(verb, "set"))
-		return usage("params needs get or set");
+		return cli_usage("params needs get or set");
 	is_set = !strcmp(verb, "set");
 	argc--;
 	argv++;
@@ -932,12 +944,12 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (parse_space_ref(optarg, &pid, &fd))
-				return usage("--space takes PID:FD");
+				return cli_usage("--space takes PID:FD");
 			ref = optarg;
 			break;
 		case 'H': human = 1; break;
-		case 'h': return help();
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	memset(&set, 0, sizeof(set));
@@ -946,30 +958,30 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		uint64_t bit, v;
 
 		if (strlen(argv[i]) >= sizeof(name))
-			return usage("parameter too long");
+			return cli_usage("parameter too long");
 		strcpy(name, argv[i]);
 		eq = strchr(name, '=');
 		if (is_set != !!eq)
-			return usage(is_set ? "params set takes NAME=VALUE" :
+			return cli_usage(is_set ? "params set takes NAME=VALUE" :
 					      "params get takes NAME");
 		if (eq)
 			*eq = '\0';
 		if (cxl_kv_param_lookup(name, &bit)) {
 			fprintf(stderr, "cxl-kv: unknown parameter '%s'\n", name);
-			return usage(NULL);
+			return cli_usage(NULL);
 		}
 		if (eq) {
 			if (parse_u64(eq + 1, &v) || v > UINT32_MAX)
-				return usage("parameter values are 0..4294967295");
+				return cli_usage("parameter values are 0..4294967295");
 			cxl_kv_param_set_value(&set, bit, (uint32_t)v);
 		}
 		only |= bit;
 	}
 	if (is_set && !set.mask)
-		return usage("params set needs NAME=VALUE");
+		return cli_usage("params set needs NAME=VALUE");
 	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
 	if (ns < 0)
-		return fail(ref ? ref : "listing spaces", ns);
+		return cli_fail(ref ? ref : "listing spaces", ns);
 	if (ns == 0) {
 		fprintf(stderr, "cxl-kv: no cxl_kv space open in any process\n");
 		return 1;
@@ -988,13 +1000,13 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			p = set;
 			rc = cxl_kv_params_set(spaces[i].space, &p);
 			if (rc) {
-				fail("params set", rc);
+				cli_fail("params set", rc);
 				break;
 			}
 		}
 		rc = cxl_kv_params_get(spaces[i].space, &p);
 		if (rc) {
-			fail("params get", rc);
+			cli_fail("params get", rc);
 			break;
 		}
 		if (human) {
@@ -1046,15 +1058,15 @@ static int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H': human = 1; break;
-		case 'h': return help();
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("spaces takes no arguments");
+		return cli_usage("spaces takes no arguments");
 	e = calloc(CXL_KV_MAX_LIST, sizeof(*e));
 	if (!e)
-		return fail("spaces", -ENOMEM);
+		return cli_fail("spaces", -ENOMEM);
 	n = cxl_kv_list_owned(ctx, e, CXL_KV_MAX_LIST, &total);
 	if (n < 0) {
 		free(e);
@@ -1064,7 +1076,7 @@ static int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				"module, or use 'cxl-kv list' as root\n");
 			return 1;
 		}
-		return ctl_fail("spaces", n);
+		return cli_ctl_fail("spaces", n);
 	}
 	if (human) {
 		printf("%8s %6s %-16s %10s %8s %8s %10s %10s %10s\n", "id", "uid",
@@ -1130,6 +1142,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "params", cmd_params },
 	{ "spaces", cmd_spaces },
+	{ "apply", cmd_apply },
 };
 
 int main(int argc, char **argv)
@@ -1151,14 +1164,14 @@ int main(int argc, char **argv)
 			return print_version();
 		} else {
 			fprintf(stderr, "cxl-kv: unknown option '%s'\n", argv[i]);
-			return usage(NULL);
+			return cli_usage(NULL);
 		}
 	}
 	if (i >= argc)
-		return usage("no command");
+		return cli_usage("no command");
 	if (!strcmp(argv[i], "help")) {
 		if (i + 2 < argc)
-			return usage("help takes at most one command");
+			return cli_usage("help takes at most one command");
 		if (i + 1 < argc && (!strcmp(argv[i + 1], "-h") ||
 				     !strcmp(argv[i + 1], "--help"))) {
 			cur_verb = "help";
@@ -1166,22 +1179,22 @@ int main(int argc, char **argv)
 			if (!help_of(argv[i + 1])) {
 				fprintf(stderr, "cxl-kv: unknown command '%s'\n",
 					argv[i + 1]);
-				return usage(NULL);
+				return cli_usage(NULL);
 			}
 			cur_verb = argv[i + 1];
 		}
-		return help();
+		return cli_help();
 	}
 	if (!strcmp(argv[i], "version"))
 		return print_version();
 	rc = cxl_kv_new(&ctx);
 	if (rc)
-		return fail("cxl_kv_new", rc);
+		return cli_fail("cxl_kv_new", rc);
 	if ((strcmp(sysfs_root, "/sys") &&
 	     (rc = cxl_kv_set_sysfs_root(ctx, sysfs_root))) ||
 	    (device && (rc = cxl_kv_set_device_path(ctx, device)))) {
 		cxl_kv_unref(ctx);
-		return usage(strerror(-rc));
+		return cli_usage(strerror(-rc));
 	}
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name))
@@ -1194,5 +1207,5 @@ int main(int argc, char **argv)
 	}
 	cxl_kv_unref(ctx);
 	fprintf(stderr, "cxl-kv: unknown command '%s'\n", argv[i]);
-	return usage(NULL);
+	return cli_usage(NULL);
 }

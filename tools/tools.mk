@@ -10,7 +10,8 @@ UNIT_SRCS += tests/unit/test_lib_json.c
 UNIT_DEPS += $(TOOLS_COMMON_OBJS)
 INSTALL_TARGETS += install-tools
 
-$(CXLKV_BIN): $(O)/tools/cxl-kv.o $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
+$(CXLKV_BIN): $(O)/tools/cxl-kv.o $(O)/tools/cxl-kv-apply.o $(TOOLS_COMMON_OBJS) \
+		$(LIBCXLKV_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
 
 # decode drives the policy issue's trace generator (tools/kvtrace_gen.c)

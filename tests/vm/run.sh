@@ -134,6 +134,25 @@ if [ $SHELL_MODE = 0 ]; then
 			sed -e "s/^@$TOPO[[:space:]]\{1,\}//" | grep -v '^@' >> "$ROOT/etc/suite.list" || true
 	done
 fi
+# A suite list "deploy": the guest boots from the installed deployment files
+# (make install-deploy: cxl-kv.service, modules-load.d) and a configuration
+# for the topology, and brings its tiers up with them alone (cxlkv.deploy=1).
+DEPLOY=0
+case ",$SUITE," in *,deploy,*) DEPLOY=1 ;; esac
+if [ $DEPLOY = 1 ]; then
+	make --no-print-directory -s -C "$TOP" install-deploy DESTDIR="$ROOT" \
+		BINDIR=/opt/cxlkv/bin SYSTEMDUNITDIR=/lib/systemd/system O="$O" >/dev/null
+	{
+		echo "# the rig's tier set (tests/vm/run.sh, topology $TOPO)"
+		if [ "$TOPO" = cxl ]; then
+			echo "region = mem0"
+		else
+			echo "dax = dax0.0"
+		fi
+		echo "cold = /dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_kvtier0001"
+		echo "budget = 16M"
+	} > "$ROOT/etc/cxl-kv.conf"
+fi
 install -m 0755 "$TOP/tests/vm/init" "$ROOT/init"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$WORK/initramfs.cpio"
 
@@ -174,6 +193,7 @@ if [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 fi
 APPEND="console=ttyS0 panic=-1 loglevel=2 cxlkv.topo=$TOPO cxlkv.suite=$SUITE_TAG"
 APPEND="$APPEND cxlkv.shell=$SHELL_MODE cxlkv.timeout=$TEST_TIMEOUT"
+[ $DEPLOY = 0 ] || APPEND="$APPEND cxlkv.deploy=1"
 # The fuzz and soak suites (or VM_HEAP_DEBUG=1) boot with KFENCE (in
 # Debian's kernel, off by default: sample_interval 0; a sampled guard-page
 # allocator), SLUB red zones, poisoning and free-pointer checks on every
