@@ -182,7 +182,7 @@ class CliArgs(unittest.TestCase):
             self.assertIn("usage: cxl-kv", out)
 
     VERBS = ["list", "region", "attach", "detach", "stats", "params", "spaces",
-             "help"]
+             "apply", "help"]
 
     def test_verb_help(self):
         """Each command's --help is its own usage (not the global one)."""
@@ -227,6 +227,35 @@ class CliArgs(unittest.TestCase):
             self.assertEqual(rc, 1, err)
             self.assertIn("dax9.9", err)
             self.assertFalse(os.path.exists(mark), "modprobe ran before the check")
+
+    def test_apply_checks_config_first(self):
+        """apply: an unknown key names file and line; bad names are all
+        reported; nothing runs (a modprobe on PATH records any call)."""
+        with tempfile.TemporaryDirectory() as d:
+            mark = os.path.join(d, "called")
+            put(d, "modprobe", "#!/bin/sh\necho \"$@\" >> %s\n" % mark)
+            os.chmod(os.path.join(d, "modprobe"), 0o755)
+            env = {"PATH": d + ":" + os.environ["PATH"]}
+            conf = os.path.join(d, "c.conf")
+            put(d, "c.conf", "dax = dax0.0\n# comment\ncold = /dev/null\nbugdet = 8M\n")
+            rc, out, err = run("apply", "--config", conf, env=env)
+            self.assertEqual(rc, 1, err)
+            self.assertIn("c.conf:4: unknown key 'bugdet'", err)
+            put(d, "c.conf", "dax = dax9.9\nnodes = 77\ncold = /dev/null, /nonexistent\n")
+            rc, out, err = run("apply", "--config", conf, env=env)
+            self.assertEqual(rc, 1, err)
+            for want in ("dax9.9", "node 77", "/dev/null is not a block device",
+                         "/nonexistent"):
+                self.assertIn(want, err)
+            put(d, "c.conf", "budget = 8M\n")
+            rc, out, err = run("apply", "--config", conf, env=env)
+            self.assertEqual(rc, 1, err)
+            self.assertIn("no cold device", err)
+            self.assertIn("no warm tier", err)
+            rc, out, err = run("apply", "--config", os.path.join(d, "none.conf"), env=env)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(out, "")
+            self.assertFalse(os.path.exists(mark), "modprobe ran before the checks")
 
     def test_failures_exit_1(self):
         for args in (["--device", "/nonexistent", "stats"],
