@@ -73,6 +73,7 @@ include tests/kselftest/kselftest.mk
 -include tests/kselftest/fuzz.mk
 -include tests/kselftest/deploy.mk
 -include deploy/deploy.mk
+-include lib/python/python.mk
 
 userspace: $(USER_TARGETS)
 

@@ -153,6 +153,31 @@ if [ $DEPLOY = 1 ]; then
 		echo "budget = 16M"
 	} > "$ROOT/etc/cxl-kv.conf"
 fi
+# Python 3 with numpy, only for suites that run it (a "python3 ..." or
+# "py_..." line): Debian's interpreter with its standard library (no tests,
+# no Tk/IDLE), numpy and every library they load, and the binding installed
+# as 'make install-python' installs it (PREFIX=/usr).
+if grep -q '^\(python3\|py_\)' "$ROOT/etc/suite.list"; then
+	PY=$(readlink -f /usr/bin/python3)
+	mkdir -p "$ROOT/usr/bin"
+	copy_bin "$PY" "$ROOT$PY"
+	ln -sf "$(basename "$PY")" "$ROOT/usr/bin/python3"
+	ln -sf /usr/bin/python3 "$ROOT/opt/cxlkv/bin/python3"
+	pylib=usr/lib/$(basename "$PY")
+	(cd / && tar cf - --exclude=test --exclude=tests --exclude=idlelib \
+		--exclude=tkinter --exclude=turtledemo --exclude=ensurepip \
+		--exclude=lib2to3 --exclude=config-\* "$pylib" \
+		usr/lib/python3/dist-packages/numpy) | tar xf - -C "$ROOT"
+	find "$ROOT/$pylib/lib-dynload" "$ROOT/usr/lib/python3/dist-packages/numpy" \
+		-name '*.so' | while read -r so; do
+		{ ldd "$so" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } |
+		while read -r lib; do
+			[ -e "$ROOT$lib" ] || { mkdir -p "$ROOT$(dirname "$lib")"; cp -L "$lib" "$ROOT$lib"; }
+		done
+	done
+	make --no-print-directory -s -C "$TOP" install-python DESTDIR="$ROOT" \
+		PREFIX=/usr O="$O" >/dev/null
+fi
 install -m 0755 "$TOP/tests/vm/init" "$ROOT/init"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$WORK/initramfs.cpio"
 
