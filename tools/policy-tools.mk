@@ -12,8 +12,9 @@ $(KVSIM_LIB): $(KVSIM_LIB_OBJS)
 $(O)/kvtrace: $(O)/tools/kvtrace.o $(KVSIM_LIB) $(KVP_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
 
-$(O)/kvsim: $(O)/tools/kvsim.o $(KVSIM_LIB) $(KVP_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
+# the Mooncake reader (tools/mooncake.c, json-c) is cxl-kv-bench's too
+$(O)/kvsim: $(O)/tools/kvsim.o $(KVSIM_LIB) $(KVP_LIB) $(O)/tools/mooncake.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -ljson-c -lm
 
 USER_TARGETS += $(O)/kvtrace $(O)/kvsim
 # tests link the engine too (belady >= online policies); order matters for
