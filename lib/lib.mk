@@ -9,7 +9,7 @@ LIBCXLKV_A := $(O)/libcxl_kv.a
 LIBCXLKV_SONAME := libcxl_kv.so.1
 LIBCXLKV_SO := $(O)/libcxl_kv.so.1.0.0
 LIBCXLKV_PC := $(O)/libcxl_kv.pc
-LIBCXLKV_LIBS := -luring -lnuma
+LIBCXLKV_LIBS := -luring -lnuma -ldaxctl
 
 USER_TARGETS += $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC) $(O)/cxl-kv-example
 UNIT_SRCS += tests/unit/test_lib_ctx.c tests/unit/test_lib_tiers.c \
