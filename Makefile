@@ -33,12 +33,16 @@ MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /etc/udev/rules.d
 DESTDIR ?=
 
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+# The release version (semver) is the VERSION file; a tag v$(VERSION) marks
+# it in git.  GIT_REV names the exact tree of a build (--version prints both).
+VERSION := $(shell cat VERSION)
+GIT_REV := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 
 CFLAGS ?= -O2 -g
 WFLAGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Idriver/policy -Ilib
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Idriver/policy -Ilib \
+	    -DCXL_KV_PKG_VERSION='"$(VERSION)"' -DCXL_KV_GIT_REV='"$(GIT_REV)"'
 ALL_CFLAGS = $(CPPFLAGS) $(WFLAGS) $(CFLAGS)
 
 # Fragments append to:
@@ -67,6 +71,9 @@ all: module userspace
 include tests/unit/unit.mk
 include tests/kselftest/kselftest.mk
 -include tests/kselftest/fuzz.mk
+-include tests/kselftest/deploy.mk
+-include deploy/deploy.mk
+-include lib/python/python.mk
 
 userspace: $(USER_TARGETS)
 
@@ -101,12 +108,12 @@ install-udev:
 		fi; \
 	fi
 
-# DKMS: the module sources and dkms.conf (version from git describe) into
+# DKMS: the module sources and dkms.conf (version from VERSION) into
 # /usr/src/cxl_kv-<version>; `dkms add/build/install` when dkms is present.
 DKMS_SRC = $(DESTDIR)/usr/src/cxl_kv-$(VERSION)
 dkms-install: install-udev
 	install -d $(DKMS_SRC)/driver/policy $(DKMS_SRC)/include/uapi/linux
-	install -m 0644 Kbuild $(DKMS_SRC)/
+	install -m 0644 Kbuild VERSION $(DKMS_SRC)/
 	install -m 0644 driver/*.c driver/*.h $(DKMS_SRC)/driver/
 	install -m 0644 driver/policy/*.c driver/policy/*.h $(DKMS_SRC)/driver/policy/
 	install -m 0644 include/uapi/linux/cxl_kv.h $(DKMS_SRC)/include/uapi/linux/
@@ -117,6 +124,12 @@ dkms-install: install-udev
 
 deps:
 	scripts/deps.sh
+
+# The committed man pages match their sources (section 3 regenerated from the
+# kernel-doc; a cxl-kv(8) entry for every command).  In make check.
+.PHONY: check-man
+check-man: $(O)/cxl-kv
+	@scripts/check-man.sh $(O) $(O)/cxl-kv
 
 # Everything: host unit tests, then the guest suite on both topologies.
 check:

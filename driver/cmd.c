@@ -714,6 +714,7 @@ size_t kv_cmd_size(unsigned int cmd)
 	case CXL_KV_PARAMS_SET:
 	case CXL_KV_SPACE_STATS:
 	case CXL_KV_SPACE_INFO:
+	case CXL_KV_LIST:
 		return _IOC_SIZE(cmd);
 	default:
 		return 0;
@@ -839,6 +840,8 @@ long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile)
 	}
 	case CXL_KV_GLOBAL_STATS:
 		return kv_stats_cmd(&kv_gstats, arg);
+	case CXL_KV_LIST:
+		return kv_list(arg);
 	default:
 		return -ENOTTY;
 	}

@@ -429,6 +429,9 @@ int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q);
 int cxl_kv_params_get(struct kv_space *sp, struct cxl_kv_params *p);
 int cxl_kv_params_set(struct kv_space *sp, struct cxl_kv_params *p);
 
+/* LIST (list.c) */
+int kv_list(struct cxl_kv_list *l);
+
 struct io_uring_cmd;
 int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 

@@ -107,7 +107,8 @@ static int __init cxl_kv_init(void)
 		destroy_workqueue(kv_wq);
 		return ret;
 	}
-	pr_info("cxl_kv: loaded, ABI version %u\n", CXL_KV_VERSION);
+	pr_info("cxl_kv: loaded, version %s, ABI version %u\n",
+		CXL_KV_MOD_VERSION, CXL_KV_VERSION);
 	return 0;
 }
 
@@ -131,3 +132,4 @@ module_exit(cxl_kv_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("LLM KV cache tiered between CXL memory and NVMe");
 MODULE_AUTHOR("cxl-kv developers");
+MODULE_VERSION(CXL_KV_MOD_VERSION);

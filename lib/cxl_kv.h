@@ -171,6 +171,10 @@ struct cxl_kv_space_ref {
 int cxl_kv_list_spaces(struct cxl_kv_ctx *ctx, struct cxl_kv_space_ref *refs,
 		       unsigned int max);
 
+/* LIST: the caller's own spaces, no ptrace access needed (LIBCXL_KV_DEPLOY) */
+int cxl_kv_list_owned(struct cxl_kv_ctx *ctx, struct cxl_kv_list_entry *entries,
+		      unsigned int count, unsigned int *total);
+
 /* --------------------------------- per-space commands, synchronous API */
 
 int cxl_kv_hints(struct cxl_kv_space *space, uint64_t step,

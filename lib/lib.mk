@@ -2,13 +2,14 @@
 # libcxl_kv: $(O)/libcxl_kv.a, $(O)/libcxl_kv.so.1.0.0 (soname libcxl_kv.so.1,
 # exports exactly lib/libcxl_kv.sym), $(O)/libcxl_kv.pc; 'make install-lib'.
 LIBCXLKV_SRCS := lib/libcxl_kv.c lib/tiers.c lib/region.c lib/layout.c \
-		 lib/space.c lib/uring.c lib/params.c
+		 lib/space.c lib/uring.c lib/params.c \
+		 lib/list.c
 LIBCXLKV_OBJS := $(patsubst %.c,$(O)/%.o,$(LIBCXLKV_SRCS))
 LIBCXLKV_A := $(O)/libcxl_kv.a
 LIBCXLKV_SONAME := libcxl_kv.so.1
 LIBCXLKV_SO := $(O)/libcxl_kv.so.1.0.0
 LIBCXLKV_PC := $(O)/libcxl_kv.pc
-LIBCXLKV_LIBS := -luring -lnuma
+LIBCXLKV_LIBS := -luring -lnuma -ldaxctl
 
 USER_TARGETS += $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC) $(O)/cxl-kv-example
 UNIT_SRCS += tests/unit/test_lib_ctx.c tests/unit/test_lib_tiers.c \

@@ -10,10 +10,14 @@
  *   regionN:          interleave_ways=1, interleave_granularity=<root's>,
  *                     size, target0=<endpoint decoder>, commit=1
  *   cxl_region driver: bind regionN  -> dax_regionN/daxN.0
- * The dax step: unbind from device_dax, bind to kmem (new_id first, for dax
- * devices kmem does not match by default), then online every offline memory
- * block of the target node as online_kernel (ZONE_NORMAL: cxl_kv allocates
- * with __GFP_THISNODE and without __GFP_MOVABLE).
+ * The dax step is libdaxctl's (daxctl reconfigure-device --mode=system-ram
+ * --no-movable): disable the device, enable it in system-ram mode (kmem,
+ * loaded by libdaxctl), online its memory with
+ * daxctl_memory_online_no_movable() (ZONE_NORMAL: cxl_kv allocates with
+ * __GFP_THISNODE and without __GFP_MOVABLE).  libdaxctl reads /sys only: a
+ * context with another sysfs root (the unit tests' fake trees) takes the
+ * same steps through that tree's files (unbind, kmem new_id and bind,
+ * online_kernel per memory block).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <daxctl/libdaxctl.h>
 
 #include "private.h"
 
@@ -245,16 +250,84 @@ static int online_node_blocks(struct cxl_kv_ctx *ctx, int node)
 	return rc;
 }
 
+/* The dax device named @dax, or NULL. */
+static struct daxctl_dev *daxctl_find(struct daxctl_ctx *dctx, const char *dax)
+{
+	struct daxctl_region *region;
+	struct daxctl_dev *dev;
+
+	daxctl_region_foreach(dctx, region)
+		daxctl_dev_foreach(region, dev)
+			if (!strcmp(daxctl_dev_get_devname(dev), dax))
+				return dev;
+	return NULL;
+}
+
+/* cxl_kv_dax_online() on the live /sys: libdaxctl's system-ram sequence. */
+static int dax_online_daxctl(struct cxl_kv_ctx *ctx, const char *dax, int *node)
+{
+	struct daxctl_memory *mem;
+	struct daxctl_ctx *dctx;
+	struct daxctl_dev *dev;
+	int rc, tn;
+
+	rc = daxctl_new(&dctx);
+	if (rc)
+		return rc < 0 ? rc : -ENOMEM;
+	dev = daxctl_find(dctx, dax);
+	if (!dev) {
+		err(ctx, "%s: no such dax device\n", dax);
+		rc = -ENOENT;
+		goto out_unref;
+	}
+	tn = daxctl_dev_get_target_node(dev);
+	mem = daxctl_dev_get_memory(dev);
+	if (!mem) {
+		/* devdax (or unbound): reconfigure into system-ram */
+		if (daxctl_dev_is_enabled(dev)) {
+			rc = daxctl_dev_disable(dev);
+			if (rc) {
+				err(ctx, "%s: disable: %s\n", dax, strerror(-rc));
+				goto out_unref;
+			}
+		}
+		rc = daxctl_dev_enable_ram(dev);
+		if (rc) {
+			err(ctx, "%s: system-ram: %s (kmem?)\n", dax, strerror(-rc));
+			goto out_unref;
+		}
+		mem = daxctl_dev_get_memory(dev);
+		if (!mem) {
+			rc = -ENXIO;
+			goto out_unref;
+		}
+	}
+	rc = daxctl_memory_online_no_movable(mem);
+	if (rc < 0) {
+		err(ctx, "%s: online: %s\n", dax, strerror(-rc));
+		goto out_unref;
+	}
+	info(ctx, "%s: node%d: %d memory sections onlined\n", dax, tn, rc);
+	rc = 0;
+	if (node)
+		*node = tn;
+	cxl_kv__free_nodes(ctx);
+out_unref:
+	daxctl_unref(dctx);
+	return rc;
+}
+
 /**
  * cxl_kv_dax_online() - turn a dax device into node memory (ZONE_NORMAL)
  * @ctx: context
  * @dax: dax device name, e.g. "dax0.0"
  * @node: receives the NUMA node the memory is on (may be NULL)
  *
- * If the device is not bound to kmem it is unbound from its driver and
- * bound to kmem; then every offline memory block of its target node is
- * onlined with online_kernel.  Already-online memory is left as it is.
- * Needs root and the kmem module.
+ * If the device is not in system-ram mode (bound to kmem) it is reconfigured
+ * into it; then its offline memory is onlined into ZONE_NORMAL.  On /sys
+ * through libdaxctl (as daxctl reconfigure-device --mode=system-ram
+ * --no-movable), on another sysfs root through that tree's files.
+ * Already-online memory is left as it is.  Needs root and the kmem module.
  *
  * Return: 0, -EINVAL, -ENOENT (no such dax device), -ENODEV (kmem not
  * loaded), or the -errno of the sysfs write that failed.
@@ -267,6 +340,8 @@ int cxl_kv_dax_online(struct cxl_kv_ctx *ctx, const char *dax, int *node)
 
 	if (!ctx || !dax || strncmp(dax, "dax", 3) || strchr(dax, '/'))
 		return -EINVAL;
+	if (!strcmp(ctx->sysfs_root, "/sys"))
+		return dax_online_daxctl(ctx, dax, node);
 	rc = cxl_kv__sysfs_path(ctx, path, sizeof(path),
 				"bus/dax/devices/%s/target_node", dax);
 	if (rc)

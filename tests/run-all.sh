@@ -8,6 +8,7 @@
 #
 #   GUEST_SUITES   suites run in each guest boot (default: smoke,kernel,lib)
 #   TOPOS          topologies (default: nvdimm cxl)
+#   DEPLOY_TOPOS   topologies of the deploy boot (default: TOPOS; empty: none)
 #   CI_FUZZ_SECONDS  the fuzzer's budget per topology, one boot each with
 #                  slub_debug and KFENCE (default 90; 0 skips it)
 #   CI_FUZZ_SEED   its seed (default: new each run, printed in the totals)
@@ -68,6 +69,23 @@ pp=$(( ${ran:-0} - ${pskip:-0} - pf ))
 pass=$((pass + pp)); fail=$((fail + pf)); skip=$((skip + ${pskip:-0}))
 echo "python: $pp passed, $pf failed, ${pskip:-0} skipped"
 
+# The library's symbol map (header == .so exports) and the man pages
+# (regenerated == committed; cxl-kv(8) has every command): one case each.
+echo
+echo "== host checks (symbol map, man pages) =="
+hp=0 hf=0
+for t in check-syms check-man; do
+	if make --no-print-directory -s "$t"; then
+		hp=$((hp + 1))
+	else
+		echo "$t failed" >&2
+		hf=$((hf + 1))
+	fi
+done
+pass=$((pass + hp)); fail=$((fail + hf))
+hostc="host checks: $hp passed, $hf failed"
+echo "$hostc"
+
 for topo in $topos; do
 	echo
 	echo "== guest suites $suites on $topo =="
@@ -85,6 +103,26 @@ for topo in $topos; do
 		echo "guest suite on $topo ran no test" >&2
 		bad=1
 	fi
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	[ $vrc -eq 0 ] || bad=1
+done
+
+# The deploy boot (tests/kselftest/deploy.list): the tiers from the installed
+# unit and /etc/cxl-kv.conf alone, then a workload, on each topology.
+deploy_topos=${DEPLOY_TOPOS-$topos}
+for topo in $deploy_topos; do
+	[ -f tests/kselftest/deploy.list ] || break
+	echo
+	echo "== deploy boot on $topo =="
+	tests/vm/run.sh --topo "$topo" --suite deploy
+	vrc=$?
+	line=$(grep '^ktap\[' "$O/vm/results-$topo-deploy.txt" 2>/dev/null | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "deploy boot on $topo produced no results" >&2
+		bad=1
+		continue
+	fi
+	read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
 	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
 	[ $vrc -eq 0 ] || bad=1
 done
@@ -121,8 +159,12 @@ echo
 echo "== totals =="
 echo "${crit:-criterion: did not run}"
 echo "python: $pp passed, $pf failed, ${pskip:-0} skipped"
+echo "$hostc"
 for topo in $topos; do
 	cat "$O/vm/results-$topo-${suites//,/+}.txt" 2>/dev/null | grep -E '^(programs|ktap)\['
+done
+for topo in $deploy_topos; do
+	grep -E '^ktap\[' "$O/vm/results-$topo-deploy.txt" 2>/dev/null
 done
 if [ "$fuzz_secs" -gt 0 ]; then
 	for topo in $topos; do

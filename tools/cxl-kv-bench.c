@@ -170,6 +170,13 @@ int main(int argc, char **argv)
 	struct cxl_kv_ctx *ctx;
 	int rc;
 
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("%s %s (%s)\n", "cxl-kv-bench", CXL_KV_PKG_VERSION,
+		       CXL_KV_GIT_REV);
+		return 0;
+	}
+
 	if (argc < 2)
 		return bench_usage("no command");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||

@@ -15,6 +15,8 @@
  *                         [--count N]] [--human]
  *   cxl-kv [GLOBAL] params get [--space PID:FD] [--human] [NAME...]
  *   cxl-kv [GLOBAL] params set [--space PID:FD] NAME=VALUE...
+ *   cxl-kv [GLOBAL] spaces [--human]
+ *   cxl-kv [GLOBAL] apply [--config FILE] [--dry-run] [--replace]
  *   GLOBAL: --sysfs-root DIR, --device PATH
  *
  * JSON on stdout by default; --human for tables.  Exit status: 0 success,
@@ -33,47 +35,180 @@
 #include <cxl_kv.h>
 
 #include "common.h"
+#include "cxl-kv.h"
 
-#define EXIT_USAGE 2
 #define MAX_SPACES 64
 
-static const char *sysfs_root = "/sys";
+const char *sysfs_root = "/sys";
 
 static const char usage_text[] =
 "usage: cxl-kv [--sysfs-root DIR] [--device PATH] <command> [options]\n"
+"       cxl-kv --version | --help | <command> --help\n"
 "commands:\n"
-"  list [--human]                       nodes, dax/CXL origin, tiers, module, spaces\n"
-"  region [--memdev memN | --dax daxX.Y] [--no-online]\n"
-"                                       CXL RAM region -> dax -> warm NUMA node\n"
-"  attach [--node N[,N..]] --cold DEV[,DEV..] [--budget SIZE | --budget-pages N]\n"
-"         [--cold-max SIZE] [--user-spaces N] [--max-spaces N]\n"
-"         [--user-warm-pages N] [--user-cold-slots N]\n"
-"                                       bring up the tier set (root)\n"
-"  detach                               release the tier set (root)\n"
-"  stats [--space PID:FD] [--per-head] [--watch SECS [--count N]] [--human]\n"
-"  params get [--space PID:FD] [--human] [NAME...]\n"
-"  params set [--space PID:FD] NAME=VALUE...\n"
-"  help\n";
+"  list      nodes, dax/CXL origin, tiers, module, spaces\n"
+"  region    CXL RAM region -> dax -> warm NUMA node\n"
+"  attach    bring up the tier set (root)\n"
+"  detach    release the tier set (root)\n"
+"  apply     bring the host to /etc/cxl-kv.conf (root, idempotent)\n"
+"  stats     module and per-space counters\n"
+"  params    read or set a space's policy parameters\n"
+"  spaces    the caller's own spaces and their counters (no root needed)\n"
+"  help      this text ('cxl-kv help COMMAND': that command's)\n";
 
-static int usage(const char *why)
+/* Each command's own usage: printed by 'cxl-kv CMD --help' (stdout, exit 0)
+ * and with a bad argument of CMD (stderr, exit 2). */
+static const struct verb_help {
+	const char *name;
+	const char *text;
+} verb_help[] = {
+	{ "list",
+"usage: cxl-kv list [--human]\n"
+"  NUMA nodes (cpus, size, free, memory tier, origin, dax, region, warm),\n"
+"  tiers, the module (version, features, tier set, limits) and the spaces\n"
+"  open in processes the caller may inspect (root: all of them).\n"
+"  --human   tables instead of JSON\n" },
+	{ "region",
+"usage: cxl-kv region [--memdev memN | --dax daxX.Y] [--no-online]\n"
+"  Without --dax: create a RAM region on memN (default: the first memdev\n"
+"  with volatile capacity) and wait for its dax device.  Then hand the dax\n"
+"  device to kmem and online it into ZONE_NORMAL (idempotent).\n"
+"  --memdev memN   the CXL memdev to make the region from\n"
+"  --dax daxX.Y    an existing dax device (must exist; checked first)\n"
+"  --no-online     stop after the region (no kmem, no node)\n" },
+	{ "attach",
+"usage: cxl-kv attach [--node N[,N..]] --cold DEV[,DEV..]\n"
+"                     [--budget SIZE | --budget-pages N] [--cold-max SIZE]\n"
+"                     [--user-spaces N] [--max-spaces N]\n"
+"                     [--user-warm-pages N] [--user-cold-slots N]\n"
+"  Bring up the tier set (CAP_SYS_ADMIN).  --node defaults to the first\n"
+"  CPU-less memory node ($CXLKV_WARM_NODE when set), --cold to $CXLKV_NVME,\n"
+"  the budget to half the warm nodes' free memory.  Limits: 0 = default.\n" },
+	{ "detach",
+"usage: cxl-kv detach\n"
+"  Release the tier set (CAP_SYS_ADMIN); fails while spaces are open.\n" },
+	{ "stats",
+"usage: cxl-kv stats [--space PID:FD] [--per-head] [--watch SECS [--count N]]\n"
+"                    [--human]\n"
+"  Module counters, then each space's (--space: only the space that is\n"
+"  fd FD of process PID).  --per-head adds residency per (layer, head);\n"
+"  --watch prints one record every SECS seconds (JSON lines), --count of them.\n" },
+	{ "params",
+"usage: cxl-kv params get [--space PID:FD] [--human] [NAME...]\n"
+"       cxl-kv params set [--space PID:FD] NAME=VALUE...\n"
+"  Read or set the policy parameters of every space (or of --space).\n" },
+	{ "apply",
+"usage: cxl-kv apply [--config FILE] [--dry-run] [--replace]\n"
+"  Bring the host to the tier set of /etc/cxl-kv.conf and /etc/cxl-kv.d/*.conf\n"
+"  (or of FILE alone): RAM regions, dax devices onlined, kmem and cxl_kv\n"
+"  loaded, the tier set attached.  Everything is checked first; a matching\n"
+"  tier set is left alone (idempotent).  Keys: region, dax, nodes, cold,\n"
+"  budget | budget_pages, cold_max, user_spaces, max_spaces,\n"
+"  user_warm_pages, user_cold_slots (see cxl-kv(8)).\n"
+"  --dry-run   check the configuration and the host, change nothing\n"
+"  --replace   detach a different tier set first (no space may be open)\n" },
+	{ "spaces",
+"usage: cxl-kv spaces [--human]\n"
+"  The caller's own spaces (every space for root) with their geometry and\n"
+"  counters, read through the control device (LIST): no access to the\n"
+"  processes holding them is needed, only to /dev/cxl_kv.\n"
+"  --human   tables instead of JSON\n" },
+	{ "help",
+"usage: cxl-kv help [COMMAND]\n" },
+};
+
+static const char *help_of(const char *verb)
 {
+	for (size_t i = 0; i < sizeof(verb_help) / sizeof(verb_help[0]); i++)
+		if (!strcmp(verb_help[i].name, verb))
+			return verb_help[i].text;
+	return NULL;
+}
+
+/* The verb being run: cli_usage() prints its usage, else the global one. */
+static const char *cur_verb;
+
+int cli_usage(const char *why)
+{
+	const char *h = cur_verb ? help_of(cur_verb) : NULL;
+
 	if (why)
 		fprintf(stderr, "cxl-kv: %s\n", why);
-	fputs(usage_text, stderr);
+	fputs(h ?: usage_text, stderr);
 	return EXIT_USAGE;
 }
 
-static int fail(const char *what, int rc)
+int cli_help(void)
+{
+	const char *h = cur_verb ? help_of(cur_verb) : NULL;
+
+	fputs(h ?: usage_text, stdout);
+	return 0;
+}
+
+const char *device_path = "/dev/" CXL_KV_DEVICE_NAME;
+
+int cli_fail(const char *what, int rc)
 {
 	fprintf(stderr, "cxl-kv: %s: %s\n", what, strerror(-rc));
 	return 1;
+}
+
+/*
+ * A failed command on the control device, with what to do about it: the
+ * device missing (module not loaded), not accessible (group), not allowed
+ * (root), or the tier set in the wrong state.
+ */
+int cli_ctl_fail(const char *what, int rc)
+{
+	const char *hint = NULL;
+
+	switch (rc) {
+	case -ENOENT: case -ENODEV: case -ENXIO:
+		if (access(device_path, F_OK)) {
+			hint = "the cxl_kv module is not loaded (run 'modprobe "
+			       "cxl_kv' as root, or 'cxl-kv apply')";
+			break;
+		}
+		if (rc == -ENODEV)
+			hint = "no tier set is attached (run 'cxl-kv attach' "
+			       "or 'cxl-kv apply')";
+		break;
+	case -EBUSY:
+		if (!strcmp(what, "attach"))
+			hint = "a tier set is already attached ('cxl-kv detach' "
+			       "first; 'cxl-kv apply' leaves a matching one alone)";
+		else if (!strcmp(what, "detach"))
+			hint = "spaces are still open (see 'cxl-kv list')";
+		break;
+	case -EACCES:
+		hint = "no access to the control device: add the user to group "
+		       "cxl-kv (see 60-cxl-kv.rules), or run as root";
+		break;
+	case -EPERM:
+		hint = "needs CAP_SYS_ADMIN: run as root";
+		break;
+	}
+	if (!hint) {
+		fprintf(stderr, "cxl-kv: %s: %s\n", what, strerror(-rc));
+		return 1;
+	}
+	fprintf(stderr, "cxl-kv: %s: %s: %s: %s\n", what, device_path,
+		strerror(-rc), hint);
+	return 1;
+}
+
+static int print_version(void)
+{
+	printf("cxl-kv %s (%s), ABI version %u\n", CXL_KV_PKG_VERSION,
+	       CXL_KV_GIT_REV, CXL_KV_VERSION);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ list */
 
 static const char *const feature_names[] = {
 	"uring_cmd", "multi_node", "multi_cold", "cold_fd", "clean_drop",
-	"prefetch_wait",
+	"prefetch_wait", NULL, NULL, "list",
 };
 
 struct space_entry {
@@ -151,8 +286,8 @@ static void module_json(struct jw *w, struct cxl_kv_ctx *ctx)
 	jw_u64(w, "version", f.version);
 	jw_u64(w, "page_size", f.page_size);
 	jw_arr_begin(w, "features");
-	for (unsigned int i = 0; i < 6; i++)
-		if (f.features & (1ULL << i))
+	for (size_t i = 0; i < sizeof(feature_names) / sizeof(*feature_names); i++)
+		if ((f.features & (1ULL << i)) && feature_names[i])
 			jw_str(w, NULL, feature_names[i]);
 	jw_arr_end(w);
 	if (!cxl_kv_get_info(ctx, &info)) {
@@ -192,15 +327,15 @@ static int cmd_list(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H': human = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("list takes no arguments");
+		return cli_usage("list takes no arguments");
 	rc = cxl_kv_refresh_nodes(ctx);
 	if (rc < 0)
-		return fail("reading NUMA nodes", rc);
+		return cli_fail("reading NUMA nodes", rc);
 	ns = open_spaces(ctx, NULL, spaces, MAX_SPACES);
 	if (ns < 0)
 		ns = 0;
@@ -338,7 +473,7 @@ static int first_ram_memdev(char *out, size_t len)
 }
 
 /* The dax device the region's dax_region holds: realpath has /REGION/. */
-static int dax_of_region(const char *region, char *out, size_t len)
+int dax_of_region(const char *region, char *out, size_t len)
 {
 	char path[PATH_MAX], real[PATH_MAX], needle[80];
 	struct dirent *de;
@@ -382,29 +517,54 @@ static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'm':
 			if (strlen(optarg) >= sizeof(memdev))
-				return usage("memdev name too long");
+				return cli_usage("memdev name too long");
 			strcpy(memdev, optarg);
 			break;
 		case 'd':
 			if (strlen(optarg) >= sizeof(dax) || strncmp(optarg, "dax", 3))
-				return usage("--dax takes a name like dax0.0");
+				return cli_usage("--dax takes a name like dax0.0");
 			strcpy(dax, optarg);
 			break;
 		case 'n': online = 0; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("region takes no positional arguments");
+		return cli_usage("region takes no positional arguments");
 	if (memdev[0] && dax[0])
-		return usage("--memdev and --dax exclude each other");
+		return cli_usage("--memdev and --dax exclude each other");
+	/* Every name is checked before anything changes (modprobe, sysfs). */
+	if (dax[0]) {
+		unsigned int a, b;
+		char end;
+
+		if (sscanf(dax, "dax%u.%u%c", &a, &b, &end) != 2)
+			return cli_usage("--dax takes a name like dax0.0");
+		snprintf(path, sizeof(path), "%s/bus/dax/devices/%s", sysfs_root, dax);
+		if (access(path, F_OK)) {
+			fprintf(stderr, "cxl-kv: region: no dax device %s (%s is "
+				"missing; 'cxl-kv list' shows the nodes and their "
+				"dax devices)\n", dax, path);
+			return 1;
+		}
+	}
+	if (memdev[0]) {
+		snprintf(path, sizeof(path), "%s/bus/cxl/devices/%s", sysfs_root,
+			 memdev);
+		if (strncmp(memdev, "mem", 3) || strchr(memdev, '/') ||
+		    access(path, F_OK)) {
+			fprintf(stderr, "cxl-kv: region: no CXL memdev %s (%s is "
+				"missing)\n", memdev, path);
+			return 1;
+		}
+	}
 	if (!dax[0]) {
 		if (!memdev[0] && first_ram_memdev(memdev, sizeof(memdev)))
-			return fail("no CXL memdev with volatile capacity", -ENODEV);
+			return cli_fail("no CXL memdev with volatile capacity", -ENODEV);
 		rc = cxl_kv_region_create_ram(ctx, memdev, region, sizeof(region));
 		if (rc)
-			return fail("creating the RAM region", rc);
+			return cli_fail("creating the RAM region", rc);
 		/* cxl_region creates dax_regionN/daxN.0 asynchronously */
 		for (int i = 0; i < 50; i++) {
 			if (!dax_of_region(region, dax, sizeof(dax)))
@@ -412,16 +572,16 @@ static int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			usleep(100000);
 		}
 		if (!dax[0])
-			return fail("no dax device appeared for the region", -ENOENT);
+			return cli_fail("no dax device appeared for the region", -ENOENT);
 	}
 	if (online) {
 		snprintf(path, sizeof(path), "%s/bus/dax/drivers/kmem", sysfs_root);
 		if (access(path, F_OK) && !strcmp(sysfs_root, "/sys") &&
 		    system("modprobe kmem") != 0)
-			return fail("modprobe kmem", -ENODEV);
+			return cli_fail("modprobe kmem", -ENODEV);
 		rc = cxl_kv_dax_online(ctx, dax, &node);
 		if (rc)
-			return fail("onlining the dax device", rc);
+			return cli_fail("onlining the dax device", rc);
 	}
 	jw_init(&w, stdout, 1);
 	jw_obj_begin(&w, NULL);
@@ -471,36 +631,36 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 
 			if (parse_u64(optarg, &lim[k]) ||
 			    (k < 2 && lim[k] > UINT32_MAX))
-				return usage("limits take a count (0: the default)");
+				return cli_usage("limits take a count (0: the default)");
 			break;
 		}
 		case 'n':
 			if (parse_u32_list(optarg, nodes, CXL_KV_MAX_NODES, &nr_nodes))
-				return usage("--node takes N[,N...] (at most 8)");
+				return cli_usage("--node takes N[,N...] (at most 8)");
 			break;
 		case 'c':
 			if (strlen(optarg) >= sizeof(coldbuf))
-				return usage("--cold too long");
+				return cli_usage("--cold too long");
 			strcpy(coldbuf, optarg);
 			break;
 		case 'b':
 			if (parse_size(optarg, &budget) || !budget)
-				return usage("--budget takes a size (e.g. 64M)");
+				return cli_usage("--budget takes a size (e.g. 64M)");
 			break;
 		case 'p':
 			if (parse_u64(optarg, &pages) || !pages)
-				return usage("--budget-pages takes a page count");
+				return cli_usage("--budget-pages takes a page count");
 			break;
 		case 'm':
 			if (parse_size(optarg, &cold_max))
-				return usage("--cold-max takes a size");
+				return cli_usage("--cold-max takes a size");
 			break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("attach takes no positional arguments");
+		return cli_usage("attach takes no positional arguments");
 	/* defaults from the test rig's environment */
 	if (!coldbuf[0] && getenv("CXLKV_NVME") &&
 	    strlen(getenv("CXLKV_NVME")) < sizeof(coldbuf))
@@ -508,27 +668,27 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	if (!nr_nodes && getenv("CXLKV_WARM_NODE") &&
 	    parse_u32_list(getenv("CXLKV_WARM_NODE"), nodes, CXL_KV_MAX_NODES,
 			   &nr_nodes))
-		return usage("CXLKV_WARM_NODE is not a node list");
+		return cli_usage("CXLKV_WARM_NODE is not a node list");
 	if (!coldbuf[0])
-		return usage("attach needs --cold DEV[,DEV...]");
+		return cli_usage("attach needs --cold DEV[,DEV...]");
 	if (budget && pages)
-		return usage("--budget and --budget-pages exclude each other");
+		return cli_usage("--budget and --budget-pages exclude each other");
 	for (tok = strtok_r(coldbuf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (nr_cold >= CXL_KV_MAX_COLD)
-			return usage("at most 4 cold devices");
+			return cli_usage("at most 4 cold devices");
 		cold[nr_cold++] = tok;
 	}
 	if (!nr_nodes) {
 		struct cxl_kv_node *n = cxl_kv_get_warm_node(ctx);
 
 		if (!n)
-			return fail("no CPU-less memory node (use --node)", -ENODEV);
+			return cli_fail("no CPU-less memory node (use --node)", -ENODEV);
 		nodes[nr_nodes++] = (unsigned int)cxl_kv_node_get_id(n);
 	}
 	rc = cxl_kv_get_features(ctx, &f);
 	if (rc)
-		return fail("cxl_kv module", rc);
+		return cli_ctl_fail("cxl_kv module", rc);
 	if (budget)
 		pages = budget / f.page_size;
 	if (!pages) {
@@ -562,7 +722,7 @@ static int cmd_attach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				   cold_max);
 	}
 	if (rc)
-		return fail("attach", rc);
+		return cli_ctl_fail("attach", rc);
 	printf("{\"attached\": true, \"nodes\": [");
 	for (unsigned int i = 0; i < nr_nodes; i++)
 		printf("%s%u", i ? ", " : "", nodes[i]);
@@ -575,15 +735,13 @@ static int cmd_detach(struct cxl_kv_ctx *ctx, int argc, char **argv)
 {
 	int rc;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		return cli_help();
 	if (argc != 1)
-		return usage("detach takes no arguments");
+		return cli_usage("detach takes no arguments");
 	rc = cxl_kv_detach(ctx);
 	if (rc)
-		return fail("detach", rc);
+		return cli_ctl_fail("detach", rc);
 	printf("{\"attached\": false}\n");
 	return 0;
 }
@@ -643,13 +801,13 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
 
 	rc = cxl_kv_get_global_stats(ctx, &st);
 	if (rc)
-		return fail("global stats", rc);
+		return cli_ctl_fail("global stats", rc);
 	rc = cxl_kv_get_info(ctx, &info);
 	if (rc)
-		return fail("info", rc);
+		return cli_ctl_fail("info", rc);
 	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
 	if (ns < 0)
-		return fail(ref ? ref : "listing spaces", ns);
+		return cli_fail(ref ? ref : "listing spaces", ns);
 	if (human) {
 		printf("module: warm %llu/%llu pages, cold %llu/%llu slots, "
 		       "%u space(s)\n", (unsigned long long)info.warm_pages,
@@ -718,27 +876,27 @@ static int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (parse_space_ref(optarg, &pid, &fd))
-				return usage("--space takes PID:FD");
+				return cli_usage("--space takes PID:FD");
 			ref = optarg;
 			break;
 		case 'p': per_head = 1; break;
 		case 'w':
 			if (parse_u64(optarg, &watch) || !watch || watch > 3600)
-				return usage("--watch takes seconds, 1..3600");
+				return cli_usage("--watch takes seconds, 1..3600");
 			break;
 		case 'c':
 			if (parse_u64(optarg, &count) || !count)
-				return usage("--count takes a positive number");
+				return cli_usage("--count takes a positive number");
 			break;
 		case 'H': human = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	if (optind != argc)
-		return usage("stats takes no positional arguments");
+		return cli_usage("stats takes no positional arguments");
 	if (count && !watch)
-		return usage("--count needs --watch");
+		return cli_usage("--count needs --watch");
 	if (!watch)
 		return stats_once(ctx, ref, per_head, human, 1);
 	/* --watch: one record per interval (JSON lines), until --count */
@@ -773,14 +931,12 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	struct jw w;
 
 	if (argc < 2)
-		return usage("params needs get or set");
+		return cli_usage("params needs get or set");
 	verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help")) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
+		return cli_help();
 	if (strcmp(verb, "get") && strcmp(verb, "set"))
-		return usage("params needs get or set");
+		return cli_usage("params needs get or set");
 	is_set = !strcmp(verb, "set");
 	argc--;
 	argv++;
@@ -788,12 +944,12 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (parse_space_ref(optarg, &pid, &fd))
-				return usage("--space takes PID:FD");
+				return cli_usage("--space takes PID:FD");
 			ref = optarg;
 			break;
 		case 'H': human = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return usage(NULL);
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
 		}
 	}
 	memset(&set, 0, sizeof(set));
@@ -802,30 +958,30 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		uint64_t bit, v;
 
 		if (strlen(argv[i]) >= sizeof(name))
-			return usage("parameter too long");
+			return cli_usage("parameter too long");
 		strcpy(name, argv[i]);
 		eq = strchr(name, '=');
 		if (is_set != !!eq)
-			return usage(is_set ? "params set takes NAME=VALUE" :
+			return cli_usage(is_set ? "params set takes NAME=VALUE" :
 					      "params get takes NAME");
 		if (eq)
 			*eq = '\0';
 		if (cxl_kv_param_lookup(name, &bit)) {
 			fprintf(stderr, "cxl-kv: unknown parameter '%s'\n", name);
-			return usage(NULL);
+			return cli_usage(NULL);
 		}
 		if (eq) {
 			if (parse_u64(eq + 1, &v) || v > UINT32_MAX)
-				return usage("parameter values are 0..4294967295");
+				return cli_usage("parameter values are 0..4294967295");
 			cxl_kv_param_set_value(&set, bit, (uint32_t)v);
 		}
 		only |= bit;
 	}
 	if (is_set && !set.mask)
-		return usage("params set needs NAME=VALUE");
+		return cli_usage("params set needs NAME=VALUE");
 	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
 	if (ns < 0)
-		return fail(ref ? ref : "listing spaces", ns);
+		return cli_fail(ref ? ref : "listing spaces", ns);
 	if (ns == 0) {
 		fprintf(stderr, "cxl-kv: no cxl_kv space open in any process\n");
 		return 1;
@@ -844,13 +1000,13 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			p = set;
 			rc = cxl_kv_params_set(spaces[i].space, &p);
 			if (rc) {
-				fail("params set", rc);
+				cli_fail("params set", rc);
 				break;
 			}
 		}
 		rc = cxl_kv_params_get(spaces[i].space, &p);
 		if (rc) {
-			fail("params get", rc);
+			cli_fail("params get", rc);
 			break;
 		}
 		if (human) {
@@ -885,6 +1041,94 @@ static int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
+/* ---------------------------------------------------------------- spaces */
+
+static int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "human", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct cxl_kv_list_entry *e;
+	unsigned int total = 0;
+	int c, human = 0, n;
+	struct jw w;
+
+	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': human = 1; break;
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("spaces takes no arguments");
+	e = calloc(CXL_KV_MAX_LIST, sizeof(*e));
+	if (!e)
+		return cli_fail("spaces", -ENOMEM);
+	n = cxl_kv_list_owned(ctx, e, CXL_KV_MAX_LIST, &total);
+	if (n < 0) {
+		free(e);
+		if (n == -EOPNOTSUPP) {
+			fprintf(stderr, "cxl-kv: spaces: the loaded cxl_kv has no "
+				"LIST command (feature bit 8): load this release's "
+				"module, or use 'cxl-kv list' as root\n");
+			return 1;
+		}
+		return cli_ctl_fail("spaces", n);
+	}
+	if (human) {
+		printf("%8s %6s %-16s %10s %8s %8s %10s %10s %10s\n", "id", "uid",
+		       "geometry", "tokens", "MiB", "warm", "cold", "faults",
+		       "promoted");
+		for (int i = 0; i < n; i++) {
+			char geo[32];
+
+			snprintf(geo, sizeof(geo), "%ux%ux%u/%u", e[i].info.layers,
+				 e[i].info.kv_heads, e[i].info.head_dim,
+				 e[i].info.dtype_bytes);
+			printf("%8llu %6u %-16s %10llu %8llu %8llu %10llu %10llu "
+			       "%10llu\n", (unsigned long long)e[i].id, e[i].uid,
+			       geo, (unsigned long long)e[i].info.max_tokens,
+			       (unsigned long long)(e[i].info.mmap_bytes >> 20),
+			       (unsigned long long)e[i].stats.warm_pages,
+			       (unsigned long long)e[i].stats.cold_pages,
+			       (unsigned long long)(e[i].stats.faults_zero +
+						    e[i].stats.faults_warm +
+						    e[i].stats.faults_cold),
+			       (unsigned long long)e[i].stats.promotions);
+		}
+		if (total > (unsigned int)n)
+			printf("(%u more not shown)\n", total - n);
+		free(e);
+		return 0;
+	}
+	jw_init(&w, stdout, 1);
+	jw_obj_begin(&w, NULL);
+	jw_u64(&w, "total", total);
+	jw_arr_begin(&w, "spaces");
+	for (int i = 0; i < n; i++) {
+		jw_obj_begin(&w, NULL);
+		jw_u64(&w, "id", e[i].id);
+		jw_u64(&w, "uid", e[i].uid);
+		jw_u64(&w, "layers", e[i].info.layers);
+		jw_u64(&w, "kv_heads", e[i].info.kv_heads);
+		jw_u64(&w, "head_dim", e[i].info.head_dim);
+		jw_u64(&w, "dtype_bytes", e[i].info.dtype_bytes);
+		jw_u64(&w, "max_tokens", e[i].info.max_tokens);
+		jw_u64(&w, "tokens_per_block", e[i].info.tokens_per_block);
+		jw_u64(&w, "blocks_per_stream", e[i].info.blocks_per_stream);
+		jw_u64(&w, "mmap_bytes", e[i].info.mmap_bytes);
+		stats_json(&w, "stats", &e[i].stats);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	free(e);
+	return jw_finish(&w) ? 1 : 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static const struct {
@@ -897,6 +1141,8 @@ static const struct {
 	{ "detach", cmd_detach },
 	{ "stats", cmd_stats },
 	{ "params", cmd_params },
+	{ "spaces", cmd_spaces },
+	{ "apply", cmd_apply },
 };
 
 int main(int argc, char **argv)
@@ -910,38 +1156,56 @@ int main(int argc, char **argv)
 			sysfs_root = argv[++i];
 		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
 			device = argv[++i];
+			device_path = device;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(usage_text, stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			return print_version();
 		} else {
 			fprintf(stderr, "cxl-kv: unknown option '%s'\n", argv[i]);
-			return usage(NULL);
+			return cli_usage(NULL);
 		}
 	}
 	if (i >= argc)
-		return usage("no command");
+		return cli_usage("no command");
 	if (!strcmp(argv[i], "help")) {
-		fputs(usage_text, stdout);
-		return 0;
+		if (i + 2 < argc)
+			return cli_usage("help takes at most one command");
+		if (i + 1 < argc && (!strcmp(argv[i + 1], "-h") ||
+				     !strcmp(argv[i + 1], "--help"))) {
+			cur_verb = "help";
+		} else if (i + 1 < argc) {
+			if (!help_of(argv[i + 1])) {
+				fprintf(stderr, "cxl-kv: unknown command '%s'\n",
+					argv[i + 1]);
+				return cli_usage(NULL);
+			}
+			cur_verb = argv[i + 1];
+		}
+		return cli_help();
 	}
+	if (!strcmp(argv[i], "version"))
+		return print_version();
 	rc = cxl_kv_new(&ctx);
 	if (rc)
-		return fail("cxl_kv_new", rc);
+		return cli_fail("cxl_kv_new", rc);
 	if ((strcmp(sysfs_root, "/sys") &&
 	     (rc = cxl_kv_set_sysfs_root(ctx, sysfs_root))) ||
 	    (device && (rc = cxl_kv_set_device_path(ctx, device)))) {
 		cxl_kv_unref(ctx);
-		return usage(strerror(-rc));
+		return cli_usage(strerror(-rc));
 	}
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name))
 			continue;
 		optind = 1;
+		cur_verb = commands[c].name;
 		rc = commands[c].fn(ctx, argc - i, argv + i);
 		cxl_kv_unref(ctx);
 		return rc;
 	}
 	cxl_kv_unref(ctx);
 	fprintf(stderr, "cxl-kv: unknown command '%s'\n", argv[i]);
-	return usage(NULL);
+	return cli_usage(NULL);
 }

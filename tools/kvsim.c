@@ -157,6 +157,13 @@ int main(int argc, char **argv)
 	struct kvp_params op;
 	int opt, ret, ops = 0;
 
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("%s %s (%s)\n", "kvsim", CXL_KV_PKG_VERSION,
+		       CXL_KV_GIT_REV);
+		return 0;
+	}
+
 	kvp_params_default(&op);
 	while ((opt = getopt(argc, argv, "t:m:n:P:w:b:x:W:D:r:Oh")) != -1) {
 		switch (opt) {

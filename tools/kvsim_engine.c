@@ -26,6 +26,10 @@
 #include <time.h>
 
 #include "kvsim_engine.h"
+#include "mooncake.h"
+
+/* Most hash ids one Mooncake request may carry here (32 M tokens). */
+#define MOONCAKE_MAX_IDS	65536
 
 #define NONE UINT32_MAX
 /* blocks one fault may prefetch: the module's KV_FAULT_RA (driver/fault.c) */
@@ -245,41 +249,41 @@ int kvsim_events_from_mooncake(const char *path, struct kvsim_events *ev,
 	size_t lcap = 0;
 	uint64_t cap = 0;
 	uint32_t step = 0, maxid = 0, nid = 0, idcap = 0, *ids = NULL;
+	uint64_t *hbuf = NULL;
 	uint8_t *seen = NULL;
 	int ret = 0;
 
 	memset(ev, 0, sizeof(*ev));
 	if (!f)
 		return -errno;
+	hbuf = malloc(MOONCAKE_MAX_IDS * sizeof(*hbuf));
+	if (!hbuf) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	/* pass 1: ids per request into one array, -1 separates requests */
 	while (getline(&line, &lcap, f) > 0) {
-		char *p = strstr(line, "\"hash_ids\"");
+		int n;
 
-		if (!p || (max_requests && step >= max_requests))
-			continue;
-		p = strchr(p, '[');
-		if (!p)
-			continue;
-		p++;
-		for (;;) {
-			char *end;
-			unsigned long v;
-
-			while (*p == ' ' || *p == ',')
-				p++;
-			if (*p == ']' || !*p)
-				break;
-			v = strtoul(p, &end, 10);
-			if (end == p || v >= (1u << 30)) {
+		if (max_requests && step >= max_requests)
+			break;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;	/* blank line */
+		n = mooncake_parse_line(line, hbuf, MOONCAKE_MAX_IDS, NULL);
+		if (n < 0) {
+			ret = n;
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			if (hbuf[i] >= (1u << 30)) {
 				ret = -EINVAL;
 				goto out;
 			}
-			p = end;
-			ret = ids_push(&ids, &nid, &idcap, (uint32_t)v);
+			ret = ids_push(&ids, &nid, &idcap, (uint32_t)hbuf[i]);
 			if (ret)
 				goto out;
-			if (v > maxid)
-				maxid = (uint32_t)v;
+			if (hbuf[i] > maxid)
+				maxid = (uint32_t)hbuf[i];
 		}
 		ret = ids_push(&ids, &nid, &idcap, NONE);
 		if (ret)
@@ -325,6 +329,7 @@ int kvsim_events_from_mooncake(const char *path, struct kvsim_events *ev,
 	ev->tokens = (uint64_t)(maxid + 1) * 512;
 out:
 	free(seen);
+	free(hbuf);
 	free(ids);
 	free(line);
 	fclose(f);

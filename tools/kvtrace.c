@@ -38,6 +38,13 @@ int main(int argc, char **argv)
 	int opt, ret, nknob = 0;
 	char *knobs[64];
 
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("%s %s (%s)\n", "kvtrace", CXL_KV_PKG_VERSION,
+		       CXL_KV_GIT_REV);
+		return 0;
+	}
+
 	while ((opt = getopt(argc, argv, "p:s:k:o:d:lh")) != -1) {
 		switch (opt) {
 		case 'p': preset = optarg; break;

@@ -12,8 +12,9 @@ $(KVSIM_LIB): $(KVSIM_LIB_OBJS)
 $(O)/kvtrace: $(O)/tools/kvtrace.o $(KVSIM_LIB) $(KVP_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
 
-$(O)/kvsim: $(O)/tools/kvsim.o $(KVSIM_LIB) $(KVP_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
+# the Mooncake reader (tools/mooncake.c, json-c) is cxl-kv-bench's too
+$(O)/kvsim: $(O)/tools/kvsim.o $(KVSIM_LIB) $(KVP_LIB) $(O)/tools/mooncake.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -ljson-c -lm
 
 USER_TARGETS += $(O)/kvtrace $(O)/kvsim
 # tests link the engine too (belady >= online policies); order matters for
@@ -25,3 +26,12 @@ MOONCAKE ?= ../shared/data/mooncake-fast25/conversation_trace.jsonl
 .PHONY: bench-policy
 bench-policy: $(O)/kvtrace $(O)/kvsim
 	O=$(O) MOONCAKE=$(MOONCAKE) scripts/bench-policy.sh
+
+# kvtrace and kvsim with their man pages, by 'make install'.
+INSTALL_TARGETS += install-policy-tools
+.PHONY: install-policy-tools
+install-policy-tools: $(O)/kvtrace $(O)/kvsim
+	install -D -m 0755 $(O)/kvtrace $(DESTDIR)$(BINDIR)/kvtrace
+	install -D -m 0755 $(O)/kvsim $(DESTDIR)$(BINDIR)/kvsim
+	install -D -m 0644 Documentation/man/kvtrace.1 $(DESTDIR)$(MANDIR)/man1/kvtrace.1
+	install -D -m 0644 Documentation/man/kvsim.1 $(DESTDIR)$(MANDIR)/man1/kvsim.1

@@ -2,16 +2,20 @@
 # cxl-kv (admin CLI) and cxl-kv-bench (decode / serve benchmark), linked
 # statically with libcxl_kv so the guest needs no library path.
 TOOLS_COMMON_OBJS := $(O)/tools/common.o $(O)/tools/json.o $(O)/tools/mooncake.o
+# mooncake.o reads trace lines with json-c
+TOOLS_LIBS := -ljson-c
 CXLKV_BIN := $(O)/cxl-kv
 CXLKV_BENCH := $(O)/cxl-kv-bench
 
 USER_TARGETS += $(CXLKV_BIN) $(CXLKV_BENCH)
 UNIT_SRCS += tests/unit/test_lib_json.c
 UNIT_DEPS += $(TOOLS_COMMON_OBJS)
+$(O)/unit-tests: UNIT_DEPS += $(TOOLS_LIBS)
 INSTALL_TARGETS += install-tools
 
-$(CXLKV_BIN): $(O)/tools/cxl-kv.o $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
+$(CXLKV_BIN): $(O)/tools/cxl-kv.o $(O)/tools/cxl-kv-apply.o $(TOOLS_COMMON_OBJS) \
+		$(LIBCXLKV_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) $(TOOLS_LIBS) -lm
 
 # decode drives the policy issue's trace generator (tools/kvtrace_gen.c)
 CXLKV_BENCH_OBJS := $(addprefix $(O)/tools/,cxl-kv-bench.o bench_serve.o \
@@ -19,7 +23,7 @@ CXLKV_BENCH_OBJS := $(addprefix $(O)/tools/,cxl-kv-bench.o bench_serve.o \
 	bench_util.o)
 $(CXLKV_BENCH): $(CXLKV_BENCH_OBJS) \
 		$(TOOLS_COMMON_OBJS) $(O)/tools/kvtrace_gen.o $(LIBCXLKV_A)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) $(TOOLS_LIBS) -lm
 
 .PHONY: install-tools
 install-tools: $(CXLKV_BIN) $(CXLKV_BENCH)

@@ -181,6 +181,82 @@ class CliArgs(unittest.TestCase):
             self.assertEqual(rc, 0, args)
             self.assertIn("usage: cxl-kv", out)
 
+    VERBS = ["list", "region", "attach", "detach", "stats", "params", "spaces",
+             "apply", "help"]
+
+    def test_verb_help(self):
+        """Each command's --help is its own usage (not the global one)."""
+        _, glob, _ = run("--help")
+        for verb in self.VERBS:
+            for args in ([verb, "--help"], ["help", verb]):
+                rc, out, err = run(*args)
+                self.assertEqual(rc, 0, args)
+                self.assertTrue(out.startswith("usage: cxl-kv " + verb), (args, out))
+                self.assertNotEqual(out, glob, args)
+                self.assertEqual(err, "", args)
+        rc, out, err = run("help", "bogus")
+        self.assertEqual(rc, 2)
+
+    def test_version(self):
+        with open(os.path.join(TOP, "VERSION")) as f:
+            want = f.read().strip()
+        for args in (["--version"], ["version"]):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 0, args)
+            self.assertTrue(out.startswith("cxl-kv %s (" % want), out)
+
+    def test_no_module_names_device_and_modprobe(self):
+        for args in (["--device", "/nonexistent/cxl_kv", "detach"],
+                     ["--device", "/nonexistent/cxl_kv", "stats"],
+                     ["--device", "/nonexistent/cxl_kv", "attach", "--node",
+                      "1", "--cold", "/dev/x"]):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 1, args)
+            self.assertIn("/nonexistent/cxl_kv", err, args)
+            self.assertIn("modprobe cxl_kv", err, args)
+
+    def test_region_checks_dax_before_modprobe(self):
+        """region --dax dax9.9 fails on the name before it loads kmem (a
+        modprobe on PATH records any call)."""
+        with tempfile.TemporaryDirectory() as d:
+            mark = os.path.join(d, "called")
+            put(d, "modprobe", "#!/bin/sh\necho \"$@\" >> %s\n" % mark)
+            os.chmod(os.path.join(d, "modprobe"), 0o755)
+            rc, out, err = run("region", "--dax", "dax9.9",
+                               env={"PATH": d + ":" + os.environ["PATH"]})
+            self.assertEqual(rc, 1, err)
+            self.assertIn("dax9.9", err)
+            self.assertFalse(os.path.exists(mark), "modprobe ran before the check")
+
+    def test_apply_checks_config_first(self):
+        """apply: an unknown key names file and line; bad names are all
+        reported; nothing runs (a modprobe on PATH records any call)."""
+        with tempfile.TemporaryDirectory() as d:
+            mark = os.path.join(d, "called")
+            put(d, "modprobe", "#!/bin/sh\necho \"$@\" >> %s\n" % mark)
+            os.chmod(os.path.join(d, "modprobe"), 0o755)
+            env = {"PATH": d + ":" + os.environ["PATH"]}
+            conf = os.path.join(d, "c.conf")
+            put(d, "c.conf", "dax = dax0.0\n# comment\ncold = /dev/null\nbugdet = 8M\n")
+            rc, out, err = run("apply", "--config", conf, env=env)
+            self.assertEqual(rc, 1, err)
+            self.assertIn("c.conf:4: unknown key 'bugdet'", err)
+            put(d, "c.conf", "dax = dax9.9\nnodes = 77\ncold = /dev/null, /nonexistent\n")
+            rc, out, err = run("apply", "--config", conf, env=env)
+            self.assertEqual(rc, 1, err)
+            for want in ("dax9.9", "node 77", "/dev/null is not a block device",
+                         "/nonexistent"):
+                self.assertIn(want, err)
+            put(d, "c.conf", "budget = 8M\n")
+            rc, out, err = run("apply", "--config", conf, env=env)
+            self.assertEqual(rc, 1, err)
+            self.assertIn("no cold device", err)
+            self.assertIn("no warm tier", err)
+            rc, out, err = run("apply", "--config", os.path.join(d, "none.conf"), env=env)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(out, "")
+            self.assertFalse(os.path.exists(mark), "modprobe ran before the checks")
+
     def test_failures_exit_1(self):
         for args in (["--device", "/nonexistent", "stats"],
                      ["--device", "/nonexistent", "detach"],

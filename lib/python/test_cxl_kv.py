@@ -25,7 +25,7 @@ STRUCTS = {
     "Ranges": "cxl_kv_ranges", "Prefetch": "cxl_kv_prefetch",
     "Residency": "cxl_kv_residency", "Params": "cxl_kv_params",
     "SpaceInfo": "cxl_kv_space_info", "Geometry": "cxl_kv_geometry",
-    "Layout": "cxl_kv_layout",
+    "Layout": "cxl_kv_layout", "ListEntry": "cxl_kv_list_entry",
 }
 
 
@@ -83,6 +83,37 @@ class Marshalling(unittest.TestCase):
         r = cxl_kv.make_ranges([(4, 1, 10, 6)])
         self.assertEqual(bytes(r), bytes([4, 0, 1, 0, 10, 0, 0, 0, 6, 0, 0, 0,
                                           0, 0, 0, 0]))
+
+    def test_numpy_hints(self):
+        try:
+            import numpy as np
+        except ImportError:
+            self.skipTest("numpy not installed")
+        tuples = [(1, 2, 3, 0x10000), (513, 7, 65535, 5)]
+        a = cxl_kv.make_hints(np.array(tuples))
+        self.assertEqual(a.dtype, cxl_kv.HINT_DTYPE)
+        self.assertEqual(a.tobytes(), bytes(cxl_kv.make_hints(tuples)))
+        self.assertEqual(cxl_kv.HINT_DTYPE.itemsize, ctypes.sizeof(cxl_kv.Hint))
+        h = cxl_kv.score_hints(3, [0, 1], [4, 9], [1.0, 0.25])
+        self.assertEqual(h["layer"].tolist(), [3, 3])
+        self.assertEqual(h["head"].tolist(), [0, 1])
+        self.assertEqual(h["block"].tolist(), [4, 9])
+        self.assertEqual(h["score"].tolist(), [0x10000, 0x4000])
+        self.assertEqual(cxl_kv.score_hints(0, 0, [1], [7.0])["score"][0], 0x10000)
+        for bad in (np.array([[1, 2, 3]]), np.array([[-1, 0, 0, 0]]),
+                    np.array([[70000, 0, 0, 0]]), np.array([[0.5, 0, 0, 0]])):
+            with self.assertRaises(ValueError):
+                cxl_kv.make_hints(bad)
+
+    def test_records(self):
+        lo = cxl_kv.layout(2, 2, 128, 2, 20)
+        self.assertIsInstance(lo, cxl_kv.SpaceLayout)
+        self.assertEqual(lo.token_bytes, lo["token_bytes"])
+        self.assertIn("mmap_bytes", lo.keys())
+        st = cxl_kv.SpaceStats._from(cxl_kv.Stats(prefetch_issued=4, prefetch_used=3))
+        self.assertEqual(st.prefetch_accuracy, 0.75)
+        self.assertIsNone(cxl_kv.SpaceStats._from(cxl_kv.Stats()).prefetch_accuracy)
+        self.assertEqual(len(st.lat_hist), cxl_kv.CXL_KV_STATS_HIST)
 
     def test_layout(self):
         lo = cxl_kv.layout(32, 8, 128, 2, 1000)

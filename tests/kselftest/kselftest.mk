@@ -7,7 +7,7 @@ KTEST_BINS = $(addprefix $(O)/ktest/,$(KTEST_PROGS))
 $(O)/ktest/%: tests/kselftest/%.c tests/kselftest/ktap.h $(KTEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/kselftest -o $@ $< $(KTEST_DEPS) \
-		-luring -lnuma -lpthread -lm
+		-luring -lnuma -ldaxctl -lpthread -lm
 
 ktest: $(KTEST_BINS)
 -include tests/kselftest/kernel.mk

@@ -164,3 +164,17 @@ Test(lib_args, params_by_name)
 	cr_expect_eq(cxl_kv_param_get_value(&p, 3, &v), -EINVAL);
 	cr_expect_eq(cxl_kv_param_set_value(NULL, CXL_KV_PARAM_TAU, 1), -EINVAL);
 }
+
+/* cxl_kv_list_owned(): arguments checked before the device is opened. */
+Test(lib_args, list_owned)
+{
+	struct cxl_kv_list_entry e[2];
+	unsigned int total = 7;
+
+	cr_expect_eq(cxl_kv_list_owned(NULL, e, 2, &total), -EINVAL);
+	cr_expect_eq(cxl_kv_list_owned(ctx, NULL, 1, &total), -EINVAL);
+	cr_expect_eq(cxl_kv_list_owned(ctx, e, CXL_KV_MAX_LIST + 1, &total), -EINVAL);
+	cr_expect_eq(total, 7);
+	cr_expect_eq(cxl_kv_list_owned(ctx, e, 2, &total), -ENOENT);
+	cr_expect_eq(cxl_kv_list_owned(ctx, NULL, 0, NULL), -ENOENT);
+}

@@ -13,6 +13,7 @@
 #include "../../tools/json.h"
 #include "../../tools/common.h"
 #include "../../tools/bench.h"
+#include "../../tools/mooncake.h"
 
 static char *buf;
 static size_t len;
@@ -180,6 +181,31 @@ Test(lib_json, mooncake_lines)
 	cr_expect_eq(bench_parse_mooncake("{\"x\": 1}", ids, 8, NULL), -EINVAL);
 	cr_expect_eq(bench_parse_mooncake("{\"hash_ids\": [1,a]}", ids, 8, NULL), -EINVAL);
 	cr_expect_eq(bench_parse_mooncake("{\"hash_ids\": [1", ids, 8, NULL), -EINVAL);
+}
+
+/*
+ * What the two strstr readers got wrong: a nested "hash_ids" before the
+ * top-level one (they took the first occurrence), a line that is not a JSON
+ * object, and garbage after the array; negative, fractional and quoted ids
+ * are refused as before.
+ */
+Test(lib_json, mooncake_one_real_parser)
+{
+	uint64_t ids[8], ts;
+
+	cr_assert_eq(mooncake_parse_line("{\"meta\": {\"hash_ids\": [9, 9]}, "
+					 "\"hash_ids\": [1]}", ids, 8, NULL), 1);
+	cr_expect_eq(ids[0], 1);
+	cr_expect_eq(mooncake_parse_line("\"hash_ids\": [1, 2]", ids, 8, NULL), -EINVAL);
+	cr_expect_eq(mooncake_parse_line("{\"hash_ids\": [1, -2]}", ids, 8, NULL), -EINVAL);
+	cr_expect_eq(mooncake_parse_line("{\"hash_ids\": [1.5]}", ids, 8, NULL), -EINVAL);
+	cr_expect_eq(mooncake_parse_line("{\"hash_ids\": [\"3\"]}", ids, 8, NULL), -EINVAL);
+	cr_expect_eq(mooncake_parse_line("{\"hash_ids\": [1], \"x\": }", ids, 8, NULL), -EINVAL);
+	cr_expect_eq(mooncake_parse_line("{\"hash_ids\": 5}", ids, 8, NULL), -EINVAL);
+	cr_expect_eq(mooncake_parse_line("[1, 2]", ids, 8, NULL), -EINVAL);
+	cr_expect_eq(mooncake_parse_line("{\"timestamp\": 5, \"hash_ids\": [7]}\n", ids, 8,
+					 &ts), 1);
+	cr_expect_eq(ts, 5);
 }
 
 /* The first line of the real trace, when the shared data is present. */

@@ -134,6 +134,50 @@ if [ $SHELL_MODE = 0 ]; then
 			sed -e "s/^@$TOPO[[:space:]]\{1,\}//" | grep -v '^@' >> "$ROOT/etc/suite.list" || true
 	done
 fi
+# A suite list "deploy": the guest boots from the installed deployment files
+# (make install-deploy: cxl-kv.service, modules-load.d) and a configuration
+# for the topology, and brings its tiers up with them alone (cxlkv.deploy=1).
+DEPLOY=0
+case ",$SUITE," in *,deploy,*) DEPLOY=1 ;; esac
+if [ $DEPLOY = 1 ]; then
+	make --no-print-directory -s -C "$TOP" install-deploy DESTDIR="$ROOT" \
+		BINDIR=/opt/cxlkv/bin SYSTEMDUNITDIR=/lib/systemd/system O="$O" >/dev/null
+	{
+		echo "# the rig's tier set (tests/vm/run.sh, topology $TOPO)"
+		if [ "$TOPO" = cxl ]; then
+			echo "region = mem0"
+		else
+			echo "dax = dax0.0"
+		fi
+		echo "cold = /dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_kvtier0001"
+		echo "budget = 16M"
+	} > "$ROOT/etc/cxl-kv.conf"
+fi
+# Python 3 with numpy, only for suites that run it (a "python3 ..." or
+# "py_..." line): Debian's interpreter with its standard library (no tests,
+# no Tk/IDLE), numpy and every library they load, and the binding installed
+# as 'make install-python' installs it (PREFIX=/usr).
+if grep -q '^\(python3\|py_\)' "$ROOT/etc/suite.list"; then
+	PY=$(readlink -f /usr/bin/python3)
+	mkdir -p "$ROOT/usr/bin"
+	copy_bin "$PY" "$ROOT$PY"
+	ln -sf "$(basename "$PY")" "$ROOT/usr/bin/python3"
+	ln -sf /usr/bin/python3 "$ROOT/opt/cxlkv/bin/python3"
+	pylib=usr/lib/$(basename "$PY")
+	(cd / && tar cf - --exclude=test --exclude=tests --exclude=idlelib \
+		--exclude=tkinter --exclude=turtledemo --exclude=ensurepip \
+		--exclude=lib2to3 --exclude=config-\* "$pylib" \
+		usr/lib/python3/dist-packages/numpy) | tar xf - -C "$ROOT"
+	find "$ROOT/$pylib/lib-dynload" "$ROOT/usr/lib/python3/dist-packages/numpy" \
+		-name '*.so' | while read -r so; do
+		{ ldd "$so" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } |
+		while read -r lib; do
+			[ -e "$ROOT$lib" ] || { mkdir -p "$ROOT$(dirname "$lib")"; cp -L "$lib" "$ROOT$lib"; }
+		done
+	done
+	make --no-print-directory -s -C "$TOP" install-python DESTDIR="$ROOT" \
+		PREFIX=/usr O="$O" >/dev/null
+fi
 install -m 0755 "$TOP/tests/vm/init" "$ROOT/init"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$WORK/initramfs.cpio"
 
@@ -174,6 +218,7 @@ if [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 fi
 APPEND="console=ttyS0 panic=-1 loglevel=2 cxlkv.topo=$TOPO cxlkv.suite=$SUITE_TAG"
 APPEND="$APPEND cxlkv.shell=$SHELL_MODE cxlkv.timeout=$TEST_TIMEOUT"
+[ $DEPLOY = 0 ] || APPEND="$APPEND cxlkv.deploy=1"
 # The fuzz and soak suites (or VM_HEAP_DEBUG=1) boot with KFENCE (in
 # Debian's kernel, off by default: sample_interval 0; a sampled guard-page
 # allocator), SLUB red zones, poisoning and free-pointer checks on every

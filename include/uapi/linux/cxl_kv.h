@@ -7,9 +7,10 @@
  * Two kinds of file carry the ABI:
  *
  *  - /dev/cxl_kv, the control device: GET_FEATURES, INFO, ATTACH, DETACH,
- *    SPACE_CREATE, GLOBAL_STATS.  ATTACH and DETACH (the only commands that
- *    change the tier set and its limits) need CAP_SYS_ADMIN; the others need
- *    only an fd of the device (mode 0660, group cxl-kv by the udev rule).
+ *    SPACE_CREATE, GLOBAL_STATS, LIST.  ATTACH and DETACH (the only commands
+ *    that change the tier set and its limits) need CAP_SYS_ADMIN; the others
+ *    need only an fd of the device (mode 0660, group cxl-kv by the udev
+ *    rule).
  *  - a space fd (anon inode) returned by SPACE_CREATE: mmap of the KV and the
  *    per-space commands HINTS, ACCESS, PREFETCH, PROMOTE, DEMOTE, PIN, UNPIN,
  *    RESIDENCY, PARAMS_GET, PARAMS_SET, SPACE_STATS, SPACE_INFO.
@@ -133,10 +134,18 @@
  */
 #define CXL_KV_F_PREFETCH_WAIT	(1ULL << 5)
 
+/*
+ * CXL_KV_F_LIST: the control device implements LIST (struct cxl_kv_list):
+ * the caller's own spaces with their geometry and counters, no ptrace
+ * access to their owners needed.
+ */
+#define CXL_KV_F_LIST		(1ULL << 8)
+
 /* Every feature this header defines. */
 #define CXL_KV_F_ALL	(CXL_KV_F_URING_CMD | CXL_KV_F_MULTI_NODE |	\
 			 CXL_KV_F_MULTI_COLD | CXL_KV_F_COLD_FD |	\
-			 CXL_KV_F_CLEAN_DROP | CXL_KV_F_PREFETCH_WAIT)
+			 CXL_KV_F_CLEAN_DROP | CXL_KV_F_PREFETCH_WAIT |	\
+			 CXL_KV_F_LIST)
 
 /* ---------------------------------------------------------------------- */
 /* io_uring                                                               */
@@ -713,6 +722,56 @@ struct cxl_kv_space_info {
 };
 
 /* ---------------------------------------------------------------------- */
+/* LIST (control device, feature CXL_KV_F_LIST)                           */
+/* ---------------------------------------------------------------------- */
+
+/* Most entries one LIST returns (-EINVAL beyond). */
+#define CXL_KV_MAX_LIST		1024
+
+/**
+ * struct cxl_kv_list_entry - one space in LIST's output
+ * @id: the space id (SPACE_INFO.id, as in dmesg).
+ * @uid: the uid the space is charged to (the euid that created it), in the
+ *	caller's user namespace.
+ * @pad: zero.
+ * @info: its geometry, as SPACE_INFO returns it.
+ * @stats: its counters, as SPACE_STATS returns them.
+ */
+struct cxl_kv_list_entry {
+	__u64 id;
+	__u32 uid;
+	__u32 pad;
+	struct cxl_kv_space_info info;
+	struct cxl_kv_stats stats;
+};
+
+/**
+ * struct cxl_kv_list - LIST: the live spaces of the caller's euid (of every
+ *	uid for CAP_SYS_ADMIN)
+ * @flags: must be zero.
+ * @count: in: entries of room at @entries, at most CXL_KV_MAX_LIST; out:
+ *	entries written (at most the room and @total).
+ * @total: out: spaces the caller may list; more than @count means the room
+ *	was too small (call again with more).
+ * @pad: must be zero.
+ * @entries: in: user address of @count struct cxl_kv_list_entry (ignored
+ *	when @count is 0).
+ * @reserved: must be zero.
+ *
+ * Needs only an fd of the control device.  With no tier set attached there
+ * are no spaces: @count and @total are 0.  The snapshot is taken under one
+ * lock: a space created or released during the call is in it or not.
+ */
+struct cxl_kv_list {
+	__u32 flags;
+	__u32 count;
+	__u32 total;
+	__u32 pad;
+	__u64 entries;
+	__u64 reserved[4];
+};
+
+/* ---------------------------------------------------------------------- */
 /* Command numbers                                                        */
 /* ---------------------------------------------------------------------- */
 
@@ -723,6 +782,7 @@ struct cxl_kv_space_info {
 #define CXL_KV_DETACH		_IOWR(CXL_KV_IOC_TYPE, 0x03, struct cxl_kv_detach)
 #define CXL_KV_SPACE_CREATE	_IOWR(CXL_KV_IOC_TYPE, 0x04, struct cxl_kv_space_create)
 #define CXL_KV_GLOBAL_STATS	_IOWR(CXL_KV_IOC_TYPE, 0x05, struct cxl_kv_stats)
+#define CXL_KV_LIST		_IOWR(CXL_KV_IOC_TYPE, 0x06, struct cxl_kv_list)
 
 /* space fd */
 #define CXL_KV_HINTS		_IOWR(CXL_KV_IOC_TYPE, 0x20, struct cxl_kv_hints)

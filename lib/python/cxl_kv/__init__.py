@@ -1,29 +1,46 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""cxl_kv - Python binding of libcxl_kv (ctypes, standard library only).
+"""cxl_kv - Python binding of libcxl_kv (ctypes; numpy optional).
 
     import cxl_kv
     with cxl_kv.Context() as ctx:
         print(ctx.warm_node())
         sp = ctx.create_space(layers=4, kv_heads=2, head_dim=128,
                               dtype_bytes=2, max_tokens=512)
-        buf = sp.map()                  # writable memoryview of the space
-        sp.kv(0, 0, cxl_kv.K, 0)[:] = bytes(sp.layout["token_bytes"])
-        sp.hints(1, [(0, 0, 0, 0x8000)])
+        kv = sp.numpy()                 # (layers, kv_heads, 2, tokens, dim)
+        kv[0, 0, cxl_kv.K, 0] = 1.0
+        sp.score(1, layer=0, head=0, blocks=[0, 1], scores=[0.75, 0.25])
         sp.prefetch(1, head_mask=0b11, pos=511, window=64, wait=True)
-        print(sp.stats()["warm_pages"])
+        print(sp.stats().warm_pages, sp.residency(0, 0).resident)
         sp.close()
 
 Every library error raises OSError with the errno the C call returned.
-Space.numpy() gives a numpy view (layers, kv_heads, 2, max_tokens, head_dim)
-of the mapping when numpy is installed.  The library is found through
-$CXL_KV_LIB, then ctypes.util.find_library("cxl_kv"), then libcxl_kv.so.1.
+
+The mapping belongs to the views: Space.map() and Space.numpy() (and the
+views derived from them) keep the space's pages mapped, and the space
+itself alive, after Space.close() until the last view is gone, so a view
+never points at unmapped memory.  close() releases the space at once when
+no view is left.
+
+Hints go in as numpy arrays (Space.score(): blocks and float scores, or
+Space.hints() with an (N, 4) array or a structured HINT_DTYPE array, or a
+list of (layer, head, block, score_q16) tuples); residency comes out as a
+numpy bool array (Residency.resident).  stats() and the layout are
+dataclasses (SpaceStats, SpaceLayout; ["name"] works too).  Space.list_owned
+and Context.spaces() read the caller's own spaces through LIST.
+
+The library is found through $CXL_KV_LIB, then ctypes.util.find_library
+("cxl_kv"), then libcxl_kv.so.1.  python3 -m cxl_kv.example runs a small
+decode loop against the module.
 """
 
 import ctypes
 import ctypes.util
+import dataclasses
+import mmap
 import os
 
-__all__ = ["Context", "Space", "layout", "K", "V", "PARAMS", "lib"]
+__all__ = ["Context", "Space", "SpaceLayout", "SpaceStats", "ResidencyMap",
+           "layout", "K", "V", "PARAMS", "HINT_DTYPE", "lib"]
 
 K, V = 0, 1
 
@@ -134,6 +151,13 @@ class SpaceInfo(ctypes.Structure):
                 ("reserved", u64 * 3)]
 
 
+class ListEntry(ctypes.Structure):
+    _fields_ = [("id", u64), ("uid", u32), ("pad", u32), ("info", SpaceInfo),
+                ("stats", Stats)]
+
+
+CXL_KV_MAX_LIST = 1024
+
 # ---------------------------------------------------------- library structs
 
 class Geometry(ctypes.Structure):
@@ -226,6 +250,109 @@ _sig("cxl_kv_params_set", _I, _P, ctypes.POINTER(Params))
 _sig("cxl_kv_param_lookup", _I, ctypes.c_char_p, ctypes.POINTER(_U64))
 _sig("cxl_kv_prep_score", _I, _VP, _I, ctypes.POINTER(Hints))
 _sig("cxl_kv_prep_prefetch", _I, _VP, _I, ctypes.POINTER(Prefetch))
+try:    # LIBCXL_KV_DEPLOY: a library before it has no LIST
+    _sig("cxl_kv_list_owned", _I, _P, ctypes.POINTER(ListEntry), _U,
+         ctypes.POINTER(_U))
+except AttributeError:
+    pass
+
+try:
+    import numpy as np
+except ImportError:     # numpy is optional: lists in, lists out
+    np = None
+
+# struct cxl_kv_hint as a numpy dtype (Space.hints() takes arrays of it).
+HINT_DTYPE = (np.dtype([("layer", "<u2"), ("head", "<u2"), ("block", "<u4"),
+                        ("score", "<u4"), ("reserved", "<u4")])
+              if np is not None else None)
+SCORE_ONE = 0x10000     # score 1.0 in the module's Q16 units
+
+
+class _Record:
+    """Dataclass mixin: rec["name"] as well as rec.name."""
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def keys(self):
+        return [f.name for f in dataclasses.fields(self)]
+
+    def asdict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpaceLayout(_Record):
+    """The mmap layout of a space (struct cxl_kv_layout)."""
+    layers: int
+    kv_heads: int
+    head_dim: int
+    dtype_bytes: int
+    max_tokens: int
+    page_size: int
+    token_bytes: int
+    tokens_per_block: int
+    blocks_per_stream: int
+    stream_bytes: int
+    mmap_bytes: int
+
+    @classmethod
+    def _from(cls, lo):
+        return cls(lo.geo.layers, lo.geo.kv_heads, lo.geo.head_dim,
+                   lo.geo.dtype_bytes, lo.geo.max_tokens, lo.page_size,
+                   lo.token_bytes, lo.tokens_per_block, lo.blocks_per_stream,
+                   lo.stream_bytes, lo.mmap_bytes)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpaceStats(_Record):
+    """Counters of a space or of the module (struct cxl_kv_stats)."""
+    warm_pages: int
+    cold_pages: int
+    faults_zero: int
+    faults_warm: int
+    faults_cold: int
+    promotions: int
+    demotions: int
+    clean_drops: int
+    wb_aborts: int
+    prefetch_issued: int
+    prefetch_used: int
+    nvme_read_bytes: int
+    nvme_write_bytes: int
+    io_errors: int
+    alloc_waits: int
+    alloc_fails: int
+    hints: int
+    lat_hist: tuple
+    gup_kept: int
+
+    @classmethod
+    def _from(cls, st):
+        return cls(*[getattr(st, n) for n in STATS_COUNTERS],
+                   tuple(st.lat_hist), st.gup_kept)
+
+    @property
+    def prefetch_accuracy(self):
+        """prefetch_used / prefetch_issued, or None when nothing was issued."""
+        return (self.prefetch_used / self.prefetch_issued
+                if self.prefetch_issued else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResidencyMap(_Record):
+    """RESIDENCY of blocks [first_block, first_block + len(resident)) of one
+    (layer, head): resident[i] is True iff no page of the block is cold
+    (touching it needs no I/O; never-written blocks count), a numpy bool
+    array (a list without numpy)."""
+    layer: int
+    head: int
+    first_block: int
+    nr_warm: int
+    nr_cold: int
+    nr_empty: int
+    nr_pinned: int
+    resident: object
 
 
 def _check(rc):
@@ -245,22 +372,51 @@ def _todict(s):
 
 
 def layout(layers, kv_heads, head_dim, dtype_bytes, max_tokens, page_size=4096):
-    """The mmap layout of a space of this geometry, as the module computes it."""
+    """The mmap layout (SpaceLayout) of a space of this geometry, as the
+    module computes it."""
     geo = Geometry(layers, kv_heads, head_dim, dtype_bytes, max_tokens)
     lo = Layout()
     _check(lib.cxl_kv_layout_init(ctypes.byref(lo), ctypes.byref(geo), page_size))
-    d = _todict(lo)
-    d.update(_todict(lo.geo))
-    del d["geo"]
-    return d
+    return SpaceLayout._from(lo)
 
 
 def make_hints(hints):
-    """A ctypes array of struct cxl_kv_hint from (layer, head, block, score)."""
+    """struct cxl_kv_hint[] from (layer, head, block, score_q16) tuples (a
+    ctypes array), or from a numpy array: HINT_DTYPE records or an (N, 4)
+    integer array (a contiguous HINT_DTYPE array)."""
+    if np is not None and isinstance(hints, np.ndarray):
+        if hints.dtype == HINT_DTYPE:
+            return np.ascontiguousarray(hints)
+        a = np.asarray(hints)
+        if a.ndim != 2 or a.shape[1] != 4 or a.dtype.kind not in "iu":
+            raise ValueError("hints: an (N, 4) integer array of "
+                             "(layer, head, block, score_q16) or HINT_DTYPE")
+        if a.size and (a.min() < 0 or (a[:, :2] > 0xffff).any() or
+                       (a[:, 2:] > 0xffffffff).any()):
+            raise ValueError("hints: a field out of range")
+        out = np.zeros(len(a), dtype=HINT_DTYPE)
+        out["layer"], out["head"], out["block"], out["score"] = a.T
+        return out
     arr = (Hint * len(hints))()
     for i, (layer, head, block, score) in enumerate(hints):
         arr[i].layer, arr[i].head, arr[i].block, arr[i].score = layer, head, block, score
     return arr
+
+
+def score_hints(layer, head, blocks, scores):
+    """HINT_DTYPE array from attention mass per block: @scores are floats in
+    [0, 1] (converted to Q16, clipped); @layer and @head broadcast against
+    @blocks.  Needs numpy."""
+    if np is None:
+        raise RuntimeError("score_hints needs numpy")
+    blocks = np.asarray(blocks)
+    layer, head, blocks, scores = np.broadcast_arrays(layer, head, blocks,
+                                                      np.asarray(scores, float))
+    out = np.zeros(blocks.size, dtype=HINT_DTYPE)
+    out["layer"], out["head"] = layer.ravel(), head.ravel()
+    out["block"] = blocks.ravel()
+    out["score"] = np.clip(np.rint(scores.ravel() * SCORE_ONE), 0, SCORE_ONE)
+    return out
 
 
 def make_ranges(ranges):
@@ -350,7 +506,25 @@ class Context:
     def global_stats(self):
         s = Stats()
         _check(lib.cxl_kv_get_global_stats(self._ctx, ctypes.byref(s)))
-        return _todict(s)
+        return SpaceStats._from(s)
+
+    def spaces(self, room=64):
+        """The caller's own live spaces (every space for root) through LIST:
+        [{"id", "uid", "info": dict, "stats": SpaceStats}], no ptrace
+        access to their holders needed.  Raises OSError(EOPNOTSUPP) on a
+        module or library without LIST."""
+        if not hasattr(lib.cxl_kv_list_owned, "argtypes") or \
+                lib.cxl_kv_list_owned.argtypes is None:
+            raise OSError(95, "libcxl_kv without cxl_kv_list_owned")
+        while True:
+            arr = (ListEntry * room)()
+            total = _U()
+            n = _check(lib.cxl_kv_list_owned(self._ctx, arr, room, ctypes.byref(total)))
+            if total.value <= room or room >= CXL_KV_MAX_LIST:
+                break
+            room = min(CXL_KV_MAX_LIST, total.value)
+        return [{"id": e.id, "uid": e.uid, "info": _todict(e.info),
+                 "stats": SpaceStats._from(e.stats)} for e in arr[:n]]
 
     def attach(self, nodes, cold, budget_pages, cold_max_bytes=0):
         n = (_U * max(1, len(nodes)))(*nodes)
@@ -374,26 +548,53 @@ class Context:
 
 
 class Space:
-    """A KV space (struct cxl_kv_space); close() unmaps and closes it."""
+    """A KV space (struct cxl_kv_space).
+
+    map() and numpy() return views of one shared mapping (Python's mmap of
+    the space fd).  close() closes the space; views made before it keep the
+    mapping (and so the space) until the last of them is gone, and methods
+    other than close() raise ValueError after it."""
 
     def __init__(self, ctx, p):
         self._ctx = ctx          # keeps the context object alive
         self._sp = p
-        lo = lib.cxl_kv_space_get_layout(p).contents
-        self.layout = _todict(lo)
-        self.layout.update(_todict(lo.geo))
-        del self.layout["geo"]
+        self.layout = SpaceLayout._from(lib.cxl_kv_space_get_layout(p).contents)
+        self._mm = None
         self._buf = None
+
+    def _p(self):
+        if not self._sp:
+            raise ValueError("the space is closed")
+        return self._sp
+
+    @property
+    def closed(self):
+        return not self._sp
 
     @property
     def fd(self):
-        return lib.cxl_kv_space_get_fd(self._sp)
+        return lib.cxl_kv_space_get_fd(self._p())
 
     def close(self):
-        if self._sp:
+        """Close the space.  Views from map()/numpy() that are still alive
+        keep their mapping (the mmap object holds its own fd of the space)
+        until they are gone; nothing they point at is unmapped under them."""
+        if not self._sp:
+            return
+        if self._buf is not None:
+            try:
+                self._buf.release()
+            except BufferError:
+                pass    # a view was made from it: it keeps the mapping
             self._buf = None
-            lib.cxl_kv_space_close(self._sp)
-            self._sp = None
+        if self._mm is not None:
+            try:
+                self._mm.close()
+            except BufferError:
+                pass    # views left: unmapped when the last one goes
+            self._mm = None
+        lib.cxl_kv_space_close(self._sp)
+        self._sp = None
 
     def __enter__(self):
         return self
@@ -401,46 +602,63 @@ class Space:
     def __exit__(self, *exc):
         self.close()
 
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:   # interpreter shutdown: the library may be gone
+            pass
+
     def use_uring(self, entries=8):
-        _check(lib.cxl_kv_space_use_uring(self._sp, entries))
+        _check(lib.cxl_kv_space_use_uring(self._p(), entries))
 
     def map(self):
-        """The whole space as a writable memoryview (valid until close())."""
+        """The whole space as a writable memoryview (MAP_SHARED of the
+        space fd).  It and every view made from it stay valid after
+        close()."""
         if self._buf is None:
-            addr = _VP()
-            _check(lib.cxl_kv_space_map(self._sp, ctypes.byref(addr)))
-            arr = (ctypes.c_char * self.layout["mmap_bytes"]).from_address(addr.value)
-            self._buf = memoryview(arr).cast("B")
+            self._mm = mmap.mmap(self.fd, self.layout.mmap_bytes,
+                                 flags=mmap.MAP_SHARED,
+                                 prot=mmap.PROT_READ | mmap.PROT_WRITE)
+            self._buf = memoryview(self._mm)
         return self._buf
 
     def numpy(self):
-        """numpy view (layers, kv_heads, 2, max_tokens, head_dim)."""
+        """numpy view (layers, kv_heads, 2, max_tokens, head_dim) of map()."""
         return kv_numpy_view(self.map(), self.layout)
 
     def offset(self, layer, head, kind, token):
         off = _U64()
-        lo = lib.cxl_kv_space_get_layout(self._sp)
+        lo = lib.cxl_kv_space_get_layout(self._p())
         _check(lib.cxl_kv_layout_offset(lo, layer, head, kind, token, ctypes.byref(off)))
         return off.value
 
     def kv(self, layer, head, kind, token):
         """memoryview of one token's K (kind 0) or V (kind 1) vector."""
         off = self.offset(layer, head, kind, token)
-        return self.map()[off:off + self.layout["token_bytes"]]
+        return self.map()[off:off + self.layout.token_bytes]
 
     def hints(self, step, hints):
+        """HINTS: (layer, head, block, score_q16) tuples, an (N, 4) integer
+        array or a HINT_DTYPE array; returns how many were applied."""
         arr = make_hints(hints)
         done = _U()
-        _check(lib.cxl_kv_hints(self._sp, step, arr, len(hints), ctypes.byref(done)))
+        ptr = (arr.ctypes.data_as(ctypes.POINTER(Hint))
+               if np is not None and isinstance(arr, np.ndarray) else arr)
+        _check(lib.cxl_kv_hints(self._p(), step, ptr, len(arr), ctypes.byref(done)))
         return done.value
+
+    def score(self, step, layer, head, blocks, scores):
+        """HINTS from attention mass: @blocks and float @scores in [0, 1]
+        (numpy arrays or sequences; @layer and @head broadcast)."""
+        return self.hints(step, score_hints(layer, head, blocks, scores))
 
     def _ranges(self, fn, ranges, step=None):
         arr = make_ranges(ranges)
         done = _U64()
         if step is None:
-            _check(fn(self._sp, arr, len(ranges), ctypes.byref(done)))
+            _check(fn(self._p(), arr, len(ranges), ctypes.byref(done)))
         else:
-            _check(fn(self._sp, step, arr, len(ranges), ctypes.byref(done)))
+            _check(fn(self._p(), step, arr, len(ranges), ctypes.byref(done)))
         return done.value
 
     def access(self, step, ranges):
@@ -460,7 +678,7 @@ class Space:
 
     def prefetch(self, layer, head_mask, pos, window, wait=False):
         issued, resident = _U64(), _U64()
-        _check(lib.cxl_kv_prefetch(self._sp, layer, head_mask, pos, window,
+        _check(lib.cxl_kv_prefetch(self._p(), layer, head_mask, pos, window,
                                    CXL_KV_PREFETCH_F_WAIT if wait else 0,
                                    ctypes.byref(issued), ctypes.byref(resident)))
         return issued.value, resident.value
@@ -472,27 +690,35 @@ class Space:
         for i, (layer, mask, pos, window) in enumerate(windows):
             arr[i].layer, arr[i].head_mask, arr[i].pos, arr[i].window = layer, mask, pos, window
             arr[i].flags = CXL_KV_PREFETCH_F_WAIT if wait else 0
-        _check(lib.cxl_kv_prefetch_batch(self._sp, arr, len(windows)))
+        _check(lib.cxl_kv_prefetch_batch(self._p(), arr, len(windows)))
         return [(p.issued, p.resident) for p in arr]
 
-    def residency(self, layer, head, first_block, nr_blocks):
-        words = (_U64 * ((nr_blocks + 63) // 64))()
+    def residency(self, layer, head, first_block=0, nr_blocks=None):
+        """RESIDENCY of (layer, head) blocks [first_block, +nr_blocks) (all
+        of them by default) as a ResidencyMap; .resident is a numpy bool
+        array (a list without numpy)."""
+        if nr_blocks is None:
+            nr_blocks = self.layout.blocks_per_stream - first_block
+        words = (_U64 * max(1, (nr_blocks + 63) // 64))()
         r = Residency()
-        _check(lib.cxl_kv_residency(self._sp, layer, head, first_block, nr_blocks,
+        _check(lib.cxl_kv_residency(self._p(), layer, head, first_block, nr_blocks,
                                     words, ctypes.byref(r)))
-        d = _todict(r)
-        d["resident"] = [bool(words[i // 64] >> (i % 64) & 1) for i in range(nr_blocks)]
-        del d["bitmap"]
-        return d
+        if np is not None:
+            bits = np.frombuffer(bytes(words), dtype=np.uint8)
+            res = np.unpackbits(bits, bitorder="little")[:nr_blocks].astype(bool)
+        else:
+            res = [bool(words[i // 64] >> (i % 64) & 1) for i in range(nr_blocks)]
+        return ResidencyMap(layer, head, first_block, r.nr_warm, r.nr_cold,
+                            r.nr_empty, r.nr_pinned, res)
 
     def stats(self):
         s = Stats()
-        _check(lib.cxl_kv_space_stats(self._sp, ctypes.byref(s)))
-        return _todict(s)
+        _check(lib.cxl_kv_space_stats(self._p(), ctypes.byref(s)))
+        return SpaceStats._from(s)
 
     def params(self):
         p = Params()
-        _check(lib.cxl_kv_params_get(self._sp, ctypes.byref(p)))
+        _check(lib.cxl_kv_params_get(self._p(), ctypes.byref(p)))
         return {n: getattr(p, n) for n in PARAMS}
 
     def set_params(self, **kw):
@@ -502,5 +728,5 @@ class Space:
             _check(lib.cxl_kv_param_lookup(name.encode(), ctypes.byref(bit)))
             setattr(p, name, value)
             p.mask |= bit.value
-        _check(lib.cxl_kv_params_set(self._sp, ctypes.byref(p)))
+        _check(lib.cxl_kv_params_set(self._p(), ctypes.byref(p)))
         return self.params()

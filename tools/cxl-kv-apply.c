@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cxl-kv apply - bring a host to the tier set its configuration describes:
+ * /etc/cxl-kv.conf, then the *.conf files of /etc/cxl-kv.d in name order (a later file's
+ * key replaces an earlier one's), or only the file given with --config.
+ *
+ *   # comment
+ *   region = mem0            CXL memdevs to make a RAM region of (skipped
+ *                            when the memdev already has one)
+ *   dax = dax0.0             dax devices to online as node memory (ZONE_NORMAL)
+ *   nodes = 1                warm nodes (default: the nodes of the dax devices)
+ *   cold = /dev/nvme0n1      cold block devices (required)
+ *   budget = 8G              warm budget (or budget_pages = N; default: half
+ *                            the warm nodes' free memory)
+ *   cold_max = 64G           the part of each cold device used (0: all)
+ *   user_spaces, max_spaces, user_warm_pages, user_cold_slots = N (0: default)
+ *
+ * Lists are separated by commas or blanks.  Every key and every name is
+ * checked before anything changes (the configuration, the memdevs, the dax
+ * devices, the nodes, that each cold path is a block device); then regions
+ * are made, dax devices onlined, kmem and cxl_kv loaded when missing, and
+ * the tier set attached.  An attached tier set that matches (the same nodes
+ * and cold devices; the budget and limits where the configuration gives
+ * them) is left alone: apply is idempotent.  One that differs is an error
+ * unless --replace (detach, which fails while spaces are open, then attach).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "cxl-kv.h"
+
+#define CONF_MAIN	"/etc/cxl-kv.conf"
+#define CONF_DIR	"/etc/cxl-kv.d"
+#define MAX_FILES	16
+#define MAX_REGIONS	4
+#define MAX_DAX		CXL_KV_MAX_NODES
+#define NAME_LEN	64
+
+/* user_spaces, max_spaces, user_warm_pages, user_cold_slots */
+#define NR_LIMITS	4
+static const char *const limit_keys[NR_LIMITS] = {
+	"user_spaces", "max_spaces", "user_warm_pages", "user_cold_slots",
+};
+
+struct conf {
+	char files[MAX_FILES][PATH_MAX];
+	unsigned int nr_files;
+	char memdev[MAX_REGIONS][NAME_LEN];
+	unsigned int nr_memdev;
+	char dax[MAX_DAX][NAME_LEN];
+	unsigned int nr_dax;
+	unsigned int nodes[CXL_KV_MAX_NODES];
+	unsigned int nr_nodes;
+	char cold[CXL_KV_MAX_COLD][PATH_MAX];
+	unsigned int nr_cold;
+	uint64_t budget, budget_pages, cold_max;
+	uint64_t lim[NR_LIMITS];
+};
+
+static int conf_err(const char *file, unsigned int line, const char *msg,
+		    const char *arg)
+{
+	fprintf(stderr, "cxl-kv: apply: %s:%u: %s%s%s%s\n", file, line, msg,
+		arg ? " '" : "", arg ?: "", arg ? "'" : "");
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+			 e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Split @v at commas and blanks into @out[max][len]; *@n entries. */
+static int split_names(char *v, char *out, size_t len, unsigned int max,
+		       unsigned int *n)
+{
+	char *tok, *save;
+
+	*n = 0;
+	for (tok = strtok_r(v, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (*n >= max || strlen(tok) >= len)
+			return -E2BIG;
+		strcpy(out + (size_t)*n * len, tok);
+		(*n)++;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+static int conf_line(struct conf *c, const char *file, unsigned int ln,
+		     char *key, char *v)
+{
+	unsigned int n;
+
+	if (!strcmp(key, "region")) {
+		if (split_names(v, c->memdev[0], NAME_LEN, MAX_REGIONS, &n))
+			return conf_err(file, ln, "region takes memN[,memN] (at most 4)", v);
+		for (unsigned int i = 0; i < n; i++)
+			if (strncmp(c->memdev[i], "mem", 3) || strchr(c->memdev[i], '/'))
+				return conf_err(file, ln, "not a CXL memdev name", c->memdev[i]);
+		c->nr_memdev = n;
+	} else if (!strcmp(key, "dax")) {
+		if (split_names(v, c->dax[0], NAME_LEN, MAX_DAX, &n))
+			return conf_err(file, ln, "dax takes daxX.Y[,daxX.Y] (at most 8)", v);
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int a, b;
+			char end;
+
+			if (sscanf(c->dax[i], "dax%u.%u%c", &a, &b, &end) != 2)
+				return conf_err(file, ln, "not a dax device name", c->dax[i]);
+		}
+		c->nr_dax = n;
+	} else if (!strcmp(key, "nodes") || !strcmp(key, "node")) {
+		for (char *p = v; *p; p++)
+			if (*p == ' ' || *p == '\t')
+				*p = ',';
+		if (parse_u32_list(v, c->nodes, CXL_KV_MAX_NODES, &c->nr_nodes))
+			return conf_err(file, ln, "nodes takes N[,N] (at most 8)", v);
+	} else if (!strcmp(key, "cold")) {
+		if (split_names(v, c->cold[0], PATH_MAX, CXL_KV_MAX_COLD, &n))
+			return conf_err(file, ln, "cold takes DEV[,DEV] (at most 4)", v);
+		for (unsigned int i = 0; i < n; i++)
+			if (c->cold[i][0] != '/')
+				return conf_err(file, ln, "cold devices are absolute paths",
+						c->cold[i]);
+		c->nr_cold = n;
+	} else if (!strcmp(key, "budget")) {
+		if (parse_size(v, &c->budget) || !c->budget)
+			return conf_err(file, ln, "budget takes a size (e.g. 8G)", v);
+		c->budget_pages = 0;
+	} else if (!strcmp(key, "budget_pages")) {
+		if (parse_u64(v, &c->budget_pages) || !c->budget_pages)
+			return conf_err(file, ln, "budget_pages takes a page count", v);
+		c->budget = 0;
+	} else if (!strcmp(key, "cold_max")) {
+		if (parse_size(v, &c->cold_max))
+			return conf_err(file, ln, "cold_max takes a size", v);
+	} else {
+		for (int k = 0; k < NR_LIMITS; k++) {
+			if (strcmp(key, limit_keys[k]))
+				continue;
+			if (parse_u64(v, &c->lim[k]) ||
+			    (k < 2 && c->lim[k] > UINT32_MAX))
+				return conf_err(file, ln, "limits take a count", v);
+			return 0;
+		}
+		return conf_err(file, ln, "unknown key", key);
+	}
+	return 0;
+}
+
+static int conf_read(struct conf *c, const char *file)
+{
+	char buf[4096];
+	unsigned int ln = 0;
+	FILE *f;
+	int rc = 0;
+
+	if (c->nr_files >= MAX_FILES)
+		return conf_err(file, 0, "too many configuration files", NULL);
+	f = fopen(file, "r");
+	if (!f) {
+		rc = -errno;
+		fprintf(stderr, "cxl-kv: apply: %s: %s\n", file, strerror(-rc));
+		return rc;
+	}
+	snprintf(c->files[c->nr_files++], PATH_MAX, "%s", file);
+	while (!rc && fgets(buf, sizeof(buf), f)) {
+		char *line, *eq, *hash;
+
+		ln++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			rc = conf_err(file, ln, "line too long", NULL);
+			break;
+		}
+		hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		line = trim(buf);
+		if (!*line)
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			rc = conf_err(file, ln, "expected KEY = VALUE", line);
+			break;
+		}
+		*eq = '\0';
+		rc = conf_line(c, file, ln, trim(line), trim(eq + 1));
+	}
+	fclose(f);
+	return rc;
+}
+
+static int conf_filter(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && n > 5 && !strcmp(de->d_name + n - 5, ".conf");
+}
+
+/* --config FILE, or /etc/cxl-kv.conf and the drop-ins. */
+static int conf_load(struct conf *c, const char *only)
+{
+	struct dirent **names;
+	char path[PATH_MAX];
+	int n, rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (only)
+		return conf_read(c, only);
+	if (!access(CONF_MAIN, F_OK))
+		rc = conf_read(c, CONF_MAIN);
+	n = scandir(CONF_DIR, &names, conf_filter, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (!rc) {
+			snprintf(path, sizeof(path), "%s/%s", CONF_DIR,
+				 names[i]->d_name);
+			rc = conf_read(c, path);
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	if (!rc && !c->nr_files) {
+		fprintf(stderr, "cxl-kv: apply: no configuration (%s or %s/*.conf; "
+			"see cxl-kv(8))\n", CONF_MAIN, CONF_DIR);
+		return -ENOENT;
+	}
+	return rc;
+}
+
+static int sysfs_exists(const char *fmt, const char *a, const char *b)
+{
+	char rel[PATH_MAX], path[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), fmt, a, b);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", sysfs_root, rel) >=
+	    sizeof(path))
+		return 0;
+	return !access(path, F_OK);
+}
+
+static int sysfs_read(const char *rel, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int ok;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", sysfs_root, rel) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -EIO;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* The region already made of @memdev (its target0 is an endpoint decoder
+ * whose port's uport is the memdev), or -ENOENT. */
+static int region_of_memdev(const char *memdev, char *out, size_t len)
+{
+	char path[PATH_MAX], rel[PATH_MAX], dec[NAME_LEN], real[PATH_MAX];
+	char needle[NAME_LEN + 2];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/bus/cxl/devices", sysfs_root);
+	d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	snprintf(needle, sizeof(needle), "/%s", memdev);
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "region", 6))
+			continue;
+		snprintf(rel, sizeof(rel), "bus/cxl/devices/%.64s/target0", de->d_name);
+		if (sysfs_read(rel, dec, sizeof(dec)) || !dec[0])
+			continue;
+		/* the endpoint port's uport is the memdev */
+		snprintf(path, sizeof(path), "%s/bus/cxl/devices/%.64s/../uport",
+			 sysfs_root, dec);
+		if (!realpath(path, real) || strlen(real) < strlen(needle) ||
+		    strcmp(real + strlen(real) - strlen(needle), needle) ||
+		    strlen(de->d_name) >= len)
+			continue;
+		strcpy(out, de->d_name);
+		closedir(d);
+		return 0;
+	}
+	closedir(d);
+	return -ENOENT;
+}
+
+static int dax_node(const char *dax)
+{
+	char rel[PATH_MAX], buf[32];
+	char *end;
+	long v;
+
+	snprintf(rel, sizeof(rel), "bus/dax/devices/%s/target_node", dax);
+	if (sysfs_read(rel, buf, sizeof(buf)))
+		return -ENOENT;
+	v = strtol(buf, &end, 10);
+	return end == buf || v < 0 || v > INT_MAX ? -EINVAL : (int)v;
+}
+
+/* Everything the configuration names exists and has the right kind. */
+static int conf_check(const struct conf *c)
+{
+	char region[NAME_LEN];
+	struct stat st;
+	int bad = 0;
+
+	if (!c->nr_cold) {
+		fprintf(stderr, "cxl-kv: apply: no cold device ('cold = /dev/...')\n");
+		bad = 1;
+	}
+	if (!c->nr_nodes && !c->nr_dax && !c->nr_memdev) {
+		fprintf(stderr, "cxl-kv: apply: no warm tier ('region', 'dax' or "
+			"'nodes')\n");
+		bad = 1;
+	}
+	for (unsigned int i = 0; i < c->nr_memdev; i++) {
+		if (!sysfs_exists("bus/cxl/devices/%s%s", c->memdev[i], "") ||
+		    (region_of_memdev(c->memdev[i], region, sizeof(region)) &&
+		     !sysfs_exists("bus/cxl/devices/%s/ram/size", c->memdev[i], ""))) {
+			fprintf(stderr, "cxl-kv: apply: region: no CXL memdev %s with "
+				"volatile capacity under %s/bus/cxl/devices (cxl_acpi, "
+				"cxl_pci and cxl_mem loaded?)\n", c->memdev[i], sysfs_root);
+			bad = 1;
+		}
+	}
+	for (unsigned int i = 0; i < c->nr_dax; i++) {
+		if (dax_node(c->dax[i]) < 0) {
+			fprintf(stderr, "cxl-kv: apply: dax: no dax device %s under "
+				"%s/bus/dax/devices\n", c->dax[i], sysfs_root);
+			bad = 1;
+		}
+	}
+	for (unsigned int i = 0; i < c->nr_nodes; i++) {
+		char name[32];
+		int from_dax = 0;
+
+		for (unsigned int j = 0; j < c->nr_dax; j++)
+			from_dax |= dax_node(c->dax[j]) == (int)c->nodes[i];
+		snprintf(name, sizeof(name), "node%u", c->nodes[i]);
+		/* a node made by a region to come cannot be checked yet */
+		if (!from_dax && !c->nr_memdev &&
+		    !sysfs_exists("devices/system/node/%s%s", name, "")) {
+			fprintf(stderr, "cxl-kv: apply: nodes: no NUMA node %u\n",
+				c->nodes[i]);
+			bad = 1;
+		}
+	}
+	for (unsigned int i = 0; i < c->nr_cold; i++) {
+		if (stat(c->cold[i], &st)) {
+			fprintf(stderr, "cxl-kv: apply: cold: %s: %s\n", c->cold[i],
+				strerror(errno));
+			bad = 1;
+		} else if (!S_ISBLK(st.st_mode)) {
+			fprintf(stderr, "cxl-kv: apply: cold: %s is not a block "
+				"device\n", c->cold[i]);
+			bad = 1;
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
+static int run_modprobe(const char *mod)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "modprobe %s", mod);
+	return system(cmd) == 0 ? 0 : -ENODEV;
+}
+
+/* The attached tier set is the configured one (nodes, cold devices; budget
+ * and limits where configured). */
+static int info_matches(const struct conf *c, const struct cxl_kv_info *in,
+			const unsigned int *nodes, unsigned int nr_nodes,
+			uint64_t pages)
+{
+	const uint64_t got[NR_LIMITS] = { in->user_spaces, in->max_spaces,
+					  in->user_warm_pages, in->user_cold_slots };
+
+	if (in->nr_nodes != nr_nodes || in->nr_cold != c->nr_cold)
+		return 0;
+	for (unsigned int i = 0; i < nr_nodes; i++) {
+		int found = 0;
+
+		for (unsigned int j = 0; j < in->nr_nodes && j < CXL_KV_MAX_NODES; j++)
+			found |= in->nodes[j] == nodes[i];
+		if (!found)
+			return 0;
+	}
+	for (unsigned int i = 0; i < c->nr_cold; i++) {
+		struct stat st;
+		int found = 0;
+
+		if (stat(c->cold[i], &st))
+			return 0;
+		for (unsigned int j = 0; j < in->nr_cold && j < CXL_KV_MAX_COLD; j++)
+			found |= in->cold_devs[j] == (uint64_t)st.st_rdev;
+		if (!found)
+			return 0;
+	}
+	if ((c->budget || c->budget_pages) && in->budget_pages != pages)
+		return 0;
+	for (int k = 0; k < NR_LIMITS; k++)
+		if (c->lim[k] && got[k] != c->lim[k])
+			return 0;
+	return 1;
+}
+
+int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "replace", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char regions[MAX_REGIONS][NAME_LEN];
+	unsigned int nodes[CXL_KV_MAX_NODES], nr_nodes = 0;
+	const char *only = NULL;
+	int c, rc, dry = 0, replace = 0, changed = 0;
+	struct cxl_kv_features f;
+	struct cxl_kv_info info;
+	struct cxl_kv_attach a;
+	struct conf cf;
+	uint64_t pages = 0;
+	struct jw w;
+
+	while ((c = getopt_long(argc, argv, "c:nrh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': only = optarg; break;
+		case 'n': dry = 1; break;
+		case 'r': replace = 1; break;
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("apply takes no positional arguments");
+
+	/* 1. validation: nothing changes before all of it passed */
+	if (conf_load(&cf, only) || conf_check(&cf))
+		return 1;
+	if (dry) {
+		jw_init(&w, stdout, 1);
+		jw_obj_begin(&w, NULL);
+		jw_arr_begin(&w, "config");
+		for (unsigned int i = 0; i < cf.nr_files; i++)
+			jw_str(&w, NULL, cf.files[i]);
+		jw_arr_end(&w);
+		jw_bool(&w, "valid", 1);
+		jw_obj_end(&w);
+		return jw_finish(&w) ? 1 : 0;
+	}
+
+	/* 2. regions (a memdev that has one keeps it) and their dax devices */
+	for (unsigned int i = 0; i < cf.nr_memdev; i++) {
+		char dax[NAME_LEN] = "";
+		int k;
+
+		if (region_of_memdev(cf.memdev[i], regions[i], NAME_LEN)) {
+			rc = cxl_kv_region_create_ram(ctx, cf.memdev[i], regions[i],
+						      NAME_LEN);
+			if (rc)
+				return cli_fail("apply: creating the RAM region", rc);
+			changed = 1;
+		}
+		/* cxl_region creates dax_regionN/daxN.0 asynchronously */
+		for (k = 0; k < 50 && dax_of_region(regions[i], dax, sizeof(dax)); k++)
+			usleep(100000);
+		if (!dax[0])
+			return cli_fail("apply: no dax device appeared for the region",
+					-ENOENT);
+		for (k = 0; k < (int)cf.nr_dax && strcmp(cf.dax[k], dax); k++)
+			;
+		if (k == (int)cf.nr_dax) {
+			if (cf.nr_dax >= MAX_DAX)
+				return cli_fail("apply: too many dax devices", -E2BIG);
+			strcpy(cf.dax[cf.nr_dax++], dax);
+		}
+	}
+
+	/* 3. dax devices -> node memory in ZONE_NORMAL */
+	if (cf.nr_dax && !sysfs_exists("bus/dax/drivers/kmem%s%s", "", "") &&
+	    !strcmp(sysfs_root, "/sys") && run_modprobe("kmem"))
+		return cli_fail("apply: modprobe kmem", -ENODEV);
+	for (unsigned int i = 0; i < cf.nr_dax; i++) {
+		int node = -1;
+		unsigned int j;
+
+		rc = cxl_kv_dax_online(ctx, cf.dax[i], &node);
+		if (rc)
+			return cli_fail("apply: onlining the dax device", rc);
+		if (cf.nr_nodes || node < 0)
+			continue;
+		for (j = 0; j < nr_nodes && nodes[j] != (unsigned int)node; j++)
+			;
+		if (j == nr_nodes && nr_nodes < CXL_KV_MAX_NODES)
+			nodes[nr_nodes++] = (unsigned int)node;
+	}
+	if (cf.nr_nodes) {
+		memcpy(nodes, cf.nodes, sizeof(nodes));
+		nr_nodes = cf.nr_nodes;
+	}
+	if (!nr_nodes)
+		return cli_fail("apply: no warm node", -ENODEV);
+
+	/* 4. the module */
+	if (access(device_path, F_OK) && !strcmp(device_path, "/dev/cxl_kv")) {
+		if (run_modprobe("cxl_kv"))
+			return cli_ctl_fail("apply: modprobe cxl_kv", -ENODEV);
+		for (int k = 0; k < 50 && access(device_path, F_OK); k++)
+			usleep(100000);
+		changed = 1;
+	}
+	rc = cxl_kv_get_features(ctx, &f);
+	if (rc)
+		return cli_ctl_fail("apply", rc);
+	rc = cxl_kv_refresh_nodes(ctx);
+	if (rc < 0)
+		return cli_fail("apply: reading NUMA nodes", rc);
+	if (cf.budget)
+		pages = cf.budget / f.page_size;
+	else if (cf.budget_pages)
+		pages = cf.budget_pages;
+	else
+		for (unsigned int i = 0; i < nr_nodes; i++)
+			pages += cxl_kv_node_get_free(cxl_kv_node_get_by_id(ctx,
+						(int)nodes[i])) / 2 / f.page_size;
+
+	/* 5. the tier set: left alone when it matches */
+	rc = cxl_kv_get_info(ctx, &info);
+	if (rc)
+		return cli_ctl_fail("apply", rc);
+	if (info.attached && info_matches(&cf, &info, nodes, nr_nodes, pages)) {
+		pages = info.budget_pages;
+		goto report;
+	}
+	if (info.attached && !replace) {
+		fprintf(stderr, "cxl-kv: apply: the attached tier set differs from "
+			"the configuration: 'cxl-kv apply --replace' detaches it "
+			"first (no space may be open)\n");
+		return 1;
+	}
+	if (info.attached) {
+		rc = cxl_kv_detach(ctx);
+		if (rc)
+			return cli_ctl_fail("detach", rc);
+	}
+	memset(&a, 0, sizeof(a));
+	a.nr_nodes = nr_nodes;
+	for (unsigned int i = 0; i < nr_nodes; i++)
+		a.nodes[i] = nodes[i];
+	a.nr_cold = cf.nr_cold;
+	for (unsigned int i = 0; i < cf.nr_cold; i++) {
+		a.cold[i].path = (uint64_t)(uintptr_t)cf.cold[i];
+		a.cold[i].max_bytes = cf.cold_max;
+	}
+	a.budget_pages = pages;
+	a.user_spaces = (uint32_t)cf.lim[0];
+	a.max_spaces = (uint32_t)cf.lim[1];
+	a.user_warm_pages = cf.lim[2];
+	a.user_cold_slots = cf.lim[3];
+	rc = cxl_kv_attach_raw(ctx, &a);
+	if (rc)
+		return cli_ctl_fail("attach", rc);
+	changed = 1;
+report:
+	jw_init(&w, stdout, 1);
+	jw_obj_begin(&w, NULL);
+	jw_bool(&w, "changed", changed);
+	jw_arr_begin(&w, "config");
+	for (unsigned int i = 0; i < cf.nr_files; i++)
+		jw_str(&w, NULL, cf.files[i]);
+	jw_arr_end(&w);
+	jw_arr_begin(&w, "regions");
+	for (unsigned int i = 0; i < cf.nr_memdev; i++)
+		jw_str(&w, NULL, regions[i]);
+	jw_arr_end(&w);
+	jw_arr_begin(&w, "dax");
+	for (unsigned int i = 0; i < cf.nr_dax; i++)
+		jw_str(&w, NULL, cf.dax[i]);
+	jw_arr_end(&w);
+	jw_arr_begin(&w, "nodes");
+	for (unsigned int i = 0; i < nr_nodes; i++)
+		jw_u64(&w, NULL, nodes[i]);
+	jw_arr_end(&w);
+	jw_arr_begin(&w, "cold");
+	for (unsigned int i = 0; i < cf.nr_cold; i++)
+		jw_str(&w, NULL, cf.cold[i]);
+	jw_arr_end(&w);
+	jw_u64(&w, "budget_pages", pages);
+	jw_bool(&w, "attached", 1);
+	jw_obj_end(&w);
+	return jw_finish(&w) ? 1 : 0;
+}
