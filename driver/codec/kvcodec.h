@@ -42,7 +42,7 @@ typedef __UINT64_TYPE__ kvc_u64;
 typedef __INT32_TYPE__ kvc_s32;
 typedef __INT64_TYPE__ kvc_s64;
 
-/* Formats: equal to CXL_KV_COLD_* of the UAPI. */
+/* Formats: equal to CXL_KV_FMT_* of the UAPI. */
 #define KVC_RAW		0
 #define KVC_LOSSLESS	1
 #define KVC_INT8	2

@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest programs of the cold formats (issue 14): they link the same codec
+# as the module (libkvcodec.a) and its userspace helpers (kvq.o) to compute
+# the expected contents of a promoted page.
+KVC_KTESTS := kv_compress
+KTEST_PROGS += $(KVC_KTESTS)
+
+$(addprefix $(O)/ktest/,$(KVC_KTESTS)): $(O)/ktest/%: tests/kselftest/%.c \
+		tests/kselftest/ktap.h tests/kselftest/kv_test.h \
+		tests/kselftest/kv_dm.h $(KVQ_OBJ) $(KVC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/kselftest -o $@ $< $(KVQ_OBJ) $(KVC_LIB) \
+		-luring -lnuma -lpthread -lm
+
+ktest: $(addprefix $(O)/ktest/,$(KVC_KTESTS))
+
+.PHONY: bench-compress
+bench-compress: all ktest
+	tests/vm/run.sh --topo nvdimm --suite bench-compress
