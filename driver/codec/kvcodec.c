@@ -11,6 +11,7 @@
  * the largest finite value.
  */
 #include "kvcodec.h"
+#include "kvcodec_tab.h"
 
 #define KVC_Q		30
 static const kvc_u32 kvc_mul[4] = {	/* 2^(f/4) in Q30 */
@@ -351,6 +352,37 @@ kvc_u16 kvc_dequant_fp8(kvc_u8 b, kvc_u8 code, int bf16)
 	return (kvc_u16)(bits | (b & 0x80 ? 0x8000u : 0));
 }
 
+/*
+ * Element @b (an int8/int4 code or an e4m3 byte) of a group with scale
+ * @code: the table holds it at scale exponent 0, rounded as kvc_to_float()
+ * would; scaling by 2^k adds k to the exponent field, exact while the
+ * result stays normal.  Other results take the slow path.
+ */
+kvc_u16 kvc_dequant_fast(int fmt, kvc_s32 q, int code, int bf16)
+{
+	int c = code - 128, k = c >> 2, f = c & 3, mb = bf16 ? 7 : 10;
+	kvc_u32 a, t, neg, ex;
+
+	if (!code)
+		return 0;
+	if (fmt == KVC_FP8) {
+		a = (kvc_u32)q & 0x7f;
+		neg = (kvc_u32)q & 0x80;
+		t = bf16 ? kvc_fp8_bf16[f][a] : kvc_fp8_fp16[f][a];
+	} else {
+		a = (kvc_u32)(q < 0 ? -q : q);
+		neg = q < 0;
+		t = bf16 ? kvc_int_bf16[f][a] : kvc_int_fp16[f][a];
+	}
+	if (!t)
+		return 0;
+	ex = (t >> mb) + (kvc_u32)k;
+	if (ex - 1 >= (bf16 ? 254u : 30u))	/* out of the normal range */
+		return fmt == KVC_FP8 ? kvc_dequant_fp8((kvc_u8)q, (kvc_u8)code, bf16) :
+					kvc_dequant_int(q, (kvc_u8)code, bf16);
+	return (kvc_u16)((t + ((kvc_u32)k << mb)) | (neg ? 0x8000u : 0));
+}
+
 int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	       kvc_u32 len, void *dst)
 {
@@ -366,23 +398,21 @@ int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	data = codes + ng;
 	for (gi = 0; gi < ng; gi++) {
 		kvc_u32 first, step, j, idx;
-		kvc_u8 code = codes[gi];
+		int code = codes[gi];
 
 		kvc_group(g, gi, &first, &step, &n);
 		for (j = 0, idx = first; j < n; j++, idx += step) {
-			kvc_u16 v;
+			kvc_s32 q;
 
 			if (fmt == KVC_FP8) {
-				v = kvc_dequant_fp8(data[idx], code, bf16);
+				q = data[idx];
 			} else if (fmt == KVC_INT8) {
-				v = kvc_dequant_int((__INT8_TYPE__)data[idx], code,
-						    bf16);
+				q = (__INT8_TYPE__)data[idx];
 			} else {
-				kvc_s32 q = (data[idx / 2] >> (4 * (idx & 1))) & 15;
-
-				v = kvc_dequant_int(q > 7 ? q - 16 : q, code, bf16);
+				q = (data[idx / 2] >> (4 * (idx & 1))) & 15;
+				q = q > 7 ? q - 16 : q;
 			}
-			kvc_st16(d, idx, v);
+			kvc_st16(d, idx, kvc_dequant_fast(fmt, q, code, bf16));
 		}
 	}
 	return 0;

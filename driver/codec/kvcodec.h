@@ -121,5 +121,7 @@ void kvc_planes_join(const void *src, void *dst);
 /* Element conversions used by the codec, exported for the tests. */
 kvc_u16 kvc_dequant_int(kvc_s32 q, kvc_u8 code, int bf16);
 kvc_u16 kvc_dequant_fp8(kvc_u8 e4m3, kvc_u8 code, int bf16);
+/* What kvc_decode() uses: tables (kvcodec_tab.h), the above as fallback. */
+kvc_u16 kvc_dequant_fast(int fmt, kvc_s32 q, int code, int bf16);
 
 #endif /* KVCODEC_H */

@@ -269,3 +269,18 @@ Test(codec, synthetic_kv_meets_the_targets)
 		cr_assert_leq(e, tgt[f], "fmt %d attention error %g", lossy[f], e);
 	}
 }
+
+Test(codec, table_dequant_equals_the_conversion)
+{
+	for (int bf = 0; bf < 2; bf++)
+		for (int code = 0; code < 256; code++) {
+			for (int q = -127; q <= 127; q++)
+				cr_assert_eq(kvc_dequant_fast(KVC_INT8, q, code, bf),
+					     kvc_dequant_int(q, (uint8_t)code, bf),
+					     "int q %d code %d bf16 %d", q, code, bf);
+			for (int b = 0; b < 256; b++)
+				cr_assert_eq(kvc_dequant_fast(KVC_FP8, b, code, bf),
+					     kvc_dequant_fp8((uint8_t)b, (uint8_t)code, bf),
+					     "fp8 %#x code %d bf16 %d", b, code, bf);
+		}
+}
