@@ -19,7 +19,7 @@ KVQ_OBJ := $(O)/tools/kvq.o
 
 USER_TARGETS += $(KVC_LIB) $(O)/kvcodec-quality
 UNIT_DEPS += $(KVQ_OBJ) $(KVC_LIB)
-UNIT_SRCS += tests/unit/test_codec.c
+UNIT_SRCS += tests/unit/test_codec.c tests/unit/test_lib_cold.c
 
 $(O)/kvcodec-quality: $(O)/tools/kvcodec-quality.o $(KVQ_OBJ) $(KVC_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
