@@ -16,7 +16,7 @@ ktest: $(addprefix $(O)/ktest/,$(KVC_KTESTS))
 
 .PHONY: bench-compress
 bench-compress: all ktest
-	@tests/vm/run.sh --topo nvdimm --suite bench-compress > $(O)/vm/bench-compress.out 2>&1; \
+	@TEST_TIMEOUT=$${TEST_TIMEOUT:-900} tests/vm/run.sh --topo nvdimm --suite bench-compress > $(O)/vm/bench-compress.out 2>&1; \
 	rc=$$?; cat $(O)/vm/bench-compress.out; \
 	grep -E '^compress-(head|fmt|vs-raw):' $(O)/vm/console-nvdimm-bench-compress.log; \
 	grep '^compress-summary:' $(O)/vm/console-nvdimm-bench-compress.log | tail -n 1; exit $$rc

@@ -5,7 +5,9 @@
  *
  * One space per format (raw, lossless, int8, fp8, int4), each holding the
  * same synthetic KV (kvq_gen_stream(): 4 layers x 2 heads x 4096 tokens of
- * head_dim 128, fp16; 16 MiB), one after the other on one tier set:
+ * head_dim 128, fp16; 16 MiB), all on one tier set, measured interleaved
+ * (each demotion rep and each promotion probe goes over every format in
+ * turn, so that the host's drift hits them alike):
  *
  *   ratio      logical bytes demoted / NVMe bytes written (the module's
  *              nvme_write_bytes), over DEMOTE_REPS demotions of the whole
@@ -40,8 +42,8 @@
 #define PAGES	(STREAMS * BPH)
 #define EL	2048			/* elements per page */
 #define NFMT	5
-#define DEMOTE_REPS 3
-#define NPROBE	512
+#define DEMOTE_REPS 2
+#define NPROBE	256
 
 static const uint64_t fmts[NFMT] = {
 	CXL_KV_FMT_RAW, CXL_KV_FMT_LOSSLESS, CXL_KV_FMT_INT8, CXL_KV_FMT_FP8,
@@ -95,76 +97,55 @@ static void expect(int f)
 	}
 }
 
-static void run_fmt(int ctl, int fi, struct res *r)
+struct fsp {
+	int fd;
+	char *m;
+	size_t len;
+	struct cxl_kv_stats s0;
+	double t_demote;
+};
+
+static struct fsp F[NFMT];
+
+static int open_fmt(int ctl, int fi)
 {
 	struct cxl_kv_space_create c;
-	struct cxl_kv_stats s0, s1;
-	double t_demote = 0, lat[NPROBE], err = 0;
-	struct kvq_rng rng = { 99 };
-	uint64_t done = 0, bad = 0;
-	int fd, ret = 0;
-	char *m;
 
-	memset(r, 0, sizeof(*r));
 	kv_geom(&c, LAYERS, HEADS, HDIM, TOKENS);
 	CXL_KV_SPACE_COLD_FORMAT(&c) = fmts[fi];
-	fd = kv_space(ctl, &c);
-	if (fd < 0) {
-		ktap_diag("%s: SPACE_CREATE %d", names[fi], fd);
-		return;
-	}
-	m = mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		close(fd);
-		return;
-	}
+	F[fi].fd = kv_space(ctl, &c);
+	if (F[fi].fd < 0)
+		return F[fi].fd;
+	F[fi].len = c.mmap_bytes;
+	F[fi].m = mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       F[fi].fd, 0);
+	return F[fi].m == MAP_FAILED ? -ENOMEM : 0;
+}
+
+/* One whole-space DEMOTE of freshly written pages, timed. */
+static int demote_fmt(int fi)
+{
+	uint64_t done = 0;
+	double t0;
+	int ret;
+
+	memcpy(F[fi].m, orig, (size_t)PAGES * KV_PAGE);	/* dirty again */
+	t0 = kv_now();
+	ret = move_all(F[fi].fd, CXL_KV_DEMOTE, &done);
+	F[fi].t_demote += kv_now() - t0;
+	return ret ?: done == PAGES ? 0 : -EAGAIN;
+}
+
+/* Check every page against the codec; attention error of 4 (layer, head)s. */
+static void check_fmt(int fi, struct res *r)
+{
+	char *m = F[fi].m;
+	uint64_t bad = 0;
+	double err = 0;
+	int ret;
+
 	expect((int)fmts[fi]);
-	kv_stats(fd, CXL_KV_SPACE_STATS, &s0);
-	for (int rep = 0; rep < DEMOTE_REPS && !ret; rep++) {
-		double t0;
-
-		memcpy(m, orig, (size_t)PAGES * KV_PAGE);	/* dirty again */
-		t0 = kv_now();
-		ret = move_all(fd, CXL_KV_DEMOTE, &done);
-		t_demote += kv_now() - t0;
-		if (!ret && done != PAGES)
-			ret = -EAGAIN;
-	}
-	kv_stats(fd, CXL_KV_SPACE_STATS, &s1);
-	if (ret) {
-		ktap_diag("%s: DEMOTE %d (%llu pages)", names[fi], ret,
-			  (unsigned long long)done);
-		goto out;
-	}
-	r->ratio = (double)(s1.demotions - s0.demotions) * KV_PAGE /
-		   (double)(s1.nvme_write_bytes - s0.nvme_write_bytes);
-	r->demote_mibs = (double)DEMOTE_REPS * PAGES * KV_PAGE / (1 << 20) / t_demote;
-
-	/* PROMOTE of one random block at a time */
-	for (int i = 0; i < NPROBE; i++) {
-		uint32_t l = (uint32_t)(kvq_urand(&rng) * LAYERS);
-		uint32_t h = (uint32_t)(kvq_urand(&rng) * HEADS);
-		uint32_t b = (uint32_t)(kvq_urand(&rng) * BPH);
-		double t0 = kv_now();
-
-		ret = kv_ranges(fd, CXL_KV_PROMOTE, (uint16_t)l, (uint16_t)h, b, 1,
-				NULL);
-		lat[i] = (kv_now() - t0) * 1e6;
-		if (ret)
-			break;
-		/* back to cold without I/O (clean drop) for the next probes */
-		kv_ranges(fd, CXL_KV_DEMOTE, (uint16_t)l, (uint16_t)h, b, 1, NULL);
-	}
-	if (ret) {
-		ktap_diag("%s: PROMOTE %d", names[fi], ret);
-		goto out;
-	}
-	qsort(lat, NPROBE, sizeof(lat[0]), cmp_d);
-	r->p50 = lat[NPROBE / 2];
-	r->p99 = lat[NPROBE * 99 / 100];
-
-	/* everything back, compared with the codec; attention error */
-	ret = move_all(fd, CXL_KV_PROMOTE, NULL);
+	ret = move_all(F[fi].fd, CXL_KV_PROMOTE, NULL);
 	for (uint64_t pg = 0; pg < PAGES; pg++)
 		bad += !!memcmp(m + pg * KV_PAGE, want + pg * EL, KV_PAGE);
 	for (int q = 0; q < LAYERS * HEADS; q += 2) {
@@ -181,9 +162,70 @@ static void run_fmt(int ctl, int fi, struct res *r)
 	if (!r->ok)
 		ktap_diag("%s: PROMOTE %d, %llu pages differ from the codec",
 			  names[fi], ret, (unsigned long long)bad);
-out:
-	munmap(m, c.mmap_bytes);
-	close(fd);
+}
+
+/*
+ * Everything is measured interleaved across the formats (the loaded host
+ * drifts by tens of percent over seconds): demotions rep by rep, promotion
+ * probes one block per format in turn.
+ */
+static int run_all(int ctl, struct res *r)
+{
+	static double lat[NFMT][NPROBE];
+	struct kvq_rng rng = { 99 };
+	int ret;
+
+	for (int i = 0; i < NFMT; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		ret = open_fmt(ctl, i);
+		if (ret) {
+			ktap_diag("%s: SPACE_CREATE/mmap %d", names[i], ret);
+			return ret;
+		}
+		kv_stats(F[i].fd, CXL_KV_SPACE_STATS, &F[i].s0);
+	}
+	for (int rep = 0; rep < DEMOTE_REPS; rep++)
+		for (int i = 0; i < NFMT; i++) {
+			ret = demote_fmt(i);
+			if (ret) {
+				ktap_diag("%s: DEMOTE %d", names[i], ret);
+				return ret;
+			}
+		}
+	for (int i = 0; i < NFMT; i++) {
+		struct cxl_kv_stats s1;
+
+		kv_stats(F[i].fd, CXL_KV_SPACE_STATS, &s1);
+		r[i].ratio = (double)(s1.demotions - F[i].s0.demotions) * KV_PAGE /
+			     (double)(s1.nvme_write_bytes - F[i].s0.nvme_write_bytes);
+		r[i].demote_mibs = (double)DEMOTE_REPS * PAGES * KV_PAGE /
+				   (1 << 20) / F[i].t_demote;
+	}
+	for (int p = 0; p < NPROBE; p++) {
+		uint16_t l = (uint16_t)(kvq_urand(&rng) * LAYERS);
+		uint16_t h = (uint16_t)(kvq_urand(&rng) * HEADS);
+		uint32_t b = (uint32_t)(kvq_urand(&rng) * BPH);
+
+		for (int i = 0; i < NFMT; i++) {
+			double t0 = kv_now();
+
+			ret = kv_ranges(F[i].fd, CXL_KV_PROMOTE, l, h, b, 1, NULL);
+			lat[i][p] = (kv_now() - t0) * 1e6;
+			if (ret) {
+				ktap_diag("%s: PROMOTE %d", names[i], ret);
+				return ret;
+			}
+			/* back to cold without I/O (clean drop) */
+			kv_ranges(F[i].fd, CXL_KV_DEMOTE, l, h, b, 1, NULL);
+		}
+	}
+	for (int i = 0; i < NFMT; i++) {
+		qsort(lat[i], NPROBE, sizeof(lat[i][0]), cmp_d);
+		r[i].p50 = lat[i][NPROBE / 2];
+		r[i].p99 = lat[i][NPROBE * 99 / 100];
+		check_fmt(i, &r[i]);
+	}
+	return 0;
 }
 
 int main(void)
@@ -209,16 +251,23 @@ int main(void)
 	T("attach", !ret, "%d", ret);
 	printf("compress-head: %-8s %7s %12s %10s %10s %9s\n", "format",
 	       "ratio", "demote_MiB/s", "prom_p50us", "prom_p99us", "attn_err");
+	memset(r, 0, sizeof(r));
+	run_all(ctl, r);
 	for (int i = 0; i < NFMT; i++) {
 		char n[32];
 
-		run_fmt(ctl, i, &r[i]);
 		printf("compress-fmt: %-8s %7.3f %12.1f %10.1f %10.1f %9.4f\n",
 		       names[i], r[i].ratio, r[i].demote_mibs, r[i].p50, r[i].p99,
 		       r[i].attn);
 		fflush(stdout);
 		snprintf(n, sizeof(n), "%s_measured_exact", names[i]);
 		T(n, r[i].ok, "see above");
+	}
+	for (int i = 0; i < NFMT; i++) {
+		if (F[i].m && F[i].m != MAP_FAILED)
+			munmap(F[i].m, F[i].len);
+		if (F[i].fd > 0)
+			close(F[i].fd);
 	}
 	kv_detach_quiet(ctl);
 	printf("compress-vs-raw: demote int8 %.2fx fp8 %.2fx int4 %.2fx lossless %.2fx; promote p50 int8 %.2fx fp8 %.2fx int4 %.2fx lossless %.2fx; p99 int8 %.2fx\n",
