@@ -63,7 +63,9 @@ struct kv_pack {
 
 /**
  * struct kv_packer - a demoter's encoder state (one task, no lock)
- * @objs: the chunk's objects, KV_PACK_MAX bytes apart (by zap index).
+ * @objs: the chunk's objects, KV_PACK_MAX bytes apart (by zap index),
+ *	zeroed (the padding of an object reaches the device).
+ * @objs_cap: objects @objs holds (the largest chunk so far).
  * @planes: the byte planes of a page (lossless).
  * @cctx: zstd context in @ws (lossless), NULL until needed.
  * @ws: its workspace.
@@ -76,6 +78,7 @@ struct kv_pack {
  */
 struct kv_packer {
 	u8 *objs;
+	u32 objs_cap;
 	u8 planes[PAGE_SIZE];
 	zstd_cctx *cctx;
 	void *ws;
@@ -259,11 +262,6 @@ static struct kv_packer *kv_packer_alloc(struct kv_space *sp)
 
 	if (!pkr)
 		return NULL;
-	pkr->objs = kvmalloc(256 * KV_PACK_MAX, GFP_KERNEL);
-	if (!pkr->objs) {
-		kvfree(pkr);
-		return NULL;
-	}
 	if (sp->cold_fmt != CXL_KV_FMT_LOSSLESS)
 		return pkr;
 	pkr->zp = zstd_get_params(KV_PACK_LEVEL, PAGE_SIZE);
@@ -428,8 +426,14 @@ u32 kv_pack_prepare(struct kv_space *sp, struct kv_packer **pkrp,
 	}
 	if (!pkr)
 		pkr = *pkrp = kv_packer_alloc(sp);
+	/* scratch for the objects: as many as this chunk has pages */
+	if (pkr && pkr->objs_cap < nz) {
+		kvfree(pkr->objs);
+		pkr->objs = kvzalloc((size_t)nz * KV_PACK_MAX, GFP_KERNEL);
+		pkr->objs_cap = pkr->objs ? nz : 0;
+	}
 	pk = kzalloc(sizeof(*pk), GFP_KERNEL);
-	if (!pkr || !pk) {
+	if (!pkr || !pkr->objs || !pk) {
 		kfree(pk);
 		*err = *err ?: -ENOMEM;
 		return 0;
