@@ -41,7 +41,7 @@ GIT_REV := $(shell git describe --tags --always --dirty 2>/dev/null || echo unkn
 CFLAGS ?= -O2 -g
 WFLAGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Idriver/policy -Ilib \
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Idriver/policy -Idriver/codec -Ilib -Itools \
 	    -DCXL_KV_PKG_VERSION='"$(VERSION)"' -DCXL_KV_GIT_REV='"$(GIT_REV)"'
 ALL_CFLAGS = $(CPPFLAGS) $(WFLAGS) $(CFLAGS)
 
@@ -65,6 +65,7 @@ INSTALL_TARGETS :=
 all: module userspace
 
 -include driver/policy/policy.mk
+-include driver/codec/codec.mk
 -include lib/lib.mk
 -include tools/tools.mk
 -include tools/policy-tools.mk
@@ -112,10 +113,11 @@ install-udev:
 # /usr/src/cxl_kv-<version>; `dkms add/build/install` when dkms is present.
 DKMS_SRC = $(DESTDIR)/usr/src/cxl_kv-$(VERSION)
 dkms-install: install-udev
-	install -d $(DKMS_SRC)/driver/policy $(DKMS_SRC)/include/uapi/linux
+	install -d $(DKMS_SRC)/driver/policy $(DKMS_SRC)/driver/codec $(DKMS_SRC)/include/uapi/linux
 	install -m 0644 Kbuild VERSION $(DKMS_SRC)/
 	install -m 0644 driver/*.c driver/*.h $(DKMS_SRC)/driver/
 	install -m 0644 driver/policy/*.c driver/policy/*.h $(DKMS_SRC)/driver/policy/
+	install -m 0644 driver/codec/*.c driver/codec/*.h $(DKMS_SRC)/driver/codec/
 	install -m 0644 include/uapi/linux/cxl_kv.h $(DKMS_SRC)/include/uapi/linux/
 	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
 	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null; then \

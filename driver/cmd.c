@@ -831,7 +831,8 @@ long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile)
 	case CXL_KV_SPACE_CREATE: {
 		struct cxl_kv_space_create *c = arg;
 
-		if (!kv_zero(c->reserved))
+		/* reserved[0]: the cold format, checked with the geometry */
+		if (c->reserved[1] || c->reserved[2] || c->reserved[3])
 			return -EINVAL;
 		mutex_lock(&kv_ctl_lock);
 		ret = kv_space_create(c, newfile);

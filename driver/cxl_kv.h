@@ -30,6 +30,7 @@
 #define CXL_KV_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/blk_types.h>
 #include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
@@ -180,6 +181,12 @@ struct kv_user {
  *	no lock.
  * @room_wq: allocations waiting for warm room sleep here; woken whenever
  *	pages are uncharged and when the worker ends a pass.
+ * @slot_refs: NULL until the first space with a cold format (pack.c); then
+ *	one byte per slot: the packed objects in it, plus one while a write
+ *	of it is in flight (a slot in @slot_map with 0 here is a raw slot).
+ *	Under @slot_lock.  Written once under kv_ctl_lock and @slot_lock.
+ * @rd_align: bytes a packed object's read is aligned to: the largest
+ *	logical block size of the cold devices.
  */
 struct kv_tiers {
 	u32 nr_nodes;
@@ -214,6 +221,9 @@ struct kv_tiers {
 	struct work_struct demote_work;
 	struct kv_reclaim *rc;
 	wait_queue_head_t room_wq;
+
+	u8 *slot_refs;
+	u32 rd_align;
 };
 
 /* The attached tier set or NULL; written under kv_ctl_lock. */
@@ -274,13 +284,15 @@ enum kv_state {
  * @slot: cold slot or KV_NO_SLOT.
  * @state: enum kv_state.
  * @flags: KV_F_*.
+ * @obj: 0: @slot holds the page raw; else a packed object (pack.c) that
+ *	starts in @slot: KV_OBJ_OFF() and KV_OBJ_LEN() bytes.
  */
 struct kv_entry {
 	struct page *page;
 	u32 slot;
 	u8 state;
 	u8 flags;
-	u16 pad;
+	u16 obj;
 };
 
 /**
@@ -305,6 +317,8 @@ struct kv_entry {
  * @wq: waiters for KV_RD, KV_WB and KV_F_ZAP to end (woken on every end).
  * @inflight: I/O batches in flight; release waits for zero.
  * @stats: per-space counters.
+ * @cold_fmt: CXL_KV_FMT_* of the pages it demotes (set at creation).
+ * @cold_bf16: its lossy formats read the elements as bf16.
  */
 struct kv_space {
 	struct kref ref;
@@ -327,6 +341,9 @@ struct kv_space {
 	wait_queue_head_t wq;
 	atomic_t inflight;
 	struct kv_stats stats;
+
+	u8 cold_fmt;
+	bool cold_bf16;
 };
 
 int kv_space_create(struct cxl_kv_space_create *c, struct file **filep);
@@ -395,6 +412,28 @@ void kv_demote_work(struct work_struct *work);
 void kv_kick_demotion(struct kv_tiers *t);
 int kv_reclaim_init(struct kv_tiers *t);
 void kv_reclaim_exit(struct kv_tiers *t);
+
+/* cold formats and packed objects (pack.c) */
+#define KV_OBJ_UNIT		16	/* bytes: object offsets and lengths */
+#define KV_OBJ_OFF(obj)		(((obj) & 0xff) * KV_OBJ_UNIT)
+#define KV_OBJ_LEN(obj)		(((obj) >> 8) * KV_OBJ_UNIT)
+int kv_cold_fmt_init(struct kv_space *sp, u64 fmt);
+void kv_ent_slot_free(struct kv_space *sp, struct kv_entry *e);
+void kv_obj_free(struct kv_space *sp, u32 slot, u16 obj);
+struct kv_packer;
+struct kv_pack;
+u32 kv_pack_prepare(struct kv_space *sp, struct kv_packer **pkrp,
+		    const u64 *zap, u32 nz, u32 *pslot, u16 *pobj,
+		    struct kv_pack **pkp, int *err);
+void kv_packer_free(struct kv_packer *pkr);
+void kv_pack_submit(struct kv_tiers *t, struct kv_pack *pk, atomic_t *pending,
+		    void *priv, bio_end_io_t *end);
+void kv_pack_error(struct kv_pack *pk, int err);
+int kv_pack_err(struct kv_pack *pk);
+int kv_pack_done(struct kv_space *sp, struct kv_pack *pk, u64 *bytes);
+u32 kv_obj_read_span(struct kv_tiers *t, u16 obj, u32 *a, u32 *bend);
+int kv_obj_decode(struct kv_space *sp, u64 pg, u16 obj, const void *buf,
+		  struct page *page, void **dws);
 
 /* policy glue (policy_glue.c) */
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);

@@ -331,10 +331,8 @@ static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 		e->flags |= KV_F_TOUCHED;
 	if (!(e->flags & KV_F_DIRTY)) {
 		e->flags |= KV_F_DIRTY;
-		if (e->state == KV_WARM && e->slot != KV_NO_SLOT) {
-			kv_slot_free(sp, e->slot);
-			e->slot = KV_NO_SLOT;
-		}
+		if (e->state == KV_WARM && e->slot != KV_NO_SLOT)
+			kv_ent_slot_free(sp, e);
 	}
 	kvp_on_write(sp->pol, kv_pg_block(sp, pg), sp->step);
 	/*

@@ -45,6 +45,9 @@
  * @slot: the cold slot.
  * @err: 0 or -errno of its bio.
  * @nr: for the first item of a bio: the items (pages) that bio carries.
+ * @obj: 0, or the packed object (kv_entry.obj) @slot holds the page as.
+ * @bytes: read: bytes read (0: a page).
+ * @bounce: read of a packed object: the two pages it is read into.
  */
 struct kv_item {
 	struct kv_batch *b;
@@ -53,6 +56,9 @@ struct kv_item {
 	u32 slot;
 	int err;
 	u32 nr;
+	u16 obj;
+	u32 bytes;
+	struct page *bounce;
 };
 
 /**
@@ -68,6 +74,7 @@ struct kv_item {
  * @fault: the read of a cold fault (kv_promote_fault()).
  * @t0: when that fault began.
  * @pr: the asynchronous promotion this batch is part of, or NULL.
+ * @pk: a demotion chunk's packed units (pack.c), or NULL.
  * @n: items.
  * @it: the items.
  */
@@ -83,6 +90,7 @@ struct kv_batch {
 	u32 pins;
 	ktime_t t0;
 	struct kv_promo *pr;
+	struct kv_pack *pk;
 	u32 n;
 	struct kv_item it[] __counted_by(n);
 };
@@ -111,6 +119,10 @@ static struct kv_batch *kv_batch_alloc(struct kv_space *sp, u32 n)
 
 static void kv_batch_free(struct kv_batch *b)
 {
+	u64 bytes;
+
+	if (WARN_ON_ONCE(b->pk))
+		kv_pack_done(b->sp, b->pk, &bytes);
 	kv_space_put(b->sp);
 	kvfree(b);
 }
@@ -140,6 +152,56 @@ static void kv_bio_end(struct bio *bio)
 	kv_batch_put(it->b);
 }
 
+static void kv_pack_bio_end(struct bio *bio)
+{
+	struct kv_batch *b = bio->bi_private;
+	int err = blk_status_to_errno(bio->bi_status);
+
+	if (err) {
+		kv_pack_error(b->pk, err);
+		kv_stat_inc(b->sp, io_errors);
+	}
+	bio_put(bio);
+	kv_batch_put(b);
+}
+
+/*
+ * Read the sectors of a packed object (one slot or two) into a bounce of
+ * two pages; kv_promote_finish() decodes it into the item's page.
+ */
+static void kv_obj_submit_read(struct kv_batch *b, struct kv_item *it)
+{
+	struct kv_tiers *t = b->sp->tiers;
+	u32 a, bend, piece;
+
+	it->bounce = alloc_pages(GFP_NOIO, 1);
+	if (!it->bounce) {
+		it->err = -ENOMEM;
+		return;
+	}
+	kv_obj_read_span(t, it->obj, &a, &bend);
+	it->bytes = bend - a;
+	it->nr = 1;
+	for (piece = 0; piece < 2; piece++) {
+		u32 from = piece ? 0 : a;
+		u32 to = piece ? bend - PAGE_SIZE : min_t(u32, bend, PAGE_SIZE);
+		struct block_device *bdev;
+		struct bio *bio;
+		sector_t sector;
+
+		if (piece && bend <= PAGE_SIZE)
+			break;
+		bdev = kv_slot_bdev(t, it->slot + piece, &sector);
+		bio = bio_alloc(bdev, 1, REQ_OP_READ, GFP_NOIO);
+		bio->bi_iter.bi_sector = sector + (from >> SECTOR_SHIFT);
+		__bio_add_page(bio, it->bounce + piece, to - from, from);
+		bio->bi_private = it;
+		bio->bi_end_io = kv_bio_end;
+		atomic_inc(&b->pending);
+		submit_bio(bio);
+	}
+}
+
 /*
  * Submit the items that have a page and no error; runs of items whose
  * slots are consecutive on one device share a bio (up to BIO_MAX_VECS).
@@ -162,6 +224,12 @@ static void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
 		j = i + 1;
 		if (!it->page || it->err)
 			continue;
+		if (it->obj) {
+			/* packed: written with the units, read on its own */
+			if (op == REQ_OP_READ)
+				kv_obj_submit_read(b, it);
+			continue;
+		}
 		bdev = kv_slot_bdev(t, it->slot, &sector);
 		bio = bio_alloc(bdev, min_t(u32, n - i, BIO_MAX_VECS), op,
 				GFP_NOIO);
@@ -172,7 +240,7 @@ static void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
 			struct kv_item *nx = &b->it[j];
 			sector_t s2;
 
-			if (!nx->page || nx->err ||
+			if (!nx->page || nx->err || nx->obj ||
 			    kv_slot_bdev(t, nx->slot, &s2) != bdev ||
 			    s2 != sector + (sector_t)(j - i) * (PAGE_SIZE >> SECTOR_SHIFT) ||
 			    bio_add_page(bio, nx->page, PAGE_SIZE, 0) != PAGE_SIZE)
@@ -184,6 +252,8 @@ static void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
 		atomic_inc(&b->pending);
 		submit_bio(bio);
 	}
+	if (b->pk && op == REQ_OP_WRITE)
+		kv_pack_submit(t, b->pk, &b->pending, b, kv_pack_bio_end);
 	blk_finish_plug(&plug);
 	memalloc_noio_restore(noio);
 }
@@ -241,8 +311,29 @@ static int kv_promote_finish(struct kv_batch *b)
 {
 	struct kv_space *sp = b->sp;
 	struct kv_tiers *t = sp->tiers;
+	void *dws = NULL;
 	int ret = 0;
 	u32 i;
+
+	/* Packed objects: decode into the page, or fail it whole. */
+	for (i = 0; i < b->n; i++) {
+		struct kv_item *it = &b->it[i];
+		u32 a, bend, off;
+
+		if (!it->bounce)
+			continue;
+		if (!it->err && it->page) {
+			off = kv_obj_read_span(t, it->obj, &a, &bend);
+			it->err = kv_obj_decode(sp, it->pg, it->obj,
+						page_address(it->bounce) + off,
+						it->page, &dws);
+			if (it->err == -EIO)
+				kv_stat_inc(sp, io_errors);
+		}
+		__free_pages(it->bounce, 1);
+		it->bounce = NULL;
+	}
+	kvfree(dws);
 
 	mutex_lock(&sp->lock);
 	for (i = 0; i < b->n; i++) {
@@ -269,7 +360,7 @@ static int kv_promote_finish(struct kv_batch *b)
 		e->flags = b->prefetch ? KV_F_PREFETCH : 0;
 		kv_stat_inc(sp, promotions);
 		kv_stat_add(sp, cold_pages, -1);
-		kv_stat_add(sp, nvme_read_bytes, PAGE_SIZE);
+		kv_stat_add(sp, nvme_read_bytes, it->bytes ?: PAGE_SIZE);
 		if (b->prefetch)
 			kv_stat_inc(sp, prefetch_issued);
 		if (b->fault)
@@ -374,6 +465,7 @@ int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
 	b->it[0].b = b;
 	b->it[0].pg = pg;
 	b->it[0].slot = slot;
+	b->it[0].obj = READ_ONCE(sp->ent[pg].obj);
 	b->it[0].page = page;
 	atomic_inc(&sp->inflight);
 	kv_batch_submit(b, 1, REQ_OP_READ);
@@ -496,6 +588,9 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 			it->b = b;
 			it->pg = pgs[i];
 			it->slot = e->slot;
+			it->obj = e->obj;
+			it->bytes = 0;
+			it->bounce = NULL;
 			it->page = kv_take_page(pages, &np, kv_pg_node(sp, pgs[i]));
 			it->err = 0;
 		}
@@ -613,6 +708,10 @@ static bool kv_block_pinned(struct kv_space *sp, u64 pg)
  *	them instead.
  * @zap: scratch for kv_demote_prepare(): the chunk's pages, sorted.
  * @slots: scratch for kv_demote_prepare(): the chunk's slots.
+ * @pslot: a space with a cold format: per page of @zap its slot
+ *	(kv_pack_prepare()), KV_NO_SLOT if none.
+ * @pobj: and its packed object (0: raw).
+ * @pkr: the encoder state (pack.c), NULL until a chunk needs it.
  *
  * Owned by one task; the chunks' pages are KV_WB and belong to it.
  */
@@ -628,6 +727,9 @@ struct kv_demoter {
 	int ret;
 	u64 zap[KV_WB_CHUNK];
 	u32 slots[KV_WB_CHUNK];
+	u32 pslot[KV_WB_CHUNK];
+	u16 pobj[KV_WB_CHUNK];
+	struct kv_packer *pkr;
 };
 
 /* True if @pg[0..n) is ascending (what callers pass, nearly always). */
@@ -690,6 +792,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	struct folio_batch fb;
 	struct kv_batch *b;
 	u64 *zap = d->zap;
+	struct kv_pack *pk = NULL;
 	bool repin;
 
 	b = kv_demote_batch(d);
@@ -754,8 +857,14 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 					    (loff_t)(j - i) << PAGE_SHIFT, 1);
 	}
 	got = 0;
-	if (d->ret != -ENOSPC && d->ret != -EDQUOT)
-		got = kv_slot_alloc_many(sp, d->slots, nw, &d->ret);
+	if (d->ret != -ENOSPC && d->ret != -EDQUOT) {
+		if (sp->cold_fmt)
+			/* encoded, packed: a slot (and object) per page */
+			got = kv_pack_prepare(sp, &d->pkr, zap, nz, d->pslot,
+					      d->pobj, &pk, &d->ret);
+		else
+			got = kv_slot_alloc_many(sp, d->slots, nw, &d->ret);
+	}
 
 	/*
 	 * 3: unmapped and locked, and unchanged while ZAP (only PIN could
@@ -795,11 +904,14 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 			kv_pol_sync_block(sp, kv_pg_block(sp, pg), KVP_BY_ABORT);
 			continue;
 		}
-		if (WARN_ON_ONCE(e->slot != KV_NO_SLOT)) {
-			kv_slot_free(sp, e->slot);
-			e->slot = KV_NO_SLOT;
+		if (WARN_ON_ONCE(e->slot != KV_NO_SLOT))
+			kv_ent_slot_free(sp, e);
+		if (sp->cold_fmt) {
+			/* the slot (and object) made for this page, if any */
+			d->slots[k] = d->pslot[i];
+			d->pslot[i] = KV_NO_SLOT;
 		}
-		if (k == got) {
+		if (k == got || d->slots[k] == KV_NO_SLOT) {
 			/* Unmapped but still warm: it simply faults back in. */
 			continue;
 		}
@@ -807,10 +919,12 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		/* Any write from now on faults and sets DIRTY again. */
 		e->flags &= ~(KV_F_DIRTY | KV_F_TOUCHED | KV_F_PREFETCH);
 		e->slot = d->slots[k];
+		e->obj = sp->cold_fmt ? d->pobj[i] : 0;
 		b->it[k].b = b;
 		b->it[k].pg = pg;
 		b->it[k].page = page;
 		b->it[k].slot = e->slot;
+		b->it[k].obj = e->obj;
 		b->it[k].err = 0;
 		k++;
 	}
@@ -820,12 +934,30 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	/* Faults that found a page ZAP wait on sp->wq. */
 	wake_up_all(&sp->wq);
 	/* Slots for pages pinned during the zap. */
-	while (got > k)
-		kv_slot_free(sp, d->slots[--got]);
+	if (sp->cold_fmt) {
+		for (i = 0; i < nz; i++) {
+			if (d->pslot[i] == KV_NO_SLOT)
+				continue;
+			if (d->pobj[i])
+				kv_obj_free(sp, d->pslot[i], d->pobj[i]);
+			else
+				kv_slot_free(sp, d->pslot[i]);
+		}
+	} else {
+		while (got > k)
+			kv_slot_free(sp, d->slots[--got]);
+	}
+	b->pk = pk;
 	kv_stat_add(sp, clean_drops, dropped);
 	kv_stat_add(sp, cold_pages, dropped);
 	kv_stat_add(sp, gup_kept, gup);
 	if (!k) {
+		if (b->pk) {
+			u64 bytes;
+
+			kv_pack_done(sp, b->pk, &bytes);
+			b->pk = NULL;
+		}
 		kv_space_io_end(sp);
 		kv_demote_unbatch(d, b);
 		return NULL;
@@ -845,7 +977,9 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 	struct kv_space *sp = b->sp;
 	struct kv_tiers *t = sp->tiers;
 	u32 i, demoted = 0, aborted = 0, gup = 0;
+	u64 wbytes = 0, pbytes = 0;
 	struct folio_batch fb;
+	int perr = 0;
 
 	folio_batch_init(&fb);
 	mutex_lock(&sp->lock);
@@ -855,11 +989,14 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 
 		if (WARN_ON_ONCE(e->state != KV_WB || e->page != it->page))
 			continue;
+		if (it->obj && b->pk)
+			it->err = it->err ?: kv_pack_err(b->pk);
+		else if (!it->err)
+			wbytes += PAGE_SIZE;
 		if (it->err) {
 			e->state = KV_WARM;
 			e->flags |= KV_F_DIRTY;
-			kv_slot_free(sp, e->slot);
-			e->slot = KV_NO_SLOT;
+			kv_ent_slot_free(sp, e);
 			if (!d->ret)
 				d->ret = it->err;
 		} else if (e->flags & (KV_F_TOUCHED | KV_F_DIRTY) ||
@@ -871,10 +1008,8 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			 */
 			e->state = KV_WARM;
 			e->flags &= ~KV_F_TOUCHED;
-			if (e->flags & KV_F_DIRTY) {
-				kv_slot_free(sp, e->slot);
-				e->slot = KV_NO_SLOT;
-			}
+			if (e->flags & KV_F_DIRTY)
+				kv_ent_slot_free(sp, e);
 			aborted++;
 		} else if (kv_page_held(e->page)) {
 			/*
@@ -885,8 +1020,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			 */
 			e->state = KV_WARM;
 			e->flags |= KV_F_DIRTY;
-			kv_slot_free(sp, e->slot);
-			e->slot = KV_NO_SLOT;
+			kv_ent_slot_free(sp, e);
 			gup++;
 		} else {
 			kv_free_later(sp, &fb, e->page);
@@ -902,12 +1036,17 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 	d->done += demoted;
 	mutex_unlock(&sp->lock);
 	wake_up_all(&sp->wq);
+	/* The units' in-flight references go after the objects' settled. */
+	if (b->pk) {
+		perr = kv_pack_done(sp, b->pk, &pbytes);
+		b->pk = NULL;
+	}
 	kv_stat_add(sp, demotions, demoted);
 	kv_stat_add(sp, cold_pages, demoted);
 	kv_stat_add(sp, wb_aborts, aborted);
 	kv_stat_add(sp, gup_kept, gup);
-	kv_stat_add(sp, nvme_write_bytes,
-		    (u64)(demoted + aborted + gup) << PAGE_SHIFT);
+	/* Bytes sent to the devices: raw pages (failed ones too), units. */
+	kv_stat_add(sp, nvme_write_bytes, wbytes + (perr ? 0 : pbytes));
 	kv_space_io_end(sp);
 }
 
@@ -1036,6 +1175,7 @@ int kv_demote_end(struct kv_demoter *d, u64 *done)
 		kv_demote_reap(d);
 	while (d->nspare)
 		kv_batch_free(d->spare[--d->nspare]);
+	kv_packer_free(d->pkr);
 	*done += d->done;
 	ret = d->ret;
 	kfree(d);

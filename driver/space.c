@@ -62,10 +62,8 @@ static void kv_space_drain(struct kv_space *sp)
 		}
 		if (e->state == KV_COLD)
 			cold++;
-		if (e->slot != KV_NO_SLOT) {
-			kv_slot_free(sp, e->slot);
-			e->slot = KV_NO_SLOT;
-		}
+		if (e->slot != KV_NO_SLOT)
+			kv_ent_slot_free(sp, e);
 		e->state = KV_ABSENT;
 		if (!(pg & 1023))
 			cond_resched();
@@ -241,6 +239,13 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	ret = kv_space_geometry(c, &sp->geom, &nr_pages);
 	if (ret)
 		goto out_free_space;
+	sp->tiers = t;
+	ret = kv_cold_fmt_init(sp, CXL_KV_SPACE_COLD_FORMAT(c));
+	if (ret) {
+		kv_geom_reject("cold format %#llx refused: %d\n",
+			       CXL_KV_SPACE_COLD_FORMAT(c), ret);
+		goto out_free_space;
+	}
 
 	pg.layers = c->layers;
 	pg.kv_heads = c->kv_heads;

@@ -249,7 +249,11 @@ int kv_attach(const struct cxl_kv_attach *a)
 			}
 		}
 		min_slots = min(min_slots, t->cold[i].slots);
+		/* packed objects are read in the devices' logical blocks */
+		t->rd_align = max_t(u32, t->rd_align, bdev_logical_block_size(
+					    file_bdev(t->cold[i].file)));
 	}
+	t->rd_align = clamp_t(u32, t->rd_align, SECTOR_SIZE, PAGE_SIZE);
 	t->nr_slots = min_slots * t->nr_cold;
 	if (t->nr_slots >= KV_NO_SLOT)
 		t->nr_slots = KV_NO_SLOT - 1;
@@ -318,6 +322,7 @@ int kv_detach(void)
 	kv_tiers = NULL;
 	kv_close_cold(t);
 	kvfree(t->slot_map);
+	kvfree(t->slot_refs);
 	for (i = 0; i < t->nr_nodes; i++)
 		kvfree(t->pool[i]);
 	kfree(t);

@@ -145,6 +145,12 @@ struct cxl_kv_space;
 int cxl_kv_space_create(struct cxl_kv_ctx *ctx,
 			const struct cxl_kv_geometry *geo,
 			struct cxl_kv_space **space);
+/* cold formats (CXL_KV_F_COLD_FORMAT; LIBCXL_KV_COMPRESS) */
+int cxl_kv_space_create_cold(struct cxl_kv_ctx *ctx,
+			     const struct cxl_kv_geometry *geo,
+			     uint64_t cold_format, struct cxl_kv_space **space);
+int cxl_kv_cold_format_parse(const char *name, uint64_t *format);
+const char *cxl_kv_cold_format_name(uint64_t format);
 int cxl_kv_space_from_fd(struct cxl_kv_ctx *ctx, int fd,
 			 struct cxl_kv_space **space);
 int cxl_kv_space_open_pid(struct cxl_kv_ctx *ctx, int pid, int fd,

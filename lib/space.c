@@ -282,8 +282,39 @@ int cxl_kv_space_from_fd(struct cxl_kv_ctx *ctx, int fd,
  * -ENOMEM; -EPROTO (the module's layout differs from the UAPI's); or the
  * -errno of the open or the ioctl.
  */
+static int space_create(struct cxl_kv_ctx *ctx,
+			const struct cxl_kv_geometry *geo, uint64_t cold_format,
+			struct cxl_kv_space **space);
+
 int cxl_kv_space_create(struct cxl_kv_ctx *ctx,
 			const struct cxl_kv_geometry *geo,
+			struct cxl_kv_space **space)
+{
+	return space_create(ctx, geo, CXL_KV_FMT_RAW, space);
+}
+
+/**
+ * cxl_kv_space_create_cold() - create a KV space with a cold format
+ * @ctx: context
+ * @geo: the geometry
+ * @cold_format: CXL_KV_FMT_* | CXL_KV_FMT_F_BF16 (see cxl_kv_cold_format_parse())
+ * @space: receives the space
+ *
+ * As cxl_kv_space_create(); the module must have CXL_KV_F_COLD_FORMAT.
+ *
+ * Return: as cxl_kv_space_create(); -EINVAL also for an unknown format, a
+ * lossy format with dtype_bytes other than 2, or a module without cold
+ * formats.
+ */
+int cxl_kv_space_create_cold(struct cxl_kv_ctx *ctx,
+			     const struct cxl_kv_geometry *geo,
+			     uint64_t cold_format, struct cxl_kv_space **space)
+{
+	return space_create(ctx, geo, cold_format, space);
+}
+
+static int space_create(struct cxl_kv_ctx *ctx,
+			const struct cxl_kv_geometry *geo, uint64_t cold_format,
 			struct cxl_kv_space **space)
 {
 	struct cxl_kv_space_create c;
@@ -310,6 +341,7 @@ int cxl_kv_space_create(struct cxl_kv_ctx *ctx,
 	c.dtype_bytes = geo->dtype_bytes;
 	c.max_tokens = geo->max_tokens;
 	c.flags = CXL_KV_SPACE_F_CLOEXEC;
+	CXL_KV_SPACE_COLD_FORMAT(&c) = cold_format;
 	rc = ctl_ioctl(ctx, CXL_KV_SPACE_CREATE, &c, "SPACE_CREATE");
 	if (rc) {
 		err(ctx, "SPACE_CREATE: %s\n", strerror(-rc));
@@ -1049,4 +1081,51 @@ int cxl_kv_params_set(struct cxl_kv_space *space, struct cxl_kv_params *p)
 		return -EINVAL;
 	return space_cmd(space, CXL_KV_PARAMS_SET, p, prep_params_set_v,
 			 "PARAMS_SET");
+}
+
+static const char *const cold_names[CXL_KV_FMT_NR] = {
+	"raw", "lossless", "int8", "fp8", "int4",
+};
+
+/**
+ * cxl_kv_cold_format_parse() - a cold format from its name
+ * @name: "raw", "lossless", "int8", "fp8" or "int4", optionally followed by
+ *	"-bf16" (the lossy formats read bf16 elements, else fp16)
+ * @format: receives CXL_KV_FMT_* | CXL_KV_FMT_F_BF16
+ *
+ * Return: 0 or -EINVAL.
+ */
+int cxl_kv_cold_format_parse(const char *name, uint64_t *format)
+{
+	size_t n;
+
+	if (!name || !format)
+		return -EINVAL;
+	for (uint64_t f = 0; f < CXL_KV_FMT_NR; f++) {
+		n = strlen(cold_names[f]);
+		if (strncmp(name, cold_names[f], n))
+			continue;
+		if (!name[n]) {
+			*format = f;
+			return 0;
+		}
+		if (!strcmp(name + n, "-bf16")) {
+			*format = f | CXL_KV_FMT_F_BF16;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/**
+ * cxl_kv_cold_format_name() - the name of a cold format's kind
+ * @format: CXL_KV_FMT_* (flags ignored)
+ *
+ * Return: "raw", "lossless", "int8", "fp8", "int4", or NULL if unknown.
+ */
+const char *cxl_kv_cold_format_name(uint64_t format)
+{
+	uint64_t f = format & CXL_KV_FMT_MASK;
+
+	return f < CXL_KV_FMT_NR ? cold_names[f] : NULL;
 }

@@ -55,6 +55,7 @@ struct be_opts {
 	const char *cold_dev;		/* uoffload's NVMe */
 	const char *swap_dev;		/* swap's NVMe */
 	uint32_t sequences;
+	uint64_t cold_format;		/* cxl-kv: CXL_KV_FMT_* of its spaces */
 };
 
 struct bench_be;

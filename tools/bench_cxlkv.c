@@ -96,7 +96,10 @@ static int cxl_seq_open(struct bench_be *be, uint32_t s)
 	void *addr;
 	int rc;
 
-	rc = cxl_kv_space_create(be->ctx, &be->lo.geo, &q->space);
+	rc = be->o.cold_format ?
+		cxl_kv_space_create_cold(be->ctx, &be->lo.geo, be->o.cold_format,
+					 &q->space) :
+		cxl_kv_space_create(be->ctx, &be->lo.geo, &q->space);
 	if (rc)
 		return rc;
 	rc = cxl_kv_space_map(q->space, &addr);

@@ -39,7 +39,7 @@ static const char usage_text[] =
 "                           [--backend dram|swap|swap+zswap|uoffload|cxl-kv]\n"
 "                           [--sequences N] [--compute-us-per-layer US] [--spin]\n"
 "                           [--pipeline] [--depth N] [--pf-max PAGES]\n"
-"                           [--no-layer-batch]\n"
+"                           [--no-layer-batch] [--cold-format FMT]\n"
 "                           [--budget SIZE] [--warm-node N] [--cold-dev DEV]\n"
 "                           [--swap-dev DEV] [--rows FILE]\n"
 "       cxl-kv-bench serve TRACE.jsonl [--layers N] [--kv-heads N]\n"

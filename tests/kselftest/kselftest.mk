@@ -12,3 +12,4 @@ $(O)/ktest/%: tests/kselftest/%.c tests/kselftest/ktap.h $(KTEST_DEPS)
 ktest: $(KTEST_BINS)
 -include tests/kselftest/kernel.mk
 -include tests/kselftest/lib.mk
+-include tests/kselftest/compress.mk

@@ -367,7 +367,7 @@ int main(void)
 	c.flags = 2;
 	T("geom_unknown_flag", kv_space(ctl, &c) == -EINVAL, "-");
 	kv_geom(&c, 1, 1, 128, 16);
-	c.reserved[0] = 1;
+	c.reserved[1] = 1;	/* reserved[0] is the cold format (kv_compress) */
 	T("geom_reserved", kv_space(ctl, &c) == -EINVAL, "-");
 	kv_geom(&c, 1, 1, 128, 16);
 	T("space_nonadmin_ok", as_nobody(CXL_KV_SPACE_CREATE, &c) == 0, "-");

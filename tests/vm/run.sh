@@ -325,6 +325,7 @@ case "$SUITE" in
 run) want_line=run-summary ;;
 bench) want_line=kernel-summary ;;
 e2e) want_line=e2e-summary ;;
+bench-compress) want_line=compress-summary ;;
 *) want_line= ;;
 esac
 if [ "$SUITE" = run ]; then

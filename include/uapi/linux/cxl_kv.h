@@ -135,6 +135,13 @@
 #define CXL_KV_F_PREFETCH_WAIT	(1ULL << 5)
 
 /*
+ * CXL_KV_F_COLD_FORMAT: SPACE_CREATE takes a cold format in reserved[0]
+ * (CXL_KV_SPACE_COLD_FORMAT(), CXL_KV_FMT_*): what the space's pages become
+ * on the cold tier, packed into slots by their encoded size.
+ */
+#define CXL_KV_F_COLD_FORMAT	(1ULL << 6)
+
+/*
  * CXL_KV_F_LIST: the control device implements LIST (struct cxl_kv_list):
  * the caller's own spaces with their geometry and counters, no ptrace
  * access to their owners needed.
@@ -145,7 +152,7 @@
 #define CXL_KV_F_ALL	(CXL_KV_F_URING_CMD | CXL_KV_F_MULTI_NODE |	\
 			 CXL_KV_F_MULTI_COLD | CXL_KV_F_COLD_FD |	\
 			 CXL_KV_F_CLEAN_DROP | CXL_KV_F_PREFETCH_WAIT |	\
-			 CXL_KV_F_LIST)
+			 CXL_KV_F_COLD_FORMAT | CXL_KV_F_LIST)
 
 /* ---------------------------------------------------------------------- */
 /* io_uring                                                               */
@@ -326,7 +333,8 @@ struct cxl_kv_info {
  * @blocks_per_stream: out: pages in each stream = blocks per (layer, head).
  * @stream_bytes: out: bytes of one (layer, head, K|V) stream (page aligned).
  * @mmap_bytes: out: length to mmap (2 * layers * kv_heads * stream_bytes).
- * @reserved: must be zero.
+ * @reserved: must be zero, but reserved[0]: the cold format
+ *	(CXL_KV_SPACE_COLD_FORMAT(), CXL_KV_FMT_*, CXL_KV_F_COLD_FORMAT).
  *
  * Requires an attached tier set (else -ENODEV).  -EDQUOT when the caller's
  * uid holds ATTACH's user_spaces spaces, -ENFILE when the module holds
@@ -353,6 +361,32 @@ struct cxl_kv_space_create {
 /* The new fd is O_CLOEXEC. */
 #define CXL_KV_SPACE_F_CLOEXEC	(1ULL << 0)
 #define CXL_KV_SPACE_F_ALL	(CXL_KV_SPACE_F_CLOEXEC)
+
+/*
+ * Cold formats (CXL_KV_F_COLD_FORMAT): SPACE_CREATE's reserved[0], read and
+ * written through CXL_KV_SPACE_COLD_FORMAT(c).  0 (raw) is today's format.
+ *   RAW       pages are written as they are, one slot each.
+ *   LOSSLESS  zstd (the kernel's) of the page split into byte planes;
+ *             bit-exact.  Any dtype.
+ *   INT8      lossy: K per channel, V per token, one scale byte per group
+ *             (2^((c-128)/4)), elements round(x/scale) in [-127, 127].
+ *   FP8       lossy: the same groups, elements OCP e4m3 (max 448).
+ *   INT4      lossy: the same groups, elements in [-7, 7], two per byte.
+ * The lossy formats need dtype_bytes 2: fp16, or bf16 with
+ * CXL_KV_FMT_F_BF16.  Anything else is -EINVAL.  A page that does not
+ * encode (NaN, Inf, bf16 outside the scales' range) or does not shrink is
+ * written raw, bit-exact.  A page never demoted is never encoded.
+ */
+#define CXL_KV_FMT_RAW		0
+#define CXL_KV_FMT_LOSSLESS	1
+#define CXL_KV_FMT_INT8	2
+#define CXL_KV_FMT_FP8		3
+#define CXL_KV_FMT_INT4	4
+#define CXL_KV_FMT_MASK	0xffULL
+#define CXL_KV_FMT_F_BF16	(1ULL << 8)	/* elements are bf16, not fp16 */
+#define CXL_KV_FMT_F_ALL	(CXL_KV_FMT_MASK | CXL_KV_FMT_F_BF16)
+#define CXL_KV_FMT_NR		5	/* formats defined */
+#define CXL_KV_SPACE_COLD_FORMAT(c)	((c)->reserved[0])
 
 /**
  * struct cxl_kv_stats - SPACE_STATS (one space) and GLOBAL_STATS (module)

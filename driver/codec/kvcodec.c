@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvcodec.c - the cold-tier page codec (see kvcodec.h).  Integer only.
+ *
+ * An element x = M * 2^E (M the integer significand, implicit bit included,
+ * E its exponent); a scale code c = 128 + 4k + f is 2^k * 2^(f/4).  Then
+ * x / scale = M * 2^(E - k) * 2^(-f/4), computed as (M * RCP[f]) * 2^(E -
+ * k - 30) with RCP in Q30, and scale * y = (y * MUL[f]) * 2^(k - 30).  Every
+ * conversion to a float format (fp16, bf16, e4m3) goes through
+ * kvc_to_float(): round to nearest, ties to even, subnormals, saturation at
+ * the largest finite value.
+ */
+#include "kvcodec.h"
+#include "kvcodec_tab.h"
+
+#define KVC_Q		30
+static const kvc_u32 kvc_mul[4] = {	/* 2^(f/4) in Q30 */
+	1073741824u, 1276901417u, 1518500250u, 1805811301u,
+};
+static const kvc_u32 kvc_rcp[4] = {	/* 2^(-f/4) in Q30 */
+	1073741824u, 902905651u, 759250125u, 638450708u,
+};
+
+/* Float formats: mantissa bits, exponent bias, bits of the largest finite. */
+struct kvc_ffmt {
+	int mbits;
+	int bias;
+	kvc_u32 maxbits;
+};
+
+static const struct kvc_ffmt kvc_fp16 = { 10, 15, 0x7bff };
+static const struct kvc_ffmt kvc_bf16 = { 7, 127, 0x7f7f };
+static const struct kvc_ffmt kvc_e4m3 = { 3, 7, 0x7e };	/* 448 */
+
+static int kvc_bitlen(kvc_u64 x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
+
+/* x >> s rounded to nearest, ties to even; s may be <= 0 (shift left). */
+static kvc_u64 kvc_shr_rne(kvc_u64 x, int s)
+{
+	kvc_u64 q, rem, half;
+
+	if (s <= 0)
+		return kvc_bitlen(x) - s > 63 ? ~0ull : x << -s;
+	if (s > 63)
+		return 0;
+	q = x >> s;
+	rem = x & ((1ull << s) - 1);
+	half = 1ull << (s - 1);
+	if (rem > half || (rem == half && (q & 1)))
+		q++;
+	return q;
+}
+
+/* Bits (no sign) of the float nearest to n * 2^e2 in format @f, saturated. */
+static kvc_u32 kvc_to_float(kvc_u64 n, int e2, const struct kvc_ffmt *f)
+{
+	int l, x;
+	kvc_u64 m, bits;
+
+	if (!n)
+		return 0;
+	l = kvc_bitlen(n);
+	x = l - 1 + e2;			/* unbiased exponent */
+	if (x > f->bias + 1)		/* surely above the largest finite */
+		return f->maxbits;
+	if (x >= 1 - f->bias) {
+		/* normal: mbits + 1 significant bits; a carry bumps the exponent */
+		m = kvc_shr_rne(n, l - 1 - f->mbits);
+		bits = ((kvc_u64)(x + f->bias - 1) << f->mbits) + m;
+	} else {
+		/* subnormal: units of 2^(1 - bias - mbits) */
+		bits = kvc_shr_rne(n, 1 - f->bias - f->mbits - e2);
+	}
+	return bits > f->maxbits ? f->maxbits : (kvc_u32)bits;
+}
+
+/* Split the magnitude bits @h (no sign) of fp16/bf16 into M, E. */
+static kvc_u32 kvc_unpack(kvc_u32 h, int bf16, int *e)
+{
+	int mb = bf16 ? 7 : 10, bias = bf16 ? 127 : 15;
+	kvc_u32 ex = h >> mb, m = h & ((1u << mb) - 1);
+
+	*e = (ex ? (int)ex : 1) - bias - mb;
+	return ex ? m | (1u << mb) : m;
+}
+
+static int kvc_nonfinite(kvc_u32 h, int bf16)
+{
+	return bf16 ? (h & 0x7f80) == 0x7f80 : (h & 0x7c00) == 0x7c00;
+}
+
+/* |x| / scale(code) as n * 2^-30: returns n and sets *e2 (= E - k - 30). */
+static kvc_u64 kvc_div_scale(kvc_u32 mag, int bf16, int code, int *e2)
+{
+	int e, c = code - 128, k = c >> 2, f = c & 3;
+	kvc_u64 m = kvc_unpack(mag, bf16, &e);
+
+	*e2 = e - k - KVC_Q;
+	return m * kvc_rcp[f];
+}
+
+static kvc_s32 kvc_quant_int(kvc_u32 mag, int bf16, int code, kvc_s32 qmax)
+{
+	int e2;
+	kvc_u64 n = kvc_div_scale(mag, bf16, code, &e2);
+	kvc_u64 q = kvc_shr_rne(n, -e2);
+
+	return q > (kvc_u64)qmax ? qmax : (kvc_s32)q;
+}
+
+static kvc_u32 kvc_quant_fp8(kvc_u32 mag, int bf16, int code)
+{
+	int e2;
+	kvc_u64 n = kvc_div_scale(mag, bf16, code, &e2);
+
+	return kvc_to_float(n, e2, &kvc_e4m3);
+}
+
+/* Does a group whose largest magnitude is @mag fit scale @code? */
+static int kvc_fits(kvc_u32 mag, int bf16, int code, int fmt)
+{
+	int e2;
+	kvc_u64 n = kvc_div_scale(mag, bf16, code, &e2);
+
+	if (fmt == KVC_FP8) {
+		/* n * 2^e2 <= 448 */
+		if (e2 >= 0)
+			return kvc_bitlen(n) + e2 <= 9 && (n << e2) <= 448;
+		return -e2 > 40 || n <= (448ull << -e2);
+	}
+	return kvc_shr_rne(n, -e2) <= (fmt == KVC_INT8 ? 127u : 7u);
+}
+
+/* The smallest scale code (1..255) that @mag fits, or 0 if none. */
+static int kvc_pick_code(kvc_u32 mag, int bf16, int fmt)
+{
+	int e, x, code, top = fmt == KVC_INT8 ? 7 : fmt == KVC_FP8 ? 9 : 3;
+	kvc_u32 m = kvc_unpack(mag, bf16, &e);
+
+	/* log2(mag) is in [x, x + 1); the scale is about mag / 2^(top - 1) */
+	x = kvc_bitlen(m) - 1 + e;
+	code = 128 + 4 * (x - top) - 4;
+	if (code < 1)
+		code = 1;
+	for (; code <= 255; code++)
+		if (kvc_fits(mag, bf16, code, fmt))
+			break;
+	/* Not even the smallest scale is too big: below the range, raw. */
+	if (code > 255 || (code == 1 && kvc_fits(mag, bf16, 0, fmt) &&
+			   kvc_quant_int(mag, bf16, 1, 127) < 2))
+		return 0;
+	return code;
+}
+
+static kvc_u32 kvc_ld16(const kvc_u8 *p, kvc_u32 i)
+{
+	return p[2 * i] | (kvc_u32)p[2 * i + 1] << 8;
+}
+
+static void kvc_st16(kvc_u8 *p, kvc_u32 i, kvc_u32 v)
+{
+	p[2 * i] = (kvc_u8)v;
+	p[2 * i + 1] = (kvc_u8)(v >> 8);
+}
+
+kvc_u32 kvc_sum(kvc_u32 h, const void *p, kvc_u32 n)
+{
+	const kvc_u8 *b = p;
+	kvc_u32 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int kvc_lossy(int fmt)
+{
+	return fmt == KVC_INT8 || fmt == KVC_FP8 || fmt == KVC_INT4;
+}
+
+static kvc_u32 kvc_groups(const struct kvc_geom *g)
+{
+	return g->is_v ? kvc_tokens(g) : g->head_dim;
+}
+
+static int kvc_geom_ok(const struct kvc_geom *g)
+{
+	return g->head_dim && g->head_dim <= KVC_PAGE / 2 &&
+	       !(g->head_dim & (g->head_dim - 1));
+}
+
+kvc_u32 kvc_lossy_size(int fmt, const struct kvc_geom *g)
+{
+	kvc_u32 n = KVC_PAGE / 2;
+
+	if (!kvc_lossy(fmt) || !kvc_geom_ok(g))
+		return 0;
+	return KVC_HDR + kvc_groups(g) + (fmt == KVC_INT4 ? n / 2 : n);
+}
+
+static kvc_u8 kvc_hflags(int fmt, const struct kvc_geom *g)
+{
+	return (kvc_u8)(fmt | (g->is_v ? KVC_H_V : 0) |
+			(g->bf16 ? KVC_H_BF16 : 0));
+}
+
+void kvc_header(int fmt, const struct kvc_geom *g, void *obj, kvc_u32 plen)
+{
+	kvc_u8 *h = obj;
+	kvc_u32 s;
+
+	h[0] = KVC_MAGIC;
+	h[1] = kvc_hflags(fmt, g);
+	h[2] = (kvc_u8)plen;
+	h[3] = (kvc_u8)(plen >> 8);
+	s = kvc_sum(KVC_SUM_SEED, h, 4);
+	s = kvc_sum(s, h + KVC_HDR, plen);
+	h[4] = (kvc_u8)s;
+	h[5] = (kvc_u8)(s >> 8);
+	h[6] = (kvc_u8)(s >> 16);
+	h[7] = (kvc_u8)(s >> 24);
+}
+
+kvc_s32 kvc_check(int fmt, const struct kvc_geom *g, const void *obj,
+		  kvc_u32 len)
+{
+	const kvc_u8 *h = obj;
+	kvc_u32 plen, s;
+
+	if (len < KVC_HDR || h[0] != KVC_MAGIC || h[1] != kvc_hflags(fmt, g))
+		return -KVC_EINVAL;
+	plen = h[2] | (kvc_u32)h[3] << 8;
+	if (plen > len - KVC_HDR)
+		return -KVC_EINVAL;
+	s = kvc_sum(KVC_SUM_SEED, h, 4);
+	s = kvc_sum(s, h + KVC_HDR, plen);
+	if (s != (h[4] | (kvc_u32)h[5] << 8 | (kvc_u32)h[6] << 16 |
+		  (kvc_u32)h[7] << 24))
+		return -KVC_EINVAL;
+	return (kvc_s32)plen;
+}
+
+/* Group @gi: its @n elements are at index first + i * step. */
+static void kvc_group(const struct kvc_geom *g, kvc_u32 gi, kvc_u32 *first,
+		      kvc_u32 *step, kvc_u32 *n)
+{
+	if (g->is_v) {
+		*first = gi * g->head_dim;
+		*step = 1;
+		*n = g->head_dim;
+	} else {
+		*first = gi;
+		*step = g->head_dim;
+		*n = kvc_tokens(g);
+	}
+}
+
+kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
+		   void *dst)
+{
+	const kvc_u8 *s = src;
+	kvc_u8 *o = dst, *codes = o + KVC_HDR, *data;
+	kvc_u32 size = kvc_lossy_size(fmt, g), ng, gi, i, n;
+	int bf16 = g->bf16 ? 1 : 0;
+
+	if (!size)
+		return 0;
+	for (i = 0; i < KVC_PAGE / 2; i++)
+		if (kvc_nonfinite(kvc_ld16(s, i), bf16))
+			return 0;
+	ng = kvc_groups(g);
+	data = codes + ng;
+	if (fmt == KVC_INT4)
+		for (i = 0; i < KVC_PAGE / 4; i++)
+			data[i] = 0;
+	for (gi = 0; gi < ng; gi++) {
+		kvc_u32 first, step, j, idx, mx = 0;
+		int code;
+
+		kvc_group(g, gi, &first, &step, &n);
+		for (j = 0, idx = first; j < n; j++, idx += step) {
+			kvc_u32 m = kvc_ld16(s, idx) & 0x7fff;
+
+			if (m > mx)
+				mx = m;
+		}
+		code = 0;
+		if (mx) {
+			code = kvc_pick_code(mx, bf16, fmt);
+			if (!code)
+				return 0;	/* outside the scales' range */
+		}
+		codes[gi] = (kvc_u8)code;
+		for (j = 0, idx = first; j < n; j++, idx += step) {
+			kvc_u32 h = kvc_ld16(s, idx), mag = h & 0x7fff;
+			int neg = h >> 15;
+			kvc_s32 q;
+
+			if (fmt == KVC_FP8) {
+				kvc_u32 b = code ? kvc_quant_fp8(mag, bf16, code) : 0;
+
+				data[idx] = (kvc_u8)(b ? b | (kvc_u32)neg << 7 : 0);
+				continue;
+			}
+			q = code ? kvc_quant_int(mag, bf16, code,
+						 fmt == KVC_INT8 ? 127 : 7) : 0;
+			if (neg)
+				q = -q;
+			if (fmt == KVC_INT8)
+				data[idx] = (kvc_u8)q;
+			else
+				data[idx / 2] |= (kvc_u8)((q & 15) << (4 * (idx & 1)));
+		}
+	}
+	kvc_header(fmt, g, o, size - KVC_HDR);
+	return size;
+}
+
+kvc_u16 kvc_dequant_int(kvc_s32 q, kvc_u8 code, int bf16)
+{
+	int c = (int)code - 128, k = c >> 2, f = c & 3;
+	kvc_u32 a = (kvc_u32)(q < 0 ? -q : q), bits;
+
+	if (!code || !a)
+		return 0;
+	bits = kvc_to_float((kvc_u64)a * kvc_mul[f], k - KVC_Q,
+			    bf16 ? &kvc_bf16 : &kvc_fp16);
+	return (kvc_u16)(bits | (q < 0 ? 0x8000u : 0));
+}
+
+kvc_u16 kvc_dequant_fp8(kvc_u8 b, kvc_u8 code, int bf16)
+{
+	int c = (int)code - 128, k = c >> 2, f = c & 3;
+	kvc_u32 ex = (b >> 3) & 15, m = b & 7, bits;
+	int e;
+
+	if (!code || !(b & 0x7f))
+		return 0;
+	if (ex) {
+		m |= 8;
+		e = (int)ex - 7 - 3;
+	} else {
+		e = -6 - 3;
+	}
+	bits = kvc_to_float((kvc_u64)m * kvc_mul[f], e + k - KVC_Q,
+			    bf16 ? &kvc_bf16 : &kvc_fp16);
+	return (kvc_u16)(bits | (b & 0x80 ? 0x8000u : 0));
+}
+
+/*
+ * Element @b (an int8/int4 code or an e4m3 byte) of a group with scale
+ * @code: the table holds it at scale exponent 0, rounded as kvc_to_float()
+ * would; scaling by 2^k adds k to the exponent field, exact while the
+ * result stays normal.  Other results take the slow path.
+ */
+kvc_u16 kvc_dequant_fast(int fmt, kvc_s32 q, int code, int bf16)
+{
+	int c = code - 128, k = c >> 2, f = c & 3, mb = bf16 ? 7 : 10;
+	kvc_u32 a, t, neg, ex;
+
+	if (!code)
+		return 0;
+	if (fmt == KVC_FP8) {
+		a = (kvc_u32)q & 0x7f;
+		neg = (kvc_u32)q & 0x80;
+		t = bf16 ? kvc_fp8_bf16[f][a] : kvc_fp8_fp16[f][a];
+	} else {
+		a = (kvc_u32)(q < 0 ? -q : q);
+		neg = q < 0;
+		t = bf16 ? kvc_int_bf16[f][a] : kvc_int_fp16[f][a];
+	}
+	if (!t)
+		return 0;
+	ex = (t >> mb) + (kvc_u32)k;
+	if (ex - 1 >= (bf16 ? 254u : 30u))	/* out of the normal range */
+		return fmt == KVC_FP8 ? kvc_dequant_fp8((kvc_u8)q, (kvc_u8)code, bf16) :
+					kvc_dequant_int(q, (kvc_u8)code, bf16);
+	return (kvc_u16)((t + ((kvc_u32)k << mb)) | (neg ? 0x8000u : 0));
+}
+
+int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
+	       kvc_u32 len, void *dst)
+{
+	kvc_u32 size = kvc_lossy_size(fmt, g), ng, gi, n;
+	const kvc_u8 *codes = (const kvc_u8 *)obj + KVC_HDR, *data;
+	kvc_u8 *d = dst;
+	int bf16 = g->bf16 ? 1 : 0;
+
+	if (!size || len < size ||
+	    kvc_check(fmt, g, obj, len) != (kvc_s32)(size - KVC_HDR))
+		return -KVC_EINVAL;
+	ng = kvc_groups(g);
+	data = codes + ng;
+	for (gi = 0; gi < ng; gi++) {
+		kvc_u32 first, step, j, idx;
+		int code = codes[gi];
+
+		kvc_group(g, gi, &first, &step, &n);
+		for (j = 0, idx = first; j < n; j++, idx += step) {
+			kvc_s32 q;
+
+			if (fmt == KVC_FP8) {
+				q = data[idx];
+			} else if (fmt == KVC_INT8) {
+				q = (__INT8_TYPE__)data[idx];
+			} else {
+				q = (data[idx / 2] >> (4 * (idx & 1))) & 15;
+				q = q > 7 ? q - 16 : q;
+			}
+			kvc_st16(d, idx, kvc_dequant_fast(fmt, q, code, bf16));
+		}
+	}
+	return 0;
+}
+
+void kvc_planes_split(const void *src, void *dst)
+{
+	const kvc_u8 *s = src;
+	kvc_u8 *d = dst;
+	kvc_u32 i, h = KVC_PAGE / 2;
+
+	for (i = 0; i < h; i++) {
+		d[i] = s[2 * i + 1];
+		d[h + i] = s[2 * i];
+	}
+}
+
+void kvc_planes_join(const void *src, void *dst)
+{
+	const kvc_u8 *s = src;
+	kvc_u8 *d = dst;
+	kvc_u32 i, h = KVC_PAGE / 2;
+
+	for (i = 0; i < h; i++) {
+		d[2 * i + 1] = s[i];
+		d[2 * i] = s[h + i];
+	}
+}
