@@ -813,7 +813,7 @@ Test(policy_prefetch, layer_plan)
 	int n;
 
 	kvp_params_default(&p);
-	p.flags = KVP_P_PREFETCH;	/* fixed W */
+	p.flags = KVP_P_PREFETCH | KVP_P_RAW;	/* fixed W, no co-use rule */
 	p.pf_window = 2;
 	st = mk(&g, &p);
 	/* every head of both layers: 20 blocks written at step 1, all cold */
@@ -849,8 +849,13 @@ Test(policy_prefetch, layer_plan)
 	cr_assert_eq(n, 4);
 	cr_assert_eq(more, 5);
 	cr_assert_eq(out[3], 71);
-	/* without prefetch: the hot set alone (W = 0) */
+	/* without prefetch, or with the co-use rule: the hot set alone */
 	p.flags = 0;
+	kvp_set_params(st, &p);
+	n = kvp_layer_plan(st, 1, 5, out, 64, &more);
+	cr_assert_eq(n, 3);
+	cr_assert(out[0] == 69 && out[1] == 71 && out[2] == 115);
+	p.flags = KVP_P_DEFAULT;
 	kvp_set_params(st, &p);
 	n = kvp_layer_plan(st, 1, 5, out, 64, &more);
 	cr_assert_eq(n, 3);
