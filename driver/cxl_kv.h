@@ -299,6 +299,13 @@ struct kv_entry {
  *	for it to clear.
  * @blks: the worker's plan buffer (CXL_KV_MAX_PIPE_PAGES / 2 blocks),
  *	allocated by the first LAYER_BEGIN, freed with the space.
+ * @cap: pages a plan may read now (<= its max_pages): cut to an eighth
+ *	when the pipeline's last KV_PIPE_EPOCH outcomes were mostly unread, doubled
+ *	when mostly used; set to max_pages when that changes.
+ * @seen: used + late + unread when @cap was last adjusted.
+ * @seen_used: used + late then.
+ * @probe: plans made while @cap was 0.
+ * @layer_begins_seen: @cap was set once.
  * @layer_begins..@over_budget: struct cxl_kv_pipe_stats (atomic, no lock).
  *
  * @layer..@blks are protected by kv_space.lock, except that the worker
@@ -313,6 +320,11 @@ struct kv_pipe {
 	u32 gen;
 	bool busy;
 	u32 *blks;
+	u32 cap;
+	u64 seen;
+	u64 seen_used;
+	u32 probe;
+	bool layer_begins_seen;
 	atomic64_t layer_begins;
 	atomic64_t planned;
 	atomic64_t issued;

@@ -16,6 +16,13 @@
  *     own reads fault them in) and what was not read is counted cancelled;
  *   - a plan names at most its max_pages (the space's prefetch budget);
  *     the rest is counted over_budget and not read;
+ *   - and at most kv_pipe.cap pages of them are read: every KV_PIPE_EPOCH
+ *     outcomes (used + late + unread) the cap drops to an eighth when
+ *     fewer than half were used, and doubles when more were, up to max_pages; below
+ *     KV_PIPE_MIN_CAP it is 0 and only every KV_PIPE_PROBE-th plan reads
+ *     (KV_PIPE_MIN_CAP pages) to see whether the reads are used again: a
+ *     pipeline whose reads go unread stops quickly (each unread read also
+ *     evicted a page that was warm);
  *   - the reads are ordinary promotions (kv_promote_pages(), prefetch, with
  *     KV_PROMOTE_PIPE): their pages carry KV_F_PIPE until a fault uses
  *     them (used), a fault finds them still being read (late) or they leave
@@ -34,6 +41,39 @@
 
 #define KV_PIPE_CHUNK	32	/* blocks promoted between generation checks */
 #define KV_PIPE_BLKS	(CXL_KV_MAX_PIPE_PAGES / 2)
+#define KV_PIPE_EPOCH	128	/* outcomes between two cap adjustments */
+#define KV_PIPE_MIN_CAP	16	/* pages: the smallest cap but 0 */
+#define KV_PIPE_PROBE	64	/* at cap 0, one plan in this many reads */
+
+/*
+ * Adjust kv_pipe.cap to the outcomes since the last adjustment; return the
+ * pages this plan may read.
+ */
+static u32 kv_pipe_adapt(struct kv_pipe *p)
+{
+	u64 used = atomic64_read(&p->used) + atomic64_read(&p->late);
+	u64 all = used + atomic64_read(&p->unread), d = all - p->seen;
+	u64 dused;
+
+	if (p->cap > p->max_pages)
+		p->cap = p->max_pages;
+	if (d >= KV_PIPE_EPOCH) {
+		dused = used - min(used, p->seen_used);
+		if (2 * dused >= d)
+			p->cap = clamp_t(u32, 2 * p->cap, KV_PIPE_MIN_CAP,
+					 p->max_pages);
+		else if (p->cap / 8 < KV_PIPE_MIN_CAP)
+			p->cap = 0;
+		else
+			p->cap /= 8;
+		p->seen = all;
+		p->seen_used = used;
+	}
+	if (p->cap)
+		return p->cap;
+	return ++p->probe % KV_PIPE_PROBE ? 0 :
+	       min_t(u32, KV_PIPE_MIN_CAP, p->max_pages);
+}
 
 #define kv_zero(x)	(!memchr_inv(&(x), 0, sizeof(x)))
 
@@ -49,7 +89,7 @@ static u32 kv_pipe_plan(struct kv_space *sp, u32 *gen)
 
 	lockdep_assert_held(&sp->lock);
 	*gen = p->gen;
-	max = min_t(u32, p->max_pages / 2, KV_PIPE_BLKS);
+	max = min_t(u32, kv_pipe_adapt(p) / 2, KV_PIPE_BLKS);
 	for (d = 1; d <= p->depth; d++) {
 		u32 layer = (p->layer + d) % sp->geom.layers, m = 0;
 		int r;
@@ -222,6 +262,10 @@ int cxl_kv_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb)
 	p->layer = lb->layer;
 	p->step = lb->step;
 	p->depth = lb->depth;
+	if (p->max_pages != max || !p->layer_begins_seen) {
+		p->cap = max;	/* a new budget starts trusted */
+		p->layer_begins_seen = true;
+	}
 	p->max_pages = max;
 	p->gen++;
 	/* kv_space.dead cannot be set: the caller holds the file. */

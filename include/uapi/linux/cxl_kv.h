@@ -803,7 +803,11 @@ struct cxl_kv_layer_begin {
  *	without being faulted: prefetched and never read.
  * @cancelled: planned pages dropped before their read started: a newer
  *	LAYER_BEGIN came, or the layer itself began.
- * @over_budget: planned pages beyond the plan's @max_pages (not read).
+ * @over_budget: planned pages beyond the plan's budget (not read): its
+ *	@max_pages, or less while the pipeline's reads go unread (the budget
+ *	drops to an eighth after 128 outcomes of which fewer than half were used, and
+ *	doubles back up to @max_pages after more; below 16 pages it is 0 but
+ *	for one plan in 64, which reads 16 pages to try again).
  * @reserved: zero.
  */
 struct cxl_kv_pipe_stats {
