@@ -197,6 +197,7 @@ static const char decode_usage[] =
 "decode options: --backend dram|swap|swap+zswap|uoffload|cxl-kv  --sequences N\n"
 "  --compute-us-per-layer US (default 150: Llama-3-8B on one H100)  --spin\n"
 "  --pipeline [--depth N] [--pf-max PAGES]  --no-layer-batch (cxl-kv)\n"
+"  --user-pipeline (cxl-kv: the bench predicts and PREFETCHes, not the module)\n"
 "  --budget SIZE (non cxl-kv)\n"
 "  --warm-node N  --cold-dev DEV  --swap-dev DEV  --rows FILE\n";
 
@@ -233,6 +234,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		{ "swap-dev", required_argument, NULL, 'X' },
 		{ "rows", required_argument, NULL, 'R' },
 		{ "no-layer-batch", no_argument, NULL, 6 },
+		{ "user-pipeline", no_argument, NULL, 7 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -322,6 +324,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		case 4: d.spin = 1; break;
 		case 5: bo->pipeline = 1; break;
 		case 6: bo->layer_batch = 0; break;
+		case 7: bo->pipeline = bo->user_pipeline = 1; break;
 		case 'k':
 			if (nknobs >= 32)
 				return bench_usage("too many -k");
@@ -463,7 +466,8 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	snprintf(label, sizeof(label), "%s%s%s%s", bo->name,
 		 d.be.ops != &be_cxlkv_ops ? "" : bo->uring ? "-uring" : "-ioctl",
 		 d.be.ops == &be_cxlkv_ops && !bo->layer_batch ? "-faults" : "",
-		 bo->pipeline ? "+pipe" : "");
+		 !bo->pipeline ? "" : d.be.ops == &be_cxlkv_ops &&
+		 bo->user_pipeline ? "+upipe" : "+pipe");
 
 	rc = d.be.ops->open(&d.be);
 	for (uint32_t s = 0; !rc && s < d.nseq; s++)
