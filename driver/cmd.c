@@ -715,6 +715,8 @@ size_t kv_cmd_size(unsigned int cmd)
 	case CXL_KV_SPACE_STATS:
 	case CXL_KV_SPACE_INFO:
 	case CXL_KV_LIST:
+	case CXL_KV_LAYER_BEGIN:
+	case CXL_KV_PIPE_STATS:
 		return _IOC_SIZE(cmd);
 	default:
 		return 0;
@@ -764,6 +766,11 @@ long kv_space_cmd(struct kv_space *sp, unsigned int cmd, void *arg,
 		*info = sp->geom;
 		return 0;
 	}
+	/* e2e3: the layer pipeline (pipe.c) */
+	case CXL_KV_LAYER_BEGIN:
+		return cxl_kv_layer_begin(sp, arg);
+	case CXL_KV_PIPE_STATS:
+		return cxl_kv_pipe_stats(sp, arg);
 	default:
 		return -ENOTTY;
 	}

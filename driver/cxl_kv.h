@@ -277,6 +277,8 @@ enum kv_state {
 				 * wait on kv_space.wq until it is cleared */
 #define KV_F_RDERR	BIT(4)	/* COLD: a fault's read of it failed; the
 				 * faults that waited for it SIGBUS */
+#define KV_F_PIPE	BIT(5)	/* RD or WARM: read by the layer pipeline,
+				 * not faulted since (pipe.c) */
 
 /**
  * struct kv_entry - one page of a space; protected by kv_space.lock
@@ -293,6 +295,56 @@ struct kv_entry {
 	u8 state;
 	u8 flags;
 	u16 obj;
+};
+
+/**
+ * struct kv_pipe - the layer pipeline of a space (pipe.c)
+ * @work: carries out the newest plan (on kv_wq); cancelled by release.
+ * @layer: the layer the newest LAYER_BEGIN began.
+ * @step: its decode step.
+ * @depth: layers ahead to promote.
+ * @max_pages: its prefetch budget, pages.
+ * @gen: bumped by every LAYER_BEGIN: the worker drops a plan whose
+ *	generation is not the newest.
+ * @busy: @work is queued or running (cleared by it when no newer plan is
+ *	waiting); LAYER_BEGIN with CXL_KV_LAYER_F_WAIT waits on kv_space.wq
+ *	for it to clear.
+ * @blks: the worker's plan buffer (CXL_KV_MAX_PIPE_PAGES / 2 blocks),
+ *	allocated by the first LAYER_BEGIN, freed with the space.
+ * @cap: pages a plan may read now (<= its max_pages): cut to an eighth
+ *	when the pipeline's last KV_PIPE_EPOCH outcomes were mostly unread, doubled
+ *	when mostly used; set to max_pages when that changes.
+ * @seen: used + late + unread when @cap was last adjusted.
+ * @seen_used: used + late then.
+ * @probe: plans made while @cap was 0.
+ * @layer_begins_seen: @cap was set once.
+ * @layer_begins..@over_budget: struct cxl_kv_pipe_stats (atomic, no lock).
+ *
+ * @layer..@blks are protected by kv_space.lock, except that the worker
+ * (the only user of @blks once set) fills @blks without it.
+ */
+struct kv_pipe {
+	struct work_struct work;
+	u32 layer;
+	u32 step;
+	u32 depth;
+	u32 max_pages;
+	u32 gen;
+	bool busy;
+	u32 *blks;
+	u32 cap;
+	u64 seen;
+	u64 seen_used;
+	u32 probe;
+	bool layer_begins_seen;
+	atomic64_t layer_begins;
+	atomic64_t planned;
+	atomic64_t issued;
+	atomic64_t used;
+	atomic64_t late;
+	atomic64_t unread;
+	atomic64_t cancelled;
+	atomic64_t over_budget;
 };
 
 /**
@@ -319,6 +371,7 @@ struct kv_entry {
  * @stats: per-space counters.
  * @cold_fmt: CXL_KV_FMT_* of the pages it demotes (set at creation).
  * @cold_bf16: its lossy formats read the elements as bf16.
+ * @pipe: the layer pipeline (its own lock rules, see struct kv_pipe).
  */
 struct kv_space {
 	struct kref ref;
@@ -344,6 +397,7 @@ struct kv_space {
 
 	u8 cold_fmt;
 	bool cold_bf16;
+	struct kv_pipe pipe;
 };
 
 int kv_space_create(struct cxl_kv_space_create *c, struct file **filep);
@@ -399,6 +453,7 @@ int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
 		     ktime_t t0);
 #define KV_PROMOTE_WAIT		0
 #define KV_PROMOTE_NOWAIT	1
+#define KV_PROMOTE_PIPE		2	/* or'ed in: read by the layer pipeline */
 struct kv_async;
 int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		     bool prefetch, struct kv_async *async, u64 *issued,
@@ -470,6 +525,14 @@ int cxl_kv_params_set(struct kv_space *sp, struct cxl_kv_params *p);
 
 /* LIST (list.c) */
 int kv_list(struct cxl_kv_list *l);
+/* the layer pipeline (pipe.c) */
+void kv_pipe_init(struct kv_space *sp);
+void kv_pipe_stop(struct kv_space *sp);
+void kv_pipe_free(struct kv_space *sp);
+void kv_pipe_fault(struct kv_space *sp, struct kv_entry *e);
+void kv_pipe_leave(struct kv_space *sp, struct kv_entry *e);
+int cxl_kv_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb);
+int cxl_kv_pipe_stats(struct kv_space *sp, struct cxl_kv_pipe_stats *ps);
 
 struct io_uring_cmd;
 int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);

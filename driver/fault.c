@@ -185,6 +185,7 @@ again:
 			mutex_unlock(&sp->lock);
 			goto wait;
 		}
+		kv_pipe_fault(sp, e);
 		if (e->flags & KV_F_PREFETCH) {
 			e->flags &= ~KV_F_PREFETCH;
 			kv_stat_inc(sp, prefetch_used);
@@ -197,6 +198,7 @@ again:
 		mutex_unlock(&sp->lock);
 		goto out_free_fresh;
 	case KV_RD:
+		kv_pipe_fault(sp, e);
 		mutex_unlock(&sp->lock);
 		goto wait;
 	case KV_ABSENT:

@@ -344,6 +344,7 @@ static int kv_promote_finish(struct kv_batch *b)
 			continue;
 		if (it->err || !it->page) {
 			e->state = KV_COLD;
+			e->flags &= ~KV_F_PIPE;
 			/* The faults that waited for it give up (SIGBUS). */
 			if (b->fault)
 				e->flags |= KV_F_RDERR;
@@ -357,7 +358,9 @@ static int kv_promote_finish(struct kv_batch *b)
 		}
 		e->page = it->page;
 		e->state = KV_WARM;
-		e->flags = b->prefetch ? KV_F_PREFETCH : 0;
+		/* KV_F_PIPE: unless a fault waited for the read (late). */
+		e->flags = (b->prefetch ? KV_F_PREFETCH : 0) |
+			   (e->flags & KV_F_PIPE);
 		kv_stat_inc(sp, promotions);
 		kv_stat_add(sp, cold_pages, -1);
 		kv_stat_add(sp, nvme_read_bytes, it->bytes ?: PAGE_SIZE);
@@ -501,7 +504,7 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		     bool prefetch, struct kv_async *async, u64 *issued,
 		     u64 *resident)
 {
-	bool nowait = async || mode == KV_PROMOTE_NOWAIT, nomem = false;
+	bool nowait = async || mode & KV_PROMOTE_NOWAIT, nomem = false;
 	struct kv_tiers *t = sp->tiers;
 	struct kv_promo *pr = NULL;
 	struct kv_batch *b = NULL;
@@ -585,6 +588,8 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 			it = &b->it[m++];
 			e->state = KV_RD;
 			e->flags &= ~KV_F_RDERR;
+			if (mode & KV_PROMOTE_PIPE)
+				e->flags |= KV_F_PIPE;
 			it->b = b;
 			it->pg = pgs[i];
 			it->slot = e->slot;
@@ -897,6 +902,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		if (!(e->flags & KV_F_DIRTY) && e->slot != KV_NO_SLOT) {
 			/* Clean with a valid cold copy: drop, no I/O. */
 			kv_free_later(sp, &fb, page);
+			kv_pipe_leave(sp, e);
 			e->page = NULL;
 			e->state = KV_COLD;
 			e->flags = 0;
@@ -1024,6 +1030,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			gup++;
 		} else {
 			kv_free_later(sp, &fb, e->page);
+			kv_pipe_leave(sp, e);
 			e->page = NULL;
 			e->state = KV_COLD;
 			demoted++;

@@ -31,6 +31,7 @@ static void kv_space_free(struct kref *ref)
 {
 	struct kv_space *sp = container_of(ref, struct kv_space, ref);
 
+	kv_pipe_free(sp);
 	kvfree(sp->pol);
 	kvfree(sp->ent);
 	kfree(sp);
@@ -81,6 +82,8 @@ static int kv_space_release(struct inode *inode, struct file *file)
 	mutex_lock(&sp->lock);
 	sp->dead = true;
 	mutex_unlock(&sp->lock);
+	/* The pipeline's worker ends (its promotions see dead) and is gone. */
+	kv_pipe_stop(sp);
 	/* Batches in flight finish (and install or free their pages) first. */
 	wait_event(sp->wq, atomic_read(&sp->inflight) == 0);
 
@@ -262,6 +265,7 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	mutex_init(&sp->lock);
 	init_waitqueue_head(&sp->wq);
 	atomic_set(&sp->inflight, 0);
+	kv_pipe_init(sp);
 	sp->tiers = t;
 	sp->nr_pages = nr_pages;
 	sp->bph = sp->geom.blocks_per_stream;

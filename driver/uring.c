@@ -76,6 +76,7 @@ static bool kv_uring_inline(struct kv_space *sp, unsigned int cmd)
 	case CXL_KV_PARAMS_SET:
 	case CXL_KV_SPACE_STATS:
 	case CXL_KV_SPACE_INFO:
+	case CXL_KV_PIPE_STATS:
 		return sp && !mutex_is_locked(&sp->lock);
 	case CXL_KV_GET_FEATURES:
 	case CXL_KV_GLOBAL_STATS:

@@ -245,6 +245,15 @@ int cxl_kv_prep_residency(struct io_uring_sqe *sqe, int fd,
 			  struct cxl_kv_residency *r);
 int cxl_kv_prep_stats(struct io_uring_sqe *sqe, int fd, struct cxl_kv_stats *st);
 
+/* ------------------------------------- the layer pipeline (LIBCXL_KV_PIPE) */
+
+int cxl_kv_layer_begin(struct cxl_kv_space *space, uint32_t layer,
+		       uint32_t step, uint32_t depth, uint64_t max_pages,
+		       unsigned int flags);
+int cxl_kv_pipe_stats(struct cxl_kv_space *space, struct cxl_kv_pipe_stats *ps);
+int cxl_kv_prep_layer_begin(struct io_uring_sqe *sqe, int fd,
+			    struct cxl_kv_layer_begin *lb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1129,3 +1129,73 @@ const char *cxl_kv_cold_format_name(uint64_t format)
 
 	return f < CXL_KV_FMT_NR ? cold_names[f] : NULL;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The layer pipeline (LIBCXL_KV_PIPE)                                      */
+/* ------------------------------------------------------------------------ */
+
+static int prep_layer_v(struct io_uring_sqe *q, int fd, void *a)
+{
+	return cxl_kv_prep_layer_begin(q, fd, a);
+}
+
+static int prep_pipe_stats_v(struct io_uring_sqe *q, int fd, void *a)
+{
+	struct cxl_kv_pipe_stats *ps = a;
+
+	memset(ps, 0, sizeof(*ps));
+	return cxl_kv_prep_cmd(q, fd, CXL_KV_PIPE_STATS, ps, sizeof(*ps));
+}
+
+/**
+ * cxl_kv_layer_begin() - tell the module a layer's reads begin (LAYER_BEGIN)
+ * @space: space
+ * @layer: the layer whose reads start now
+ * @step: the decode step (as given to cxl_kv_access())
+ * @depth: layers ahead the module promotes in the background,
+ *         1..min(CXL_KV_MAX_PIPE_DEPTH, layers - 1)
+ * @max_pages: the space's prefetch budget per plan, pages (0: the module's
+ *             default, the warm budget / 8)
+ * @flags: CXL_KV_LAYER_F_WAIT to return when the plan has been carried out
+ *
+ * The module promotes, while the layer computes, the cold blocks of the
+ * next @depth layers its policy expects the reads to touch; a later call
+ * replaces the plan.  Needs CXL_KV_F_LAYER_PIPELINE.
+ *
+ * Return: 0, -EINVAL, -ENOTTY (a module without the pipeline), -EINTR, or
+ * the module's -errno.
+ */
+int cxl_kv_layer_begin(struct cxl_kv_space *space, uint32_t layer,
+		       uint32_t step, uint32_t depth, uint64_t max_pages,
+		       unsigned int flags)
+{
+	struct cxl_kv_layer_begin lb;
+
+	if (!space || (flags & ~CXL_KV_LAYER_F_ALL))
+		return -EINVAL;
+	memset(&lb, 0, sizeof(lb));
+	lb.layer = layer;
+	lb.step = step;
+	lb.depth = depth;
+	lb.flags = flags;
+	lb.max_pages = max_pages;
+	return space_cmd(space, CXL_KV_LAYER_BEGIN, &lb, prep_layer_v,
+			 "LAYER_BEGIN");
+}
+
+/**
+ * cxl_kv_pipe_stats() - what the layer pipeline of a space did (PIPE_STATS)
+ * @space: space
+ * @ps: receives struct cxl_kv_pipe_stats
+ *
+ * Return: 0, -EINVAL, -ENOTTY (a module without the pipeline), or the
+ * module's -errno.
+ */
+int cxl_kv_pipe_stats(struct cxl_kv_space *space, struct cxl_kv_pipe_stats *ps)
+{
+	if (!space || !ps)
+		return -EINVAL;
+	memset(ps, 0, sizeof(*ps));
+	return space_cmd(space, CXL_KV_PIPE_STATS, ps, prep_pipe_stats_v,
+			 "PIPE_STATS");
+}

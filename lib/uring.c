@@ -210,3 +210,21 @@ int cxl_kv_prep_stats(struct io_uring_sqe *sqe, int fd, struct cxl_kv_stats *st)
 	memset(st, 0, sizeof(*st));
 	return cxl_kv_prep_cmd(sqe, fd, CXL_KV_SPACE_STATS, st, sizeof(*st));
 }
+
+/**
+ * cxl_kv_prep_layer_begin() - a layer's reads begin (LAYER_BEGIN)
+ * @sqe: submission queue entry
+ * @fd: space fd
+ * @lb: command; layer, step, depth, max_pages and flags set by the caller;
+ *      reserved is zeroed
+ *
+ * Return: 0, -EINVAL, -EBADF.
+ */
+int cxl_kv_prep_layer_begin(struct io_uring_sqe *sqe, int fd,
+			    struct cxl_kv_layer_begin *lb)
+{
+	if (!lb)
+		return -EINVAL;
+	memset(lb->reserved, 0, sizeof(lb->reserved));
+	return cxl_kv_prep_cmd(sqe, fd, CXL_KV_LAYER_BEGIN, lb, sizeof(*lb));
+}

@@ -45,6 +45,8 @@ struct be_opts {
 	const char *name;		/* dram swap swap+zswap uoffload cxl-kv */
 	int uring;			/* cxl-kv: io_uring transport */
 	int pipeline;			/* prefetch layer + depth at layer_begin */
+	int user_pipeline;		/* cxl-kv: the userspace predictor, not
+					 * the module's LAYER_BEGIN */
 	int layer_batch;		/* cxl-kv: promote the layer's reads first */
 	uint32_t depth;
 	uint32_t pf_max_pages;		/* per layer and sequence */

@@ -18,8 +18,15 @@
  * handler).  Without it every cold page is read by its own fault, one at
  * a time.
  *
- * --pipeline (the userspace equivalent of a layer pipeline in the module):
- * when layer N begins, the blocks the predictor expects layer N + depth to
+ * --pipeline (module with CXL_KV_F_LAYER_PIPELINE): once layer N's batch is
+ * resident, LAYER_BEGIN(N, step, depth, --pf-max) tells the module; it
+ * promotes in the background what its policy expects layers N + 1 ..
+ * N + depth to read (the per-head hot set of the step before and the
+ * prefetch windows around it).  The pipeline's counters (PIPE_STATS) are
+ * printed at the end.
+ *
+ * --user-pipeline (and --pipeline on a module without the layer pipeline):
+ * the userspace equivalent: when layer N begins, the blocks the predictor expects layer N + depth to
  * read (that layer's reads of the step before: the per-head hot set and the
  * recent windows) are sent as PREFETCHes the same way, without waiting: the module promotes them while layers
  * N .. N + depth - 1 compute, and a read that comes before its promotion
@@ -60,6 +67,8 @@ struct cxl_be {
 	struct cxl_kv_prefetch *runs;	/* ioctl: one call's PREFETCHes */
 	struct be_read *sorted;
 	uint64_t pf_errors;
+	int module_pipe;		/* LAYER_BEGIN, not the bench's predictor */
+	uint64_t upipe_pages;		/* pages the bench's predictor read (ioctl) */
 };
 
 static int cxl_open(struct bench_be *be)
@@ -77,6 +86,14 @@ static int cxl_open(struct bench_be *be)
 	c->runs = calloc((size_t)be->lo.geo.kv_heads * 1024, sizeof(*c->runs));
 	if (!c->runs)
 		return -ENOMEM;
+	if (be->o.pipeline && !be->o.user_pipeline) {
+		struct cxl_kv_features f;
+
+		c->module_pipe = !cxl_kv_get_features(be->ctx, &f) &&
+				 (f.features & CXL_KV_F_LAYER_PIPELINE);
+		if (!c->module_pipe)
+			printf("# pipeline: the module has no LAYER_BEGIN; the bench predicts\n");
+	}
 	if (be->o.uring && (be->o.pipeline || be->o.layer_batch)) {
 		int rc = io_uring_queue_init(PF_SLOTS, &c->ring, 0);
 
@@ -240,8 +257,12 @@ static int submit_runs(struct bench_be *be, uint32_t s, uint32_t layer,
 		if (!nruns)
 			return 0;
 		rc = cxl_kv_prefetch_batch(c->sq[s].space, c->runs, nruns);
-		for (uint32_t k = 0; batch && k < nruns; k++)
-			c->batch_pages += c->runs[k].issued;
+		for (uint32_t k = 0; k < nruns; k++) {
+			if (batch)
+				c->batch_pages += c->runs[k].issued;
+			else
+				c->upipe_pages += c->runs[k].issued;
+		}
 		return rc;
 	}
 	if (queued && io_uring_submit(&c->ring) < 0)
@@ -265,6 +286,14 @@ static int cxl_layer_begin(struct bench_be *be, uint32_t s, uint32_t layer,
 			rc = reap(c, 1);
 		if (rc)
 			return rc;
+	}
+	if (c->module_pipe) {
+		rc = cxl_kv_layer_begin(c->sq[s].space, layer, (uint32_t)step,
+					be->o.depth, be->o.pf_max_pages, 0);
+		if (rc)
+			fprintf(stderr, "cxl-kv-bench: LAYER_BEGIN: %s\n",
+				strerror(-rc));
+		return rc;
 	}
 	if (!be->o.pipeline || !npred)
 		return 0;
@@ -411,6 +440,35 @@ static void cxl_close(struct bench_be *be)
 		if (c->pf_errors)
 			printf("# pipeline: %llu PREFETCH completions failed\n",
 			       (unsigned long long)c->pf_errors);
+	}
+	if (be->o.pipeline && !c->module_pipe && !c->ring_ok)
+		printf("# pipe (bench predictor): issued=%llu\n",
+		       (unsigned long long)c->upipe_pages);
+	if (c->module_pipe) {
+		struct cxl_kv_pipe_stats ps, sum;
+
+		memset(&sum, 0, sizeof(sum));
+		for (uint32_t s = 0; c->sq && s < c->nseq; s++) {
+			if (!c->sq[s].space || cxl_kv_pipe_stats(c->sq[s].space, &ps))
+				continue;
+			sum.layer_begins += ps.layer_begins;
+			sum.planned += ps.planned;
+			sum.issued += ps.issued;
+			sum.used += ps.used;
+			sum.late += ps.late;
+			sum.unread += ps.unread;
+			sum.cancelled += ps.cancelled;
+			sum.over_budget += ps.over_budget;
+		}
+		printf("# pipe: layer_begins=%llu planned=%llu issued=%llu used=%llu late=%llu unread=%llu cancelled=%llu over_budget=%llu\n",
+		       (unsigned long long)sum.layer_begins,
+		       (unsigned long long)sum.planned,
+		       (unsigned long long)sum.issued,
+		       (unsigned long long)sum.used,
+		       (unsigned long long)sum.late,
+		       (unsigned long long)sum.unread,
+		       (unsigned long long)sum.cancelled,
+		       (unsigned long long)sum.over_budget);
 	}
 	for (uint32_t s = 0; c->sq && s < c->nseq; s++) {
 		struct cxl_seq *q = &c->sq[s];

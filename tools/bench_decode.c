@@ -65,6 +65,9 @@ struct decode {
 	uint64_t verified_bytes, mismatches, pages_read, misses;
 	double *step_s;
 	uint32_t nsteps, steps_cap;
+	/* cxl-kv: the step times with / without demotions during the step */
+	double *dem_s, *idle_s;
+	uint32_t ndem, nidle;
 };
 
 static int write_tokens(struct decode *d, uint32_t s, uint32_t n)
@@ -202,6 +205,7 @@ static const char decode_usage[] =
 "decode options: --backend dram|swap|swap+zswap|uoffload|cxl-kv  --sequences N\n"
 "  --compute-us-per-layer US (default 150: Llama-3-8B on one H100)  --spin\n"
 "  --pipeline [--depth N] [--pf-max PAGES]  --no-layer-batch (cxl-kv)\n"
+"  --user-pipeline (cxl-kv: the bench predicts and PREFETCHes, not the module)\n"
 "  --budget SIZE (non cxl-kv)\n"
 "  --warm-node N  --cold-dev DEV  --swap-dev DEV  --rows FILE\n"
 "  --cold-format raw|lossless|int8|fp8|int4[-bf16] (cxl-kv: the spaces' cold\n"
@@ -242,6 +246,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		{ "rows", required_argument, NULL, 'R' },
 		{ "no-layer-batch", no_argument, NULL, 6 },
 		{ "cold-format", required_argument, NULL, 7 },
+		{ "user-pipeline", no_argument, NULL, 8 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -257,7 +262,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	struct kvtrace_genstats gs;
 	struct cxl_kv_features f;
 	struct cxl_kv_info info;
-	struct cxl_kv_stats st, stsum;
+	struct cxl_kv_stats st, stsum, gst0, gst1;
 	struct be_counters c0, c1;
 	struct rusage ru0, ru1;
 	char *knobs[32], *end, label[64];
@@ -266,6 +271,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	memset(&c0, 0, sizeof(c0));
+	memset(&gst0, 0xff, sizeof(gst0));
 	memset(&ru0, 0, sizeof(ru0));
 	bo = &d.be.o;
 	bo->name = "cxl-kv";
@@ -335,6 +341,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			if (cxl_kv_cold_format_parse(optarg, &bo->cold_format))
 				return bench_usage("--cold-format: raw, lossless, int8, fp8, int4 (-bf16)");
 			break;
+		case 8: bo->pipeline = bo->user_pipeline = 1; break;
 		case 'k':
 			if (nknobs >= 32)
 				return bench_usage("too many -k");
@@ -449,7 +456,9 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	d.sq = calloc(d.nseq, sizeof(*d.sq));
 	d.steps_cap = cfg.decode_steps + 1;
 	d.step_s = calloc(d.steps_cap, sizeof(*d.step_s));
-	if (!d.sq || !d.step_s)
+	d.dem_s = calloc(d.steps_cap, sizeof(*d.dem_s));
+	d.idle_s = calloc(d.steps_cap, sizeof(*d.idle_s));
+	if (!d.sq || !d.step_s || !d.dem_s || !d.idle_s)
 		return 1;
 	for (uint32_t s = 0; s < d.nseq; s++) {
 		struct seq *q = &d.sq[s];
@@ -476,7 +485,8 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	snprintf(label, sizeof(label), "%s%s%s%s", bo->name,
 		 d.be.ops != &be_cxlkv_ops ? "" : bo->uring ? "-uring" : "-ioctl",
 		 d.be.ops == &be_cxlkv_ops && !bo->layer_batch ? "-faults" : "",
-		 bo->pipeline ? "+pipe" : "");
+		 !bo->pipeline ? "" : d.be.ops == &be_cxlkv_ops &&
+		 bo->user_pipeline ? "+upipe" : "+pipe");
 
 	rc = d.be.ops->open(&d.be);
 	for (uint32_t s = 0; !rc && s < d.nseq; s++)
@@ -545,6 +555,9 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			dec_misses0 = d.misses;
 		}
 		ts = bench_now();
+		if (d.be.ops == &be_cxlkv_ops && all_reads &&
+		    cxl_kv_get_global_stats(ctx, &gst0))
+			gst0.demotions = UINT64_MAX;
 		for (uint32_t s = 0; s < d.nseq && !failed; s++)
 			if (write_tokens(&d, s, nw0)) {
 				fprintf(stderr, "cxl-kv-bench: write failed\n");
@@ -583,8 +596,20 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		for (uint32_t s = 0; s < d.nseq && !failed; s++)
 			if (d.be.ops->step_end(&d.be, s, step, d.sq[s].written))
 				failed = 1;
-		if (all_reads && d.nsteps < d.steps_cap)
-			d.step_s[d.nsteps++] = bench_now() - ts;
+		if (all_reads && d.nsteps < d.steps_cap) {
+			double dt = bench_now() - ts;
+
+			d.step_s[d.nsteps++] = dt;
+			/* demotions (worker or write-back) during the step? */
+			if (d.be.ops == &be_cxlkv_ops && gst0.demotions != UINT64_MAX &&
+			    !cxl_kv_get_global_stats(ctx, &gst1)) {
+				if (gst1.demotions + gst1.clean_drops !=
+				    gst0.demotions + gst0.clean_drops)
+					d.dem_s[d.ndem++] = dt;
+				else
+					d.idle_s[d.nidle++] = dt;
+			}
+		}
 		if (progress > 0 && bench_now() - last_progress >= progress) {
 			last_progress = bench_now();
 			printf("# progress: step %llu tokens %llu verified %llu MiB %.0fs\n",
@@ -605,13 +630,17 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	{
 		double tdec = decoding ? bench_now() - tdec0 : 0, hit, pfacc = -1;
 		uint64_t pr = d.pages_read - dec_pages0, ms = d.misses - dec_misses0;
-		double p50, p99;
+		double p50, p99, p99dem = -1, p99idle = -1;
 
 		getrusage(RUSAGE_SELF, &ru1);
 		ks1 = bench_kernel_cpu_s();
 		d.be.ops->counters(&d.be, &c1);
 		p50 = bench_pct(d.step_s, d.nsteps, 0.5) * 1e3;
 		p99 = bench_pct(d.step_s, d.nsteps, 0.99) * 1e3;
+		if (d.ndem)
+			p99dem = bench_pct(d.dem_s, d.ndem, 0.99) * 1e3;
+		if (d.nidle)
+			p99idle = bench_pct(d.idle_s, d.nidle, 0.99) * 1e3;
 		hit = pr ? 1.0 - (double)ms / (double)pr : 1.0;
 		if (hit < 0)
 			hit = 0;
@@ -635,6 +664,10 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		printf("# %-22s %16u\n", "steps", d.nsteps);
 		printf("# %-22s %16.3f\n", "step_p50_ms", p50);
 		printf("# %-22s %16.3f\n", "step_p99_ms", p99);
+		if (d.be.ops == &be_cxlkv_ops)
+			printf("# %-22s %16.3f (%u steps)\n# %-22s %16.3f (%u steps)\n",
+			       "step_p99_demoting_ms", p99dem, d.ndem,
+			       "step_p99_quiet_ms", p99idle, d.nidle);
 		printf("# %-22s %16.1f\n", "tokens_per_s",
 		       tdec > 0 ? d.nsteps * d.nseq / tdec : 0);
 		printf("# %-22s %16llu\n", "pages_read", (unsigned long long)pr);
@@ -671,7 +704,8 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				 "e2e-row: backend=%s ratio=%.1f compute_us=%.0f seqs=%u "
 				 "steps=%u p50_ms=%.3f p99_ms=%.3f tok_s=%.1f cold_rd_mib=%.1f "
 				 "cold_wr_mib=%.1f hit=%.3f pf_acc=%.3f user_s=%.2f sys_s=%.2f "
-				 "ksys_s=%.2f mismatches=%llu ok=%d",
+				 "ksys_s=%.2f mismatches=%llu ok=%d p99_dem_ms=%.3f "
+				 "p99_quiet_ms=%.3f",
 				 label, (double)d.be.lo.mmap_bytes * d.nseq / (double)budget,
 				 d.compute_us, d.nseq, d.nsteps, p50, p99,
 				 tdec > 0 ? d.nsteps * d.nseq / tdec : 0,
@@ -681,7 +715,7 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 				 bench_tv_s(ru1.ru_stime) - bench_tv_s(ru0.ru_stime),
 				 ks1 - ks0,
 				 (unsigned long long)d.mismatches,
-				 !failed && !d.mismatches);
+				 !failed && !d.mismatches, p99dem, p99idle);
 			printf("%s\n", row);
 			if (rows) {
 				FILE *rf = fopen(rows, "a");
@@ -723,5 +757,7 @@ out:
 	}
 	free(d.sq);
 	free(d.step_s);
+	free(d.dem_s);
+	free(d.idle_s);
 	return failed || d.mismatches ? 1 : 0;
 }

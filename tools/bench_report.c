@@ -27,6 +27,7 @@
 struct row {
 	char backend[64];
 	double ratio, compute, p50, p99, tok, crd, cwr, hit, pf, us, ss, ks;
+	double p99dem, p99quiet;	/* cxl-kv: steps with / without demotions */
 	unsigned long long mism;
 	int ok;
 };
@@ -41,6 +42,7 @@ static int parse_row(const char *line, struct row *r)
 		return -1;
 	memset(r, 0, sizeof(*r));
 	r->ok = -1;
+	r->p99dem = r->p99quiet = -1;
 	p += 8;
 	while (sscanf(p, " %31[^= ]=%63s%n", key, val, &n) == 2) {
 		double v = atof(val);
@@ -62,6 +64,8 @@ static int parse_row(const char *line, struct row *r)
 		else if (!strcmp(key, "ksys_s")) r->ks = v;
 		else if (!strcmp(key, "mismatches")) r->mism = strtoull(val, NULL, 10);
 		else if (!strcmp(key, "ok")) r->ok = atoi(val);
+		else if (!strcmp(key, "p99_dem_ms")) r->p99dem = v;
+		else if (!strcmp(key, "p99_quiet_ms")) r->p99quiet = v;
 	}
 	return r->backend[0] ? 0 : -1;
 }
@@ -133,20 +137,29 @@ int bench_report(int argc, char **argv)
 	qsort(rows, n, sizeof(*rows), cmp_row);
 	printf("| backend | x | compute us/layer | p50 step ms | p99 step ms | tokens/s "
 	       "| cold MiB read | cold MiB written | hit rate | prefetch acc. "
-	       "| user s | sys s | kernel s (all CPUs) | verified |\n");
-	printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	       "| user s | sys s | kernel s (all CPUs) | verified "
+	       "| p99 step ms demoting / quiet |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		char pf[16];
+		char pf[16], dq[48];
 
 		if (r->pf < 0)
 			snprintf(pf, sizeof(pf), "-");
 		else
 			snprintf(pf, sizeof(pf), "%.3f", r->pf);
+		if (r->p99dem < 0 && r->p99quiet < 0)
+			snprintf(dq, sizeof(dq), "-");
+		else if (r->p99quiet < 0)
+			snprintf(dq, sizeof(dq), "%.2f / -", r->p99dem);
+		else if (r->p99dem < 0)
+			snprintf(dq, sizeof(dq), "- / %.2f", r->p99quiet);
+		else
+			snprintf(dq, sizeof(dq), "%.2f / %.2f", r->p99dem, r->p99quiet);
 		printf("| %s | %.0f | %.0f | %.2f | %.2f | %.1f | %.1f | %.1f | %.3f | %s "
-		       "| %.2f | %.2f | %.2f | %s |\n", r->backend, r->ratio, r->compute,
+		       "| %.2f | %.2f | %.2f | %s | %s |\n", r->backend, r->ratio, r->compute,
 		       r->p50, r->p99, r->tok, r->crd, r->cwr, r->hit, pf, r->us,
-		       r->ss, r->ks, r->ok == 1 ? "yes" : "NO");
+		       r->ss, r->ks, r->ok == 1 ? "yes" : "NO", dq);
 		bad |= r->ok != 1;
 	}
 	/* cxl-kv: the ioctl transport with the pipeline, else uring */

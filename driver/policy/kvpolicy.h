@@ -294,6 +294,8 @@ int kvp_cand_cmp(const struct kvp_cand *x, const struct kvp_cand *y);
 int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 			kvp_u32 max);
 int kvp_head_window(const struct kvp_state *st, kvp_u32 layer, kvp_u32 head);
+int kvp_layer_plan(const struct kvp_state *st, kvp_u32 layer, kvp_u32 since,
+		   kvp_u32 *out, kvp_u32 max, kvp_u32 *more);
 
 int kvp_phase(const struct kvp_state *st);
 

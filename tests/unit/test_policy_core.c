@@ -798,3 +798,68 @@ Test(policy_rank, declined_candidates_keep_order)
 	assert_low_score_leave_first(st, 201, true);
 	free(st);
 }
+
+/*
+ * kvp_layer_plan(): per head, the cold blocks used at or after @since and
+ * the cold blocks within W of them, ascending, each once; nothing of other
+ * layers; @max respected and the rest counted in @more.
+ */
+Test(policy_prefetch, layer_plan)
+{
+	struct kvp_geom g = { 2, 2, 32, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[64], more = 99;
+	int n;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PREFETCH | KVP_P_RAW;	/* fixed W, no co-use rule */
+	p.pf_window = 2;
+	st = mk(&g, &p);
+	/* every head of both layers: 20 blocks written at step 1, all cold */
+	for (kvp_u32 q = 0; q < 4; q++)
+		for (kvp_u32 b = 0; b < 20; b++) {
+			kvp_on_write(st, q * 32 + b, 1);
+			kvp_set_cold(st, q * 32 + b);
+		}
+	/* nothing used at or after step 5 yet */
+	cr_assert_eq(kvp_layer_plan(st, 1, 5, out, 64, &more), 0);
+	cr_assert_eq(more, 0);
+	/* layer 1 head 0 (queue 2): blocks 5 and 7 read at step 5; 6 warm */
+	kvp_on_access(st, 2 * 32 + 5, 5);
+	kvp_on_access(st, 2 * 32 + 7, 5);
+	kvp_set_resident(st, 2 * 32 + 6, KVP_BY_DEMAND);
+	/* layer 1 head 1 (queue 3): block 19 (the last written) at step 6 */
+	kvp_on_access(st, 3 * 32 + 19, 6);
+	/* layer 0: used at step 5 too, must not appear in layer 1's plan */
+	kvp_on_access(st, 0 * 32 + 3, 5);
+	n = kvp_layer_plan(st, 1, 5, out, 64, &more);
+	/* head 0: 3,4,5,7,8,9 (6 is warm); head 1: 17,18,19 (20+ unwritten) */
+	kvp_u32 want[] = { 67, 68, 69, 71, 72, 73, 113, 114, 115 };
+	cr_assert_eq(n, 9, "n %d", n);
+	cr_assert_eq(more, 0);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(out[i], want[i], "out[%d] %u", i, out[i]);
+	/* since = 6: only head 1's block 19 and its window */
+	n = kvp_layer_plan(st, 1, 6, out, 64, &more);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(out[0], 113);
+	/* max: the first 4, 5 more counted */
+	n = kvp_layer_plan(st, 1, 5, out, 4, &more);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(more, 5);
+	cr_assert_eq(out[3], 71);
+	/* without prefetch, or with the co-use rule: the hot set alone */
+	p.flags = 0;
+	kvp_set_params(st, &p);
+	n = kvp_layer_plan(st, 1, 5, out, 64, &more);
+	cr_assert_eq(n, 3);
+	cr_assert(out[0] == 69 && out[1] == 71 && out[2] == 115);
+	p.flags = KVP_P_DEFAULT;
+	kvp_set_params(st, &p);
+	n = kvp_layer_plan(st, 1, 5, out, 64, &more);
+	cr_assert_eq(n, 3);
+	cr_assert(out[0] == 69 && out[1] == 71 && out[2] == 115);
+	cr_assert_eq(kvp_layer_plan(st, 2, 5, out, 64, &more), -KVP_EINVAL);
+	free(st);
+}

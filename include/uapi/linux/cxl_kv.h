@@ -152,7 +152,8 @@
 #define CXL_KV_F_ALL	(CXL_KV_F_URING_CMD | CXL_KV_F_MULTI_NODE |	\
 			 CXL_KV_F_MULTI_COLD | CXL_KV_F_COLD_FD |	\
 			 CXL_KV_F_CLEAN_DROP | CXL_KV_F_PREFETCH_WAIT |	\
-			 CXL_KV_F_COLD_FORMAT | CXL_KV_F_LIST)
+			 CXL_KV_F_COLD_FORMAT | CXL_KV_F_LIST |	\
+			 CXL_KV_F_LAYER_PIPELINE)
 
 /* ---------------------------------------------------------------------- */
 /* io_uring                                                               */
@@ -831,5 +832,93 @@ struct cxl_kv_list {
 #define CXL_KV_PARAMS_SET	_IOWR(CXL_KV_IOC_TYPE, 0x29, struct cxl_kv_params)
 #define CXL_KV_SPACE_STATS	_IOWR(CXL_KV_IOC_TYPE, 0x2a, struct cxl_kv_stats)
 #define CXL_KV_SPACE_INFO	_IOWR(CXL_KV_IOC_TYPE, 0x2b, struct cxl_kv_space_info)
+
+/* ---------------------------------------------------------------------- */
+/* The layer pipeline (issue 13): LAYER_BEGIN, PIPE_STATS                 */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * CXL_KV_F_LAYER_PIPELINE: space commands LAYER_BEGIN and PIPE_STATS.  The
+ * server says which layer of which decode step it is about to compute; the
+ * module promotes in the background the cold blocks of the next layers that
+ * its policy expects to be read.
+ */
+#define CXL_KV_F_LAYER_PIPELINE	(1ULL << 9)
+
+#define CXL_KV_MAX_PIPE_DEPTH	8	/* layers ahead of one LAYER_BEGIN */
+#define CXL_KV_MAX_PIPE_PAGES	(1U << 15)	/* pages one plan may name */
+
+/**
+ * struct cxl_kv_layer_begin - LAYER_BEGIN: the server begins a layer
+ * @layer: in: the layer whose reads start now, < layers.
+ * @step: in: the decode step (the one ACCESS reports use; wraps).
+ * @depth: in: layers ahead to promote: layer + 1 .. layer + depth (modulo
+ *	layers: after the last layer comes layer 0 of the next step),
+ *	1..min(CXL_KV_MAX_PIPE_DEPTH, layers - 1).
+ * @flags: in: CXL_KV_LAYER_F_*.
+ * @max_pages: in: the space's prefetch budget: most pages one plan names
+ *	(and so reads); 0 = the default (warm budget / 8); larger values are
+ *	clamped to the warm budget / 2 and to CXL_KV_MAX_PIPE_PAGES.
+ * @reserved: must be zero.
+ *
+ * The policy names, for each of those layers and each KV head, the blocks
+ * read during the previous step (its hot set) and the blocks within the
+ * head's prefetch window of them (the RoPE-local neighbourhood), those that
+ * are cold now.  The module promotes them from a worker, at most @max_pages
+ * pages.  A LAYER_BEGIN replaces the plan of the one before: what of it has
+ * not been read yet is dropped (counted as cancelled), and the blocks of
+ * the layer that has just begun are never read ahead any more (the reads of
+ * the layer fault them in).  The call itself does not wait: it returns once
+ * the plan is queued, unless CXL_KV_LAYER_F_WAIT is set (the call returns
+ * when the plan has been carried out; killable: -EINTR).
+ */
+struct cxl_kv_layer_begin {
+	__u32 layer;
+	__u32 step;
+	__u32 depth;
+	__u32 flags;
+	__u64 max_pages;
+	__u64 reserved[4];
+};
+
+#define CXL_KV_LAYER_F_WAIT	(1U << 0)
+#define CXL_KV_LAYER_F_ALL	(CXL_KV_LAYER_F_WAIT)
+
+/**
+ * struct cxl_kv_pipe_stats - PIPE_STATS: what the layer pipeline of a space did
+ * @flags: in: must be zero.
+ * @pad: must be zero.
+ * @layer_begins: LAYER_BEGIN calls.
+ * @planned: cold pages the policy named for the plans.
+ * @issued: pages whose promotion the pipeline started.
+ * @used: of those, pages faulted after their read had finished (in time).
+ * @late: of those, pages a fault found still being read and waited for.
+ * @unread: of those, pages that left the warm tier (demoted or dropped)
+ *	without being faulted: prefetched and never read.
+ * @cancelled: planned pages dropped before their read started: a newer
+ *	LAYER_BEGIN came, or the layer itself began.
+ * @over_budget: planned pages beyond the plan's budget (not read): its
+ *	@max_pages, or less while the pipeline's reads go unread (the budget
+ *	drops to an eighth after 128 outcomes of which fewer than half were used, and
+ *	doubles back up to @max_pages after more; below 16 pages it is 0 but
+ *	for one plan in 64, which reads 16 pages to try again).
+ * @reserved: zero.
+ */
+struct cxl_kv_pipe_stats {
+	__u32 flags;
+	__u32 pad;
+	__u64 layer_begins;
+	__u64 planned;
+	__u64 issued;
+	__u64 used;
+	__u64 late;
+	__u64 unread;
+	__u64 cancelled;
+	__u64 over_budget;
+	__u64 reserved[6];
+};
+
+#define CXL_KV_LAYER_BEGIN	_IOWR(CXL_KV_IOC_TYPE, 0x2e, struct cxl_kv_layer_begin)
+#define CXL_KV_PIPE_STATS	_IOWR(CXL_KV_IOC_TYPE, 0x2f, struct cxl_kv_pipe_stats)
 
 #endif /* _UAPI_LINUX_CXL_KV_H */
