@@ -830,7 +830,10 @@ long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile)
 	case CXL_KV_SPACE_CREATE: {
 		struct cxl_kv_space_create *c = arg;
 
-		if (!kv_zero(c->reserved))
+		if (c->reserved[0] || c->reserved[3] ||
+		    /* reserved[1..2]: CXL_KV_SPACE_F_SHARE, checked by space.c */
+		    (!(c->flags & CXL_KV_SPACE_F_SHARE) &&
+		     (c->reserved[1] || c->reserved[2])))
 			return -EINVAL;
 		mutex_lock(&kv_ctl_lock);
 		ret = kv_space_create(c, newfile);
