@@ -280,6 +280,7 @@ case "$SUITE" in
 run) want_line=run-summary ;;
 bench) want_line=kernel-summary ;;
 e2e) want_line=e2e-summary ;;
+bench-share) want_line=share-summary ;;
 *) want_line= ;;
 esac
 if [ "$SUITE" = run ]; then
