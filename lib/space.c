@@ -1054,7 +1054,7 @@ int cxl_kv_params_set(struct cxl_kv_space *space, struct cxl_kv_params *p)
 /* ------------------------------------------------- shared prefixes */
 
 /**
- * cxl_kv_space_share() - create a child space sharing a prefix of @parent
+ * cxl_kv_space_share() - create a child space sharing a parent's prefix
  * @parent: the space whose first blocks the child shares (not a child)
  * @prefix_tokens: tokens of the prefix; whole blocks below it are shared
  *	(at least one block, at most the space's max_tokens)
