@@ -378,7 +378,7 @@ int main(void)
 
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no warm node");
-	ktap_plan(19);
+	ktap_plan(20);
 	kv_ioctl(ctl, CXL_KV_GET_FEATURES, &f);
 	T("feature_bit", f.features & CXL_KV_F_SHARE, "features %#llx",
 	  (unsigned long long)f.features);
@@ -537,6 +537,33 @@ int main(void)
 		T("uring_prefetch_shared", 0, "demote/ring %d", ret);
 	}
 
+	/* uring_cmd: SPACE_CREATE of a child on the control device */
+	ret = io_uring_queue_init(8, &ring, 0);
+	if (!ret) {
+		struct cxl_kv_space_create uc;
+		char *um = NULL;
+		int ufd;
+
+		kv_geom(&uc, LAYERS, HEADS, HDIM, TOKENS);
+		uc.flags |= CXL_KV_SPACE_F_SHARE;
+		uc.reserved[CXL_KV_SPACE_SHARE_PARENT] = (uint64_t)parent;
+		uc.reserved[CXL_KV_SPACE_SHARE_TOKENS] = PREFIX;
+		ufd = kv_uring_one(&ring, ctl, CXL_KV_SPACE_CREATE, &uc, sizeof(uc));
+		io_uring_queue_exit(&ring);
+		if (ufd >= 0)
+			um = map(ufd);
+		bad = um ? bad_pages(um, 0, &first) : 1;
+		T("uring_space_create_child", ufd >= 0 && (int)uc.fd == ufd && !bad,
+		  "uring SPACE_CREATE %d (fd %u), %llu bad shared pages", ufd, uc.fd,
+		  (unsigned long long)bad);
+		if (um)
+			munmap(um, npages * KV_PAGE);
+		if (ufd >= 0)
+			close(ufd);
+	} else {
+		T("uring_space_create_child", 0, "ring %d", ret);
+	}
+
 	/* other processes: a child fd passed with SCM_RIGHTS */
 	ret = socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	pid = ret ? -1 : fork();
@@ -660,7 +687,7 @@ int main(void)
 
 skip_rest:
 	kv_detach_quiet(ctl);
-	while (ktap.n < 19)
+	while (ktap.n < 20)
 		ktap_result(0, "not_reached");
 	return ktap_finish();
 }

@@ -6,8 +6,9 @@
  * (N spaces each holding its own copy), on one tier set whose warm budget
  * holds two prefixes' worth of pages.  For N = 1, 4, 16:
  *
- *   pages      warm + cold pages in use once everything is written (INFO:
- *              warm_pages + cold_used, after the worker has settled)
+ *   pages      warm + cold pages in use once everything is written (the
+ *              GLOBAL_STATS gauges warm_pages + cold_pages, after the
+ *              worker has settled)
  *   hit        share of the decode loop's page reads that did not read from
  *              the cold tier (1 - faults_cold / reads)
  *   step       p50 of a decode step: every sequence reads RB random prefix
@@ -96,21 +97,25 @@ static void fill_blocks(char *m, uint32_t b0, uint32_t b1, uint64_t seed)
 		}
 }
 
-/* The tier set's warm and cold pages once the worker is done moving. */
+/*
+ * Warm and cold pages in use once the worker is done moving: the module's
+ * gauges (a cold page is one whose only copy is cold, so a clean warm page
+ * that still has its slot counts once).
+ */
 static void settle(int ctl, uint64_t *warm, uint64_t *cold)
 {
-	struct cxl_kv_info i, j;
+	struct cxl_kv_stats i, j;
 
-	kv_info(ctl, &i);
+	kv_stats(ctl, CXL_KV_GLOBAL_STATS, &i);
 	for (int k = 0; k < 100; k++) {
 		usleep(50000);
-		kv_info(ctl, &j);
-		if (j.warm_pages == i.warm_pages && j.cold_used == i.cold_used)
+		kv_stats(ctl, CXL_KV_GLOBAL_STATS, &j);
+		if (j.warm_pages == i.warm_pages && j.cold_pages == i.cold_pages)
 			break;
 		i = j;
 	}
 	*warm = j.warm_pages;
-	*cold = j.cold_used;
+	*cold = j.cold_pages;
 }
 
 static int run(int ctl, int n, int shared, struct result *r)
@@ -247,7 +252,7 @@ int main(void)
 		  (unsigned long long)(s->warm + s->cold), (unsigned long long)one);
 		T("step_target", Sx <= 1.0, "S %.3f", Sx);
 		ret = ktap_finish();
-		printf("share-summary: pages_vs_unshared@16=%.3f step_vs_unshared@16=%.3f\n",
+		printf("share-summary: pages_vs_unshared@16=%.3f step_vs_unshared@16=%.4f\n",
 		       R, Sx);
 	}
 	close(ctl);
