@@ -630,7 +630,6 @@ struct kv_demoter {
 	u32 slots[KV_WB_CHUNK];
 };
 
-/* True if @pg[0..n) is ascending (what callers pass, nearly always). */
 /*
  * Zap the PTEs of pages [@first, @first + @n) of @sp, and of every child's
  * mapping the part of them that child shares (a shared page is mapped by
@@ -664,6 +663,7 @@ static void kv_zap_run(struct kv_space *sp, u64 first, u64 n)
 	up_read(&sp->share_rwsem);
 }
 
+/* True if @pg[0..n) is ascending (what callers pass, nearly always). */
 static bool kv_sorted(const u64 *pg, u32 n)
 {
 	u32 i;
