@@ -39,6 +39,8 @@
 #define STREAMS	(2 * LAYERS * HEADS)
 #define MAXN	16
 #define BUDGET	(2 * STREAMS * PBLK)	/* warm pages: two prefixes */
+/* warm pages: all of 16 unshared sequences, and room for the worker */
+#define ROOMY	40960
 #define STEPS	24
 #define WARMUP	4
 #define RB	48			/* random prefix blocks per stream per step */
@@ -118,7 +120,7 @@ static void settle(int ctl, uint64_t *warm, uint64_t *cold)
 	*cold = j.cold_pages;
 }
 
-static int run(int ctl, int n, int shared, struct result *r)
+static int run(int ctl, int n, int shared, uint64_t budget, struct result *r)
 {
 	int parent = -1, fds[MAXN];
 	char *maps[MAXN] = { NULL };
@@ -132,7 +134,7 @@ static int run(int ctl, int n, int shared, struct result *r)
 	for (int i = 0; i < MAXN; i++)
 		fds[i] = -1;
 	kv_detach_quiet(ctl);
-	r->err = kv_attach(ctl, BUDGET, 1, 0);
+	r->err = kv_attach(ctl, budget, 1, 0);
 	if (r->err)
 		return r->err;
 	if (shared) {
@@ -213,7 +215,7 @@ out:
 int main(void)
 {
 	static const int ns[] = { 1, 4, 16 };
-	struct result res[3][2];
+	struct result res[3][2], roomy[2];
 	int ctl, fails = 0, ret;
 
 	if (kv_preamble(&ctl))
@@ -226,7 +228,7 @@ int main(void)
 		for (int sh = 0; sh < 2; sh++) {
 			struct result *r = &res[k][sh];
 
-			run(ctl, ns[k], sh, r);
+			run(ctl, ns[k], sh, BUDGET, r);
 			printf("# | %d | %s | %llu | %llu | %llu | %.3f | %.2f |%s\n",
 			       ns[k], sh ? "shared" : "unshared",
 			       (unsigned long long)r->warm, (unsigned long long)r->cold,
@@ -240,6 +242,21 @@ int main(void)
 					  (unsigned long long)r->bad);
 		}
 	}
+	/* N = 16 again on a budget that holds every unshared page */
+	for (int sh = 0; sh < 2; sh++) {
+		struct result *r = &roomy[sh];
+
+		run(ctl, MAXN, sh, ROOMY, r);
+		printf("# | %d, budget %d | %s | %llu | %llu | %llu | %.3f | %.2f |%s\n",
+		       MAXN, ROOMY, sh ? "shared" : "unshared",
+		       (unsigned long long)r->warm, (unsigned long long)r->cold,
+		       (unsigned long long)(r->warm + r->cold),
+		       r->reads ? 1.0 - (double)r->faults_cold / r->reads : 0,
+		       r->step_p50_ms, r->err ? " ERROR" : "");
+		fails += r->err != 0 || r->bad != 0;
+	}
+	printf("# no pressure, N = 16: step p50 shared / unshared %.3f\n",
+	       roomy[1].step_p50_ms / roomy[0].step_p50_ms);
 	{
 		struct result *u = &res[2][0], *s = &res[2][1];
 		double R = (double)(s->warm + s->cold) / (double)(u->warm + u->cold);
