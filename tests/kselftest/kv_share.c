@@ -267,6 +267,61 @@ static int bad_creates(int ctl, int parent)
 	return ok;
 }
 
+struct closer {
+	int fd;
+	unsigned int delay_us;
+};
+
+static void *closer_main(void *arg)
+{
+	struct closer *c = arg;
+
+	usleep(c->delay_us);
+	close(c->fd);
+	return NULL;
+}
+
+/*
+ * The parent's fd closed by another thread while SPACE_CREATE of a child
+ * from it runs: the create gets -EBADF or a child that reads the prefix;
+ * afterwards every space is gone again.
+ */
+static int close_mid_create(int ctl, int *odd)
+{
+	struct cxl_kv_space_create c;
+	struct cxl_kv_info i0, i1;
+	int ok = 1;
+
+	kv_info(ctl, &i0);
+	for (int k = 0; k < 100 && ok; k++) {
+		struct closer cl = { .delay_us = (unsigned int)(k % 10) * 20 };
+		pthread_t th;
+		int child;
+
+		cl.fd = mk_parent(ctl, &c);
+		if (cl.fd < 0)
+			return 0;
+		pthread_create(&th, NULL, closer_main, &cl);
+		child = mk_child(ctl, cl.fd, PREFIX);
+		pthread_join(th, NULL);
+		if (child >= 0) {
+			char *m = map(child);
+
+			/* the parent read zeros: a child of zeros */
+			ok &= m && !kv_probe(m + 3 * KV_PAGE) &&
+			      !*(volatile uint64_t *)(m + 3 * KV_PAGE);
+			if (m)
+				munmap(m, npages * KV_PAGE);
+			close(child);
+		} else {
+			ok &= child == -EBADF || child == -EINVAL;
+			*odd += child == -EINVAL;	/* fd reused by another file */
+		}
+	}
+	kv_info(ctl, &i1);
+	return ok && i1.nr_spaces == i0.nr_spaces;
+}
+
 /* A reader killed while it faults shared pages in: nothing breaks. */
 static int killed_reader(int ctl, int parent)
 {
@@ -378,7 +433,7 @@ int main(void)
 
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no warm node");
-	ktap_plan(20);
+	ktap_plan(21);
 	kv_ioctl(ctl, CXL_KV_GET_FEATURES, &f);
 	T("feature_bit", f.features & CXL_KV_F_SHARE, "features %#llx",
 	  (unsigned long long)f.features);
@@ -548,13 +603,15 @@ int main(void)
 		uc.flags |= CXL_KV_SPACE_F_SHARE;
 		uc.reserved[CXL_KV_SPACE_SHARE_PARENT] = (uint64_t)parent;
 		uc.reserved[CXL_KV_SPACE_SHARE_TOKENS] = PREFIX;
-		ufd = kv_uring_one(&ring, ctl, CXL_KV_SPACE_CREATE, &uc, sizeof(uc));
+		/* cqe->res is the ioctl's 0 or -errno; the fd is in uc.fd */
+		ret = kv_uring_one(&ring, ctl, CXL_KV_SPACE_CREATE, &uc, sizeof(uc));
 		io_uring_queue_exit(&ring);
+		ufd = ret < 0 ? ret : (int)uc.fd;
 		if (ufd >= 0)
 			um = map(ufd);
 		bad = um ? bad_pages(um, 0, &first) : 1;
-		T("uring_space_create_child", ufd >= 0 && (int)uc.fd == ufd && !bad,
-		  "uring SPACE_CREATE %d (fd %u), %llu bad shared pages", ufd, uc.fd,
+		T("uring_space_create_child", ufd >= 0 && !bad,
+		  "uring SPACE_CREATE %d (fd %u), %llu bad shared pages", ret, uc.fd,
 		  (unsigned long long)bad);
 		if (um)
 			munmap(um, npages * KV_PAGE);
@@ -611,6 +668,12 @@ int main(void)
 	  "status %#x", pid > 0 ? st : ret);
 
 	T("killed_reader", killed_reader(ctl, parent), "-");
+	{
+		int odd = 0;
+
+		T("close_parent_mid_create", close_mid_create(ctl, &odd),
+		  "%d creates saw another file at the fd", odd);
+	}
 
 	/* the parent closed early: the children still read its prefix */
 	munmap(pm, npages * KV_PAGE);
@@ -687,7 +750,7 @@ int main(void)
 
 skip_rest:
 	kv_detach_quiet(ctl);
-	while (ktap.n < 20)
+	while (ktap.n < 21)
 		ktap_result(0, "not_reached");
 	return ktap_finish();
 }
