@@ -61,7 +61,7 @@ INSTALL_TARGETS :=
 
 .PHONY: all module userspace check unit ktest ktest-run run deps vm-shell \
 	install install-headers install-udev dkms-install modules_install clean help check-fail-demo \
-	bench-kernel fuzz soak
+	bench-kernel bench-share fuzz soak
 all: module userspace
 
 -include driver/policy/policy.mk
@@ -152,6 +152,10 @@ check-fail-demo: all ktest
 
 bench-kernel: all ktest
 	tests/vm/run.sh --topo nvdimm --suite bench
+
+# Shared prefixes (issue 15): N = 1, 4, 16 sequences, shared vs unshared.
+bench-share: all ktest
+	tests/vm/run.sh --topo nvdimm --suite bench-share
 
 # The fuzzer in the guest: SEED= (default: new each run, printed),
 # FUZZ_SECONDS= (default 300), FUZZ_AVOID=known (steer clear of issue 10's

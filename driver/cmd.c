@@ -53,6 +53,19 @@ static u32 kv_blk(const struct kv_space *sp, u32 layer, u32 head, u32 block)
 }
 
 /*
+ * Blocks at the start of @rg that child @sp shares with its parent (they
+ * are the parent's: commands act on the parent's entries and policy for
+ * them); 0 for a space that is not a child.
+ */
+static u32 kv_range_shared(const struct kv_space *sp,
+			   const struct cxl_kv_range *rg)
+{
+	if (!sp->parent || rg->first_block >= sp->share_blocks)
+		return 0;
+	return min(rg->nr_blocks, sp->share_blocks - rg->first_block);
+}
+
+/*
  * Called every KV_LOCK_BREAK blocks of a loop that holds kv_space.lock:
  * lets waiters have the lock and the CPU.  Returns -EINTR (with the lock
  * dropped) when the caller was killed, else 0 with the lock held again.
@@ -65,6 +78,33 @@ static int kv_lock_break(struct kv_space *sp)
 		return -EINTR;
 	mutex_lock(&sp->lock);
 	return 0;
+}
+
+/*
+ * The hints of @buf[0..n) on child @sp's shared blocks, applied to the
+ * parent's policy (the combined attention of every reader) under the
+ * parent's lock alone.  Returns how many the policy applied.
+ */
+static u32 kv_hints_shared(struct kv_space *sp, const struct cxl_kv_hint *buf,
+			   u32 n, u32 step)
+{
+	struct kv_space *p = sp->parent;
+	u32 j, done = 0;
+
+	mutex_lock(&p->lock);
+	if ((s32)(step - p->step) > 0)
+		p->step = step;
+	for (j = 0; j < n; j++) {
+		const struct cxl_kv_hint *x = &buf[j];
+
+		if (kv_blk_shared(sp, x->block) &&
+		    !kvp_on_hint(p->pol, kv_blk(p, x->layer, x->head, x->block),
+				 x->score, p->step))
+			done++;
+	}
+	mutex_unlock(&p->lock);
+	kv_stat_add(p, hints, done);
+	return done;
 }
 
 /**
@@ -81,7 +121,7 @@ int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 {
 	struct cxl_kv_hint *buf;
 	const struct cxl_kv_hint __user *uh = u64_to_user_ptr(h->hints);
-	u32 i, j, n;
+	u32 i, j, n, nshared;
 	int ret = 0;
 
 	h->done = 0;
@@ -104,6 +144,7 @@ int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 		mutex_lock(&sp->lock);
 		if ((s32)((u32)h->step - sp->step) > 0)
 			sp->step = (u32)h->step;
+		nshared = 0;
 		for (j = 0; j < n; j++) {
 			const struct cxl_kv_hint *x = &buf[j];
 
@@ -113,6 +154,11 @@ int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 				ret = -EINVAL;
 				break;
 			}
+			/* a shared block: the parent's policy, below */
+			if (kv_blk_shared(sp, x->block)) {
+				nshared++;
+				continue;
+			}
 			/* -ENOENT (never written), -ERANGE (score > 1.0) */
 			if (!kvp_on_hint(sp->pol,
 					 kv_blk(sp, x->layer, x->head, x->block),
@@ -120,6 +166,8 @@ int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 				h->done++;
 		}
 		mutex_unlock(&sp->lock);
+		if (nshared)
+			h->done += kv_hints_shared(sp, buf, j, (u32)h->step);
 		cond_resched();
 	}
 	kv_stat_add(sp, hints, h->done);
@@ -162,6 +210,32 @@ static struct cxl_kv_range *kv_ranges_get(struct kv_space *sp,
 	return rg;
 }
 
+/*
+ * Report blocks [@from, @from + @n) of range @rg to @sp's policy at @step
+ * (@sp: the space or a child's parent).  Returns 0 or -EINTR.
+ */
+static int kv_access_blocks(struct kv_space *sp, const struct cxl_kv_range *rg,
+			    u32 from, u32 n, u32 step, u32 *since, u64 *done)
+{
+	u32 b;
+
+	mutex_lock(&sp->lock);
+	if ((s32)(step - sp->step) > 0)
+		sp->step = step;
+	for (b = from; b < from + n; b++) {
+		if (++*since == KV_LOCK_BREAK) {
+			*since = 0;
+			if (kv_lock_break(sp))
+				return -EINTR;
+		}
+		kvp_on_access(sp->pol, kv_blk(sp, rg->layer, rg->head,
+					      rg->first_block + b), sp->step);
+		(*done)++;
+	}
+	mutex_unlock(&sp->lock);
+	return 0;
+}
+
 /**
  * cxl_kv_access() - ACCESS: report blocks read at a decode step.
  * @sp: space.
@@ -174,31 +248,23 @@ int cxl_kv_access(struct kv_space *sp, struct cxl_kv_ranges *r)
 {
 	u64 blocks;
 	struct cxl_kv_range *rg = kv_ranges_get(sp, r, true, &blocks);
-	u32 i, b, since = 0;
+	u32 i, ns, since = 0;
 	int ret = 0;
 
 	r->done = 0;
 	if (IS_ERR(rg))
 		return PTR_ERR(rg);
-	mutex_lock(&sp->lock);
-	if ((s32)((u32)r->step - sp->step) > 0)
-		sp->step = (u32)r->step;
 	for (i = 0; i < r->count && !ret; i++) {
-		for (b = 0; b < rg[i].nr_blocks; b++) {
-			if (++since == KV_LOCK_BREAK) {
-				since = 0;
-				ret = kv_lock_break(sp);
-				if (ret)
-					break;
-			}
-			kvp_on_access(sp->pol, kv_blk(sp, rg[i].layer, rg[i].head,
-						      rg[i].first_block + b),
-				      sp->step);
-			r->done++;
-		}
+		/* a child's shared blocks feed the parent's policy */
+		ns = kv_range_shared(sp, &rg[i]);
+		if (ns)
+			ret = kv_access_blocks(sp->parent, &rg[i], 0, ns,
+					       (u32)r->step, &since, &r->done);
+		if (!ret && ns < rg[i].nr_blocks)
+			ret = kv_access_blocks(sp, &rg[i], ns,
+					       rg[i].nr_blocks - ns,
+					       (u32)r->step, &since, &r->done);
 	}
-	if (!ret)
-		mutex_unlock(&sp->lock);
 	kvfree(rg);
 	return ret;
 }
@@ -290,18 +356,33 @@ static int kv_ranges_move(struct kv_space *sp, struct cxl_kv_ranges *r,
 	}
 	for (i = 0; i < r->count; i++) {
 		u32 blk = kv_blk(sp, rg[i].layer, rg[i].head, rg[i].first_block);
-		u32 n = rg[i].nr_blocks, off, c;
+		u32 n = rg[i].nr_blocks, ns = kv_range_shared(sp, &rg[i]);
+		u32 off, c;
 		int kv;
 
 		if (promote) {
-			/* PROMOTE stops at the first failure */
-			ret = kv_promote_blocks(sp, &rg[i], 0, n, pgs, &r->done);
+			/*
+			 * PROMOTE stops at the first failure.  A child's
+			 * shared blocks are promoted in the parent, once for
+			 * every reader.
+			 */
+			if (ns)
+				ret = kv_promote_blocks(sp->parent, &rg[i], 0,
+							ns, pgs, &r->done);
+			if (!ret && ns < n)
+				ret = kv_promote_blocks(sp, &rg[i], ns, n - ns,
+							pgs, &r->done);
 			if (ret)
 				break;
 			continue;
 		}
+		/*
+		 * A child's DEMOTE leaves its shared blocks alone: one reader
+		 * does not evict what the others read (the parent's DEMOTE
+		 * and the worker do, from every mapping).
+		 */
 		for (kv = 0; kv < 2 && ret != -EINTR; kv++) {
-			for (off = 0; off < n; off += c) {
+			for (off = ns; off < n; off += c) {
 				c = min_t(u32, KV_MOVE_CHUNK, n - off);
 				if (fatal_signal_pending(current)) {
 					ret = -EINTR;
@@ -456,7 +537,14 @@ int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
 		}
 	}
 	for (i = 0; i < r->count && !ret; i++) {
-		for (off = 0; off < rg[i].nr_blocks; off += c, bit += c) {
+		/*
+		 * A child's shared blocks are skipped: a reader's pins would
+		 * keep the parent's pages warm for as long as the parent
+		 * lives, past the reader's own close.
+		 */
+		off = kv_range_shared(sp, &rg[i]);
+		bit += off;
+		for (; off < rg[i].nr_blocks; off += c, bit += c) {
 			c = min_t(u32, KV_LOCK_BREAK, rg[i].nr_blocks - off);
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
@@ -521,6 +609,34 @@ int cxl_kv_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 	pgs = kvmalloc_array(nblk * heads * 2, sizeof(u64), GFP_KERNEL);
 	if (!pgs)
 		return -ENOMEM;
+	mode = p->flags & CXL_KV_PREFETCH_F_WAIT ? KV_PROMOTE_WAIT :
+						   KV_PROMOTE_NOWAIT;
+	/*
+	 * A child's shared blocks first, in the parent: synchronously when
+	 * the command completes asynchronously (io-wq runs it), so that its
+	 * completion still means the whole window is resident.
+	 */
+	if (sp->parent && lo < sp->share_blocks) {
+		u64 ihi = min_t(u64, hi, sp->share_blocks - 1);
+
+		for (h = 0; h < sp->geom.kv_heads; h++) {
+			if (!(p->head_mask & BIT_ULL(h)))
+				continue;
+			for (b = lo; b <= ihi; b++) {
+				u32 blk = kv_blk(sp, p->layer, h, b);
+
+				pgs[n++] = kv_block_pg(sp, blk, 0);
+				pgs[n++] = kv_block_pg(sp, blk, 1);
+			}
+		}
+		ret = kv_promote_pages(sp->parent, pgs, n,
+				       async ? KV_PROMOTE_WAIT : mode, true,
+				       NULL, &p->issued, &p->resident);
+		lo = ihi + 1;
+		n = 0;
+		if (ret || lo > hi)
+			goto out_free;
+	}
 	for (h = 0; h < sp->geom.kv_heads; h++) {
 		if (!(p->head_mask & BIT_ULL(h)))
 			continue;
@@ -531,39 +647,26 @@ int cxl_kv_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 			pgs[n++] = kv_block_pg(sp, blk, 1);
 		}
 	}
-	mode = p->flags & CXL_KV_PREFETCH_F_WAIT ? KV_PROMOTE_WAIT :
-						   KV_PROMOTE_NOWAIT;
+	/* the counters add up (kv_promote_pages() adds to them) */
 	ret = kv_promote_pages(sp, pgs, n, mode, true, async, &p->issued,
 			       &p->resident);
+out_free:
 	kvfree(pgs);
 	return ret;
 }
 
-/**
- * cxl_kv_residency() - RESIDENCY: which blocks are warm.
- * @sp: space.
- * @q: request; counters set, bitmap written to user memory.
- *
- * Return: 0, -EINVAL, -EFAULT, -ENOMEM.
+/*
+ * RESIDENCY of blocks [@from, @to) of @q's range in @sp's entries (@sp: the
+ * space or a child's parent) into @q's counters and @bm.  Returns 0 or
+ * -EINTR (lock dropped).
  */
-int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q)
+static int kv_residency_blocks(struct kv_space *sp, struct cxl_kv_residency *q,
+			       u32 from, u32 to, u64 *bm)
 {
-	size_t words = DIV_ROUND_UP(q->nr_blocks, 64);
-	u64 *bm;
-	u32 i;
-	int ret = 0;
+	u32 i, since = 0;
 
-	q->nr_warm = q->nr_cold = q->nr_empty = q->nr_pinned = 0;
-	if (q->flags || !kv_zero(q->reserved) || q->layer >= sp->geom.layers ||
-	    q->head >= sp->geom.kv_heads || !q->nr_blocks ||
-	    q->first_block >= sp->bph ||
-	    q->nr_blocks > sp->bph - q->first_block)
-		return -EINVAL;
-	bm = kvcalloc(words, sizeof(u64), GFP_KERNEL);
-	if (!bm)
-		return -ENOMEM;
 	mutex_lock(&sp->lock);
-	for (i = 0; i < q->nr_blocks; i++) {
+	for (i = from; i < to; i++) {
 		u32 blk = kv_blk(sp, q->layer, q->head, q->first_block + i);
 		const struct kv_entry *k = &sp->ent[kv_block_pg(sp, blk, 0)];
 		const struct kv_entry *v = &sp->ent[kv_block_pg(sp, blk, 1)];
@@ -581,13 +684,48 @@ int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q)
 			q->nr_warm++;
 		if (!kvp_entry_get(sp->pol, blk, &info) && info.pins)
 			q->nr_pinned++;
-		if (!((i + 1) % KV_LOCK_BREAK) && i + 1 < q->nr_blocks) {
-			ret = kv_lock_break(sp);
-			if (ret)
-				goto out_free_bitmap;
+		if (++since == KV_LOCK_BREAK && i + 1 < to) {
+			since = 0;
+			if (kv_lock_break(sp))
+				return -EINTR;
 		}
 	}
 	mutex_unlock(&sp->lock);
+	return 0;
+}
+
+/**
+ * cxl_kv_residency() - RESIDENCY: which blocks are warm.
+ * @sp: space.
+ * @q: request; counters set, bitmap written to user memory.
+ *
+ * Return: 0, -EINVAL, -EFAULT, -ENOMEM.
+ */
+int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q)
+{
+	size_t words = DIV_ROUND_UP(q->nr_blocks, 64);
+	u64 *bm;
+	u32 ns;
+	int ret = 0;
+
+	q->nr_warm = q->nr_cold = q->nr_empty = q->nr_pinned = 0;
+	if (q->flags || !kv_zero(q->reserved) || q->layer >= sp->geom.layers ||
+	    q->head >= sp->geom.kv_heads || !q->nr_blocks ||
+	    q->first_block >= sp->bph ||
+	    q->nr_blocks > sp->bph - q->first_block)
+		return -EINVAL;
+	bm = kvcalloc(words, sizeof(u64), GFP_KERNEL);
+	if (!bm)
+		return -ENOMEM;
+	/* A child's shared blocks are the parent's entries. */
+	ns = kv_range_shared(sp, &(struct cxl_kv_range){
+		.first_block = q->first_block, .nr_blocks = q->nr_blocks });
+	if (ns)
+		ret = kv_residency_blocks(sp->parent, q, 0, ns, bm);
+	if (!ret && ns < q->nr_blocks)
+		ret = kv_residency_blocks(sp, q, ns, q->nr_blocks, bm);
+	if (ret)
+		goto out_free_bitmap;
 	if (copy_to_user(u64_to_user_ptr(q->bitmap), bm, words * sizeof(u64)))
 		ret = -EFAULT;
 out_free_bitmap:
@@ -838,8 +976,13 @@ long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile)
 	case CXL_KV_SPACE_CREATE: {
 		struct cxl_kv_space_create *c = arg;
 
-		/* reserved[0]: the cold format, checked with the geometry */
-		if (c->reserved[1] || c->reserved[2] || c->reserved[3])
+		/*
+		 * reserved[0]: the cold format, checked with the geometry;
+		 * reserved[1..2]: CXL_KV_SPACE_F_SHARE, checked by space.c
+		 */
+		if (c->reserved[3] ||
+		    (!(c->flags & CXL_KV_SPACE_F_SHARE) &&
+		     (c->reserved[1] || c->reserved[2])))
 			return -EINVAL;
 		mutex_lock(&kv_ctl_lock);
 		ret = kv_space_create(c, newfile);

@@ -18,6 +18,9 @@
  *           -> mapping->i_mmap_rwsem, page table locks (unmap_mapping_range)
  *        -> kv_tiers.slot_lock (spinlock)
  *        -> kv_tiers.pool_lock (spinlock, leaf)
+ *   page locks of KV_F_ZAP pages (a demoter's)
+ *     -> kv_space.share_rwsem of the demoted space (read: its children)
+ *        -> mapping->i_mmap_rwsem (the children's mappings)
  *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks, krefs and
  *   the per-uid space counts (struct kv_user).
  * No path takes kv_space.lock while holding another space's lock (the
@@ -38,6 +41,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/nodemask.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -372,6 +376,19 @@ struct kv_pipe {
  * @cold_fmt: CXL_KV_FMT_* of the pages it demotes (set at creation).
  * @cold_bf16: its lossy formats read the elements as bf16.
  * @pipe: the layer pipeline (its own lock rules, see struct kv_pipe).
+ * @parent: a child space (CXL_KV_SPACE_F_SHARE): the space that owns its
+ *	shared blocks; NULL otherwise.  Set at creation, never changed.
+ * @parent_file: the parent's file, held by the child until its release, so
+ *	the parent (its pages, its mapping) outlives every child.
+ * @share_blocks: child: blocks of every stream below which the pages are
+ *	@parent's (its own entries there stay KV_ABSENT).
+ * @frozen: parent: blocks of every stream that are read-only because a
+ *	child shares them (only grows; written under @lock, read anywhere).
+ * @share_rwsem: parent: protects @children; read by the zap of a demotion
+ *	(the page locks of KV_F_ZAP pages held), written by child creation
+ *	(kv_ctl_lock held) and child release (nothing held).
+ * @children: parent: its live children (kv_space.child_node).
+ * @child_node: child: in @parent's @children.
  */
 struct kv_space {
 	struct kref ref;
@@ -398,7 +415,38 @@ struct kv_space {
 	u8 cold_fmt;
 	bool cold_bf16;
 	struct kv_pipe pipe;
+	struct kv_space *parent;
+	struct file *parent_file;
+	u32 share_blocks;
+	u32 frozen;
+	struct rw_semaphore share_rwsem;
+	struct list_head children;
+	struct list_head child_node;
 };
+
+/* Page @pg of child @sp is its parent's (a shared prefix page). */
+static inline bool kv_pg_shared(const struct kv_space *sp, u64 pg)
+{
+	return sp->parent && pg % sp->bph < sp->share_blocks;
+}
+
+/* Block @blk (kv_pg_block() numbering) of child @sp is its parent's. */
+static inline bool kv_blk_shared(const struct kv_space *sp, u32 blk)
+{
+	return sp->parent && blk % sp->bph < sp->share_blocks;
+}
+
+/* The space whose entry holds page @pg of @sp: @sp or its parent. */
+static inline struct kv_space *kv_pg_owner(struct kv_space *sp, u64 pg)
+{
+	return kv_pg_shared(sp, pg) ? sp->parent : sp;
+}
+
+/* Page @pg of @sp may not be written: shared from a parent, or to a child. */
+static inline bool kv_pg_readonly(const struct kv_space *sp, u64 pg)
+{
+	return kv_pg_shared(sp, pg) || pg % sp->bph < READ_ONCE(sp->frozen);
+}
 
 int kv_space_create(struct cxl_kv_space_create *c, struct file **filep);
 void kv_space_put(struct kv_space *sp);

@@ -114,6 +114,14 @@ static vm_fault_t kv_fault_wait(struct vm_fault *vmf, struct kv_space *sp,
 	return 0;
 }
 
+/* A write to a shared prefix page: refused, the task gets SIGSEGV. */
+static vm_fault_t kv_shared_write(struct kv_space *sp, u64 pg)
+{
+	pr_info_ratelimited("cxl_kv: %s: space %llu page %llu: write to a shared prefix page\n",
+			    current->comm, sp->id, pg);
+	return VM_FAULT_SIGSEGV;
+}
+
 #define KV_FAULT_RA	8	/* most blocks a cold fault reads ahead */
 
 /*
@@ -155,6 +163,14 @@ static vm_fault_t kv_fault(struct vm_fault *vmf)
 
 	if (kv_check_vma(sp, vmf->vma, __func__) || pg >= sp->nr_pages)
 		return VM_FAULT_SIGBUS;
+	if (vmf->flags & FAULT_FLAG_WRITE && kv_pg_readonly(sp, pg))
+		return kv_shared_write(sp, pg);
+	/*
+	 * A child's shared page is its parent's: everything below acts on the
+	 * parent's entry, lock, policy and counters; only the PTE goes into
+	 * this VMA (the parent's demotions zap it through share_rwsem).
+	 */
+	sp = kv_pg_owner(sp, pg);
 	e = &sp->ent[pg];
 again:
 	/*
@@ -306,8 +322,15 @@ static vm_fault_t kv_page_mkwrite(struct vm_fault *vmf)
 
 	if (pg >= sp->nr_pages)
 		return VM_FAULT_SIGBUS;
+	if (kv_pg_shared(sp, pg))
+		return kv_shared_write(sp, pg);
 	e = &sp->ent[pg];
 	mutex_lock(&sp->lock);
+	/* Under the lock: kv_share_freeze() sets frozen under it. */
+	if (kv_pg_readonly(sp, pg)) {
+		mutex_unlock(&sp->lock);
+		return kv_shared_write(sp, pg);
+	}
 	if (e->page != page || (e->state != KV_WARM && e->state != KV_WB)) {
 		/* Demoted since the read fault mapped it: retry the access. */
 		mutex_unlock(&sp->lock);

@@ -737,6 +737,39 @@ struct kv_demoter {
 	struct kv_packer *pkr;
 };
 
+/*
+ * Zap the PTEs of pages [@first, @first + @n) of @sp, and of every child's
+ * mapping the part of them that child shares (a shared page is mapped by
+ * its readers through their own files: this is the rmap of the sharers).
+ * Called with the pages locked (KV_F_ZAP), no kv_space.lock held.
+ */
+static void kv_zap_run(struct kv_space *sp, u64 first, u64 n)
+{
+	u64 end = first + n, a, b;
+	struct kv_space *c;
+
+	unmap_mapping_range(sp->file->f_mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 1);
+	if (!READ_ONCE(sp->frozen))
+		return;
+	down_read(&sp->share_rwsem);
+	list_for_each_entry(c, &sp->children, child_node) {
+		/* per stream: the run's pages below the child's prefix */
+		for (a = first; a < end; a = b) {
+			u64 s0 = a - a % sp->bph;
+			u64 lim = s0 + c->share_blocks;
+
+			b = min(end, s0 + sp->bph);
+			if (a < lim)
+				unmap_mapping_range(c->file->f_mapping,
+						    (loff_t)a << PAGE_SHIFT,
+						    (loff_t)(min(b, lim) - a) << PAGE_SHIFT,
+						    1);
+		}
+	}
+	up_read(&sp->share_rwsem);
+}
+
 /* True if @pg[0..n) is ascending (what callers pass, nearly always). */
 static bool kv_sorted(const u64 *pg, u32 n)
 {
@@ -857,9 +890,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		for (j = i + 1; j < nz && zap[j] == zap[j - 1] + 1; j++)
 			mapped |= page_mapped(sp->ent[zap[j]].page);
 		if (mapped)
-			unmap_mapping_range(sp->file->f_mapping,
-					    (loff_t)zap[i] << PAGE_SHIFT,
-					    (loff_t)(j - i) << PAGE_SHIFT, 1);
+			kv_zap_run(sp, zap[i], j - i);
 	}
 	got = 0;
 	if (d->ret != -ENOSPC && d->ret != -EDQUOT) {

@@ -19,6 +19,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -93,6 +94,12 @@ static int kv_space_release(struct inode *inode, struct file *file)
 	 * slot map, the pools or the tier set under this.
 	 */
 	kv_space_drain(sp);
+	if (sp->parent) {
+		/* The parent's demotions no longer zap our mapping. */
+		down_write(&sp->parent->share_rwsem);
+		list_del(&sp->child_node);
+		up_write(&sp->parent->share_rwsem);
+	}
 	spin_lock(&t->spaces_lock);
 	last = t->nr_spaces == 1;
 	spin_unlock(&t->spaces_lock);
@@ -102,6 +109,9 @@ static int kv_space_release(struct inode *inode, struct file *file)
 	pr_debug("cxl_kv: space %llu released\n", sp->id);
 	/* Last use of the tier set: DETACH may free it from here on. */
 	kv_user_detach(sp);
+	/* A parent outlives its children: it may go from here on. */
+	if (sp->parent_file)
+		fput(sp->parent_file);
 	kv_space_put(sp);
 	return 0;
 }
@@ -214,6 +224,115 @@ static int kv_space_geometry(const struct cxl_kv_space_create *c,
 	return 0;
 }
 
+/*
+ * Make blocks [0, @blocks) of every stream of @sp read-only (a child is
+ * about to share them).  Once @sp->frozen says so, kv_page_mkwrite()
+ * refuses them; a write that passed it before holds its page's lock until
+ * the core has made the PTE writable, so each such page is locked and
+ * unlocked once (waiting those out), and then every PTE of the range is
+ * zapped: later writes fault and are refused.  KV_F_ZAP pages are being
+ * zapped by a demoter that took their lock after any such write.
+ */
+static int kv_share_freeze(struct kv_space *sp, u32 blocks)
+{
+	u64 streams = sp->nr_pages / sp->bph, s, pg;
+	u32 b, since = 0, old;
+
+	mutex_lock(&sp->lock);
+	old = sp->frozen;
+	if (blocks <= old) {
+		mutex_unlock(&sp->lock);
+		return 0;
+	}
+	WRITE_ONCE(sp->frozen, blocks);
+	for (s = 0; s < streams; s++) {
+		for (b = old; b < blocks; b++) {
+			struct kv_entry *e;
+
+			pg = s * sp->bph + b;
+			e = &sp->ent[pg];
+			if (e->page && !(e->flags & KV_F_ZAP)) {
+				lock_page(e->page);
+				unlock_page(e->page);
+			}
+			if (++since == 1024) {
+				since = 0;
+				mutex_unlock(&sp->lock);
+				cond_resched();
+				mutex_lock(&sp->lock);
+			}
+		}
+	}
+	mutex_unlock(&sp->lock);
+	for (s = 0; s < streams; s++)
+		unmap_mapping_range(sp->file->f_mapping,
+				    (loff_t)(s * sp->bph + old) << PAGE_SHIFT,
+				    (loff_t)(blocks - old) << PAGE_SHIFT, 1);
+	return 0;
+}
+
+/*
+ * CXL_KV_SPACE_F_SHARE: find the parent in @c->reserved[1], check it and
+ * the prefix, and hold its file in @sp->parent_file.  The parent is made
+ * read-only over the prefix only once everything else has succeeded
+ * (kv_space_share_commit()).
+ */
+static int kv_space_share_get(struct kv_space *sp,
+			      const struct cxl_kv_space_create *c)
+{
+	u64 fd = c->reserved[CXL_KV_SPACE_SHARE_PARENT];
+	u64 tokens = c->reserved[CXL_KV_SPACE_SHARE_TOKENS];
+	const struct cxl_kv_space_info *pg;
+	struct kv_space *parent;
+	struct file *pf;
+
+	if (fd > INT_MAX)
+		return -EBADF;
+	pf = fget(fd);
+	if (!pf)
+		return -EBADF;
+	parent = kv_space_from_file(pf);
+	if (!parent || parent->parent) {
+		kv_geom_reject("share parent fd %llu is not a space, or a child\n",
+			       fd);
+		goto out_put_file;
+	}
+	pg = &parent->geom;
+	if (pg->layers != sp->geom.layers || pg->kv_heads != sp->geom.kv_heads ||
+	    pg->head_dim != sp->geom.head_dim ||
+	    pg->dtype_bytes != sp->geom.dtype_bytes ||
+	    pg->max_tokens != sp->geom.max_tokens) {
+		kv_geom_reject("share: geometry differs from parent %llu\n",
+			       parent->id);
+		goto out_put_file;
+	}
+	if (tokens < sp->geom.tokens_per_block || tokens > sp->geom.max_tokens) {
+		kv_geom_reject("share: prefix of %llu tokens not in [%u, %llu]\n",
+			       tokens, sp->geom.tokens_per_block,
+			       sp->geom.max_tokens);
+		goto out_put_file;
+	}
+	sp->parent = parent;
+	sp->parent_file = pf;
+	sp->share_blocks = tokens / sp->geom.tokens_per_block;
+	return 0;
+
+out_put_file:
+	fput(pf);
+	return -EINVAL;
+}
+
+/* The child is complete: freeze the parent's prefix, join its children. */
+static void kv_space_share_commit(struct kv_space *sp)
+{
+	struct kv_space *parent = sp->parent;
+
+	kv_share_freeze(parent, sp->share_blocks);
+	down_write(&parent->share_rwsem);
+	list_add_tail(&sp->child_node, &parent->children);
+	up_write(&parent->share_rwsem);
+}
+
 /**
  * kv_space_create() - SPACE_CREATE.
  * @c: the request; its out fields are filled in.
@@ -260,8 +379,17 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 		goto out_free_space;
 	}
 
+	if (c->flags & CXL_KV_SPACE_F_SHARE) {
+		ret = kv_space_share_get(sp, c);
+		if (ret)
+			goto out_free_space;
+	}
+
 	kref_init(&sp->ref);
 	INIT_LIST_HEAD(&sp->node);
+	init_rwsem(&sp->share_rwsem);
+	INIT_LIST_HEAD(&sp->children);
+	INIT_LIST_HEAD(&sp->child_node);
 	mutex_init(&sp->lock);
 	init_waitqueue_head(&sp->wq);
 	atomic_set(&sp->inflight, 0);
@@ -309,6 +437,8 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	 */
 	file->f_mode |= FMODE_NOREUSE;
 	sp->file = file;
+	if (sp->parent)
+		kv_space_share_commit(sp);
 
 	c->fd = fd;
 	c->tokens_per_block = sp->geom.tokens_per_block;
@@ -322,6 +452,8 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 out_user_detach:
 	kv_user_detach(sp);
 	put_unused_fd(fd);
+	if (sp->parent_file)
+		fput(sp->parent_file);
 	/* The demotion worker may hold a reference: the last put frees. */
 	kv_space_put(sp);
 	return ret;
@@ -332,6 +464,8 @@ out_free_pol:
 out_free_ent:
 	kvfree(sp->ent);
 out_free_space:
+	if (sp->parent_file)
+		fput(sp->parent_file);
 	kfree(sp);
 	return ret;
 }

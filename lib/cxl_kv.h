@@ -164,6 +164,9 @@ const struct cxl_kv_layout *cxl_kv_space_get_layout(struct cxl_kv_space *space);
 int cxl_kv_space_get_info(struct cxl_kv_space *space,
 			  struct cxl_kv_space_info *info);
 struct cxl_kv_ctx *cxl_kv_space_get_ctx(struct cxl_kv_space *space);
+/* shared prefixes (CXL_KV_F_SHARE, LIBCXL_KV_SHARE) */
+int cxl_kv_space_share(struct cxl_kv_space *parent, uint64_t prefix_tokens,
+		       struct cxl_kv_space **child);
 void *cxl_kv_kv_ptr(struct cxl_kv_space *space, uint32_t layer, uint32_t head,
 		    unsigned int kind, uint64_t token);
 int cxl_kv_space_use_uring(struct cxl_kv_space *space, unsigned int entries);

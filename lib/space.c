@@ -1199,3 +1199,50 @@ int cxl_kv_pipe_stats(struct cxl_kv_space *space, struct cxl_kv_pipe_stats *ps)
 	return space_cmd(space, CXL_KV_PIPE_STATS, ps, prep_pipe_stats_v,
 			 "PIPE_STATS");
 }
+
+/* ------------------------------------------------- shared prefixes */
+
+/**
+ * cxl_kv_space_share() - create a child space sharing a parent's prefix
+ * @parent: the space whose first blocks the child shares (not a child)
+ * @prefix_tokens: tokens of the prefix; whole blocks below it are shared
+ *	(at least one block, at most the space's max_tokens)
+ * @child: receives the child (same geometry, fd O_CLOEXEC, not mapped)
+ *
+ * The shared blocks of every (layer, head, K|V) stream are read-only in
+ * the parent and the child from now on (a write raises SIGSEGV): write the
+ * prefix into @parent first.  The parent lives until its last child is
+ * closed.  Needs CXL_KV_F_SHARE.
+ *
+ * Return: 0; -EINVAL (bad prefix, @parent a child); -ENODEV; -ENOMEM; or
+ * the -errno of the ioctl.
+ */
+int cxl_kv_space_share(struct cxl_kv_space *parent, uint64_t prefix_tokens,
+		       struct cxl_kv_space **child)
+{
+	struct cxl_kv_space_create c;
+	struct cxl_kv_ctx *ctx;
+	int rc;
+
+	if (!parent || !child || parent->fd < 0)
+		return -EINVAL;
+	ctx = parent->ctx;
+	memset(&c, 0, sizeof(c));
+	c.layers = parent->info.layers;
+	c.kv_heads = parent->info.kv_heads;
+	c.head_dim = parent->info.head_dim;
+	c.dtype_bytes = parent->info.dtype_bytes;
+	c.max_tokens = parent->info.max_tokens;
+	c.flags = CXL_KV_SPACE_F_CLOEXEC | CXL_KV_SPACE_F_SHARE;
+	c.reserved[CXL_KV_SPACE_SHARE_PARENT] = (uint64_t)parent->fd;
+	c.reserved[CXL_KV_SPACE_SHARE_TOKENS] = prefix_tokens;
+	rc = ctl_ioctl(ctx, CXL_KV_SPACE_CREATE, &c, "SPACE_CREATE");
+	if (rc) {
+		err(ctx, "SPACE_CREATE (share): %s\n", strerror(-rc));
+		return rc;
+	}
+	rc = cxl_kv_space_from_fd(ctx, (int)c.fd, child);
+	if (rc)
+		close((int)c.fd);
+	return rc;
+}

@@ -7,6 +7,8 @@ KV_KTESTS := kv_ctl kv_integrity kv_policy kv_uring kv_stress kv_bench kv_multi 
 	kv_leak
 # e2e3: the layer pipeline
 KV_KTESTS += kv_pipe
+# shared prefixes (issue 15)
+KV_KTESTS += kv_share kv_share_bench
 KTEST_PROGS += $(KV_KTESTS)
 $(addprefix $(O)/ktest/,$(KV_KTESTS)): tests/kselftest/kv_test.h tests/kselftest/kv_dm.h
 ktest: $(addprefix $(O)/ktest/,$(KV_KTESTS))

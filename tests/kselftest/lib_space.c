@@ -2,7 +2,8 @@
 /*
  * lib_space - libcxl_kv spaces: create (and geometry refusals), layout equal
  * to the module's, map/unmap, cxl_kv_kv_ptr() addressing every (layer,
- * head, K|V) stream, accessors, from_fd, open_pid, list_spaces, close.
+ * head, K|V) stream, accessors, from_fd, open_pid, list_spaces, a child
+ * sharing a prefix (cxl_kv_space_share), close.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ int main(void)
 		return ktap_skip_all("cxl_kv_new failed");
 	if (lib_attach(ctx, 1024, 32ULL << 20))
 		return ktap_skip_all("attach failed");
-	ktap_plan(16);
+	ktap_plan(17);
 
 	rc = cxl_kv_space_create(ctx, &bad, &s);
 	T("create_bad_geometry", rc == -EINVAL && !s, "rc %d", rc);
@@ -116,6 +117,25 @@ int main(void)
 	T("from_fd", !rc && s3, "rc %d", rc);
 	cxl_kv_space_close(s3);
 	cxl_kv_space_close(s2);
+
+	/* a child sharing the first 32 tokens (2 blocks of every stream) */
+	{
+		struct cxl_kv_space *c = NULL, *gc = NULL;
+		void *caddr = NULL;
+		int rc2 = -1, rc3;
+
+		rc = cxl_kv_space_share(s, 32, &c);
+		if (!rc)
+			rc2 = cxl_kv_space_share(c, 32, &gc);
+		rc3 = cxl_kv_space_share(s, 15, &gc);
+		ok = !rc && c && !cxl_kv_space_map(c, &caddr) &&
+		     !memcmp(caddr, base, 8192) &&
+		     !memcmp((char *)caddr + lo->stream_bytes,
+			     base + lo->stream_bytes, 8192);
+		T("share_child", ok && rc2 == -EINVAL && rc3 == -EINVAL && !gc,
+		  "rc %d, grandchild %d, 15 tokens %d", rc, rc2, rc3);
+		cxl_kv_space_close(c);
+	}
 
 	rc = cxl_kv_space_unmap(s);
 	T("unmap", !rc && !cxl_kv_space_get_addr(s), "rc %d", rc);

@@ -326,6 +326,7 @@ run) want_line=run-summary ;;
 bench) want_line=kernel-summary ;;
 e2e) want_line=e2e-summary ;;
 bench-compress) want_line=compress-summary ;;
+bench-share) want_line=share-summary ;;
 *) want_line= ;;
 esac
 if [ "$SUITE" = run ]; then

@@ -148,12 +148,18 @@
  */
 #define CXL_KV_F_LIST		(1ULL << 8)
 
+/*
+ * CXL_KV_F_SHARE: SPACE_CREATE accepts CXL_KV_SPACE_F_SHARE: a child space
+ * whose first blocks are a parent space's, one copy read-only in both.
+ */
+#define CXL_KV_F_SHARE		(1ULL << 7)
+
 /* Every feature this header defines. */
 #define CXL_KV_F_ALL	(CXL_KV_F_URING_CMD | CXL_KV_F_MULTI_NODE |	\
 			 CXL_KV_F_MULTI_COLD | CXL_KV_F_COLD_FD |	\
 			 CXL_KV_F_CLEAN_DROP | CXL_KV_F_PREFETCH_WAIT |	\
 			 CXL_KV_F_COLD_FORMAT | CXL_KV_F_LIST |	\
-			 CXL_KV_F_LAYER_PIPELINE)
+			 CXL_KV_F_LAYER_PIPELINE | CXL_KV_F_SHARE)
 
 /* ---------------------------------------------------------------------- */
 /* io_uring                                                               */
@@ -334,8 +340,10 @@ struct cxl_kv_info {
  * @blocks_per_stream: out: pages in each stream = blocks per (layer, head).
  * @stream_bytes: out: bytes of one (layer, head, K|V) stream (page aligned).
  * @mmap_bytes: out: length to mmap (2 * layers * kv_heads * stream_bytes).
- * @reserved: must be zero, but reserved[0]: the cold format
- *	(CXL_KV_SPACE_COLD_FORMAT(), CXL_KV_FMT_*, CXL_KV_F_COLD_FORMAT).
+ * @reserved: must be zero, except reserved[0]: the cold format
+ *	(CXL_KV_SPACE_COLD_FORMAT(), CXL_KV_FMT_*, CXL_KV_F_COLD_FORMAT), and
+ *	(with CXL_KV_SPACE_F_SHARE) @reserved[1] = the parent space's fd and
+ *	@reserved[2] = the prefix length in tokens.
  *
  * Requires an attached tier set (else -ENODEV).  -EDQUOT when the caller's
  * uid holds ATTACH's user_spaces spaces, -ENFILE when the module holds
@@ -361,7 +369,26 @@ struct cxl_kv_space_create {
 
 /* The new fd is O_CLOEXEC. */
 #define CXL_KV_SPACE_F_CLOEXEC	(1ULL << 0)
-#define CXL_KV_SPACE_F_ALL	(CXL_KV_SPACE_F_CLOEXEC)
+/*
+ * Shared prefix (CXL_KV_F_SHARE).  The new space is a child of the space
+ * whose fd is in reserved[1] (CXL_KV_SPACE_SHARE_PARENT): its first
+ * reserved[2] / tokens_per_block blocks of every (layer, head, K|V) stream
+ * (CXL_KV_SPACE_SHARE_TOKENS, rounded down to whole blocks, at least one)
+ * are the parent's pages, one copy on the warm or the cold tier, charged to
+ * the parent's owner.  The geometry (layers, kv_heads, head_dim,
+ * dtype_bytes, max_tokens) must equal the parent's, the parent must not be
+ * a child itself, and the prefix must fit (else -EINVAL); reserved[1] not a
+ * space fd: -EBADF / -EINVAL.  From the call on, those blocks are read-only
+ * in the parent and in every child: a write to them raises SIGSEGV.  Faults
+ * and commands of a child on them act on the parent's pages (promoted once,
+ * demoted from every mapping at once, the parent's policy seeing the hints
+ * and accesses of all readers).  The parent lives until its last child is
+ * gone.  See Documentation/uapi.rst.
+ */
+#define CXL_KV_SPACE_F_SHARE	(1ULL << 1)
+#define CXL_KV_SPACE_SHARE_PARENT	1	/* reserved[] index: parent fd */
+#define CXL_KV_SPACE_SHARE_TOKENS	2	/* reserved[] index: prefix tokens */
+#define CXL_KV_SPACE_F_ALL	(CXL_KV_SPACE_F_CLOEXEC | CXL_KV_SPACE_F_SHARE)
 
 /*
  * Cold formats (CXL_KV_F_COLD_FORMAT): SPACE_CREATE's reserved[0], read and
