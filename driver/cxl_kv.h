@@ -46,6 +46,10 @@
 #include "kvpolicy.h"
 
 #define KV_NO_SLOT	U32_MAX
+/* Cold slots per chunk of the two-level slot map: one page of bits. */
+#define KV_SLOT_CHUNK_SHIFT	(PAGE_SHIFT + 3)
+#define KV_SLOT_CHUNK		(1U << KV_SLOT_CHUNK_SHIFT)
+#define KV_SLOT_CHUNK_MASK	(KV_SLOT_CHUNK - 1)
 
 struct kv_reclaim;
 struct kv_space;
@@ -157,10 +161,17 @@ struct kv_user {
  * @cold: the devices.
  * @nr_slots: slots in total (nr_cold * the smallest device's slots); slot s
  *	lives on device s % nr_cold at page s / nr_cold.
- * @slot_lock: protects @slot_map, @slot_hint, @slots_used.
- * @slot_map: one bit per slot, set = in use.
+ * @slot_lock: protects @chunk_map, @chunk_used, @chunk_full, @chunk_spare,
+ *	@slot_hint, @slots_used.
+ * @nr_chunks: slot chunks (KV_SLOT_CHUNK slots each, the last may be short).
+ * @chunk_map: per chunk, its bitmap page (one bit per slot, set = in use),
+ *	or NULL while none of its slots is in use.
+ * @chunk_used: set bits in each chunk's bitmap.
+ * @chunk_full: one bit per chunk, set = every slot of it in use.
+ * @chunk_spare: a zeroed page for the next chunk that needs one (kept from
+ *	a chunk that emptied, or allocated without the lock), or NULL.
  * @slot_hint: next slot to look at.
- * @slots_used: set bits in @slot_map.
+ * @slots_used: slots in use.
  * @spaces_lock: protects @spaces, @nr_spaces, @users and each user's
  *	nr_spaces (leaf lock).
  * @spaces: live spaces (kv_space.node), walked by the demotion worker
@@ -198,7 +209,11 @@ struct kv_tiers {
 	struct kv_cold_dev cold[CXL_KV_MAX_COLD];
 	u64 nr_slots;
 	spinlock_t slot_lock;
-	unsigned long *slot_map;
+	u64 nr_chunks;
+	unsigned long **chunk_map;
+	u16 *chunk_used;
+	unsigned long *chunk_full;
+	unsigned long *chunk_spare;
 	u64 slot_hint;
 	u64 slots_used;
 
