@@ -840,7 +840,8 @@ retry:
 	}
 	if (u && u->limited)
 		room = t->user_cold > u->cold ? t->user_cold - u->cold : 0;
-	n = min_t(u64, want, k + room);
+	/* room counts from the @k already taken (they are in u->cold) */
+	n = room < want - k ? k + room : want;
 	s = t->slot_hint;
 	for (; k < n && t->slots_used < t->nr_slots; k++) {
 		s = kv_slot_find(t, s);
