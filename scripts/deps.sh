@@ -17,7 +17,8 @@ CHECK_ONLY=0
 [ "${1:-}" = "--check" ] && CHECK_ONLY=1
 
 PKGS="busybox-static cpio kmod xz-utils numactl ndctl daxctl liburing-dev \
-libnuma-dev libcriterion-dev pkg-config sparse gnuplot-nox bc e2fsprogs python3 python3-numpy"
+libnuma-dev libcriterion-dev pkg-config sparse gnuplot-nox bc e2fsprogs python3 python3-numpy \
+nvme-cli"
 
 export DEBIAN_FRONTEND=noninteractive
 APT_UPDATED=0
