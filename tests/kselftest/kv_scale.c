@@ -24,10 +24,13 @@
  *	addresses 2^32 - 2 slots; the slot map must cost at most 4 MiB
  *	(a flat bitmap was 512 MiB).  Then 34816 pages, more than one slot
  *	chunk (2^15), are demoted into it and read back, rewritten in part and
- *	demoted again (freed slots reused), and close gives every slot back.
+ *	demoted again (freed slots reused), and close gives every slot back
+ *	(read back a window at a time, PROMOTEd first: a fault per page took
+ *	minutes over the fabric).
  *
  * Prints "scale-metadata: bytes_per_page=B pct=P total_mib=M" for the 40 GiB
- * space.
+ * space.  Arguments: the parts to run (llama70b, scenario, big_cold; default
+ * all).
  */
 #include "kv_test.h"
 #include "kv_dm.h"
@@ -173,7 +176,10 @@ static void test_llama70b(int ctl)
 	  "DEMOTE of 5 Mi blocks %d done %llu in %.2f s, cold used %llu (want %llu)",
 	  ret, (unsigned long long)done, kv_now() - t0,
 	  (unsigned long long)in.cold_used, (unsigned long long)written);
+	t0 = kv_now();
 	bad = sparse_pages(m, L70_BPH, SPARSE, 70, 0);
+	ktap_diag("%llu cold pages read back by faults in %.1f s",
+		  (unsigned long long)written, kv_now() - t0);
 	kv_stats(fd, CXL_KV_SPACE_STATS, &st);
 	T("l70_read_back", !bad && st.promotions >= written,
 	  "%d bad of %llu pages, %llu promotions", bad,
@@ -356,6 +362,43 @@ static int attach_dev(int ctl, const char *path, uint64_t budget)
 	return kv_ioctl(ctl, CXL_KV_ATTACH, &a);
 }
 
+#define BIG_WIN		2048ULL		/* blocks: 4096 pages, half the budget */
+
+/*
+ * Every page of the big space (1 x 1, @bph blocks), a window of BIG_WIN
+ * blocks at a time PROMOTEd first (batched reads, not a fault each):
+ * @rewrite writes seed 17 to the even pages, else each page is checked
+ * against seed 16, or 17 for the even ones once @phase is 1.
+ */
+static int big_pass(int fd, char *m, uint64_t bph, int phase, int rewrite)
+{
+	int bad = 0, ret;
+
+	for (uint64_t w = 0; w < bph; w += BIG_WIN) {
+		uint32_t n = (uint32_t)(bph - w < BIG_WIN ? bph - w : BIG_WIN);
+
+		ret = kv_ranges(fd, CXL_KV_PROMOTE, 0, 0, (uint32_t)w, n, NULL);
+		if (ret)
+			ktap_diag("PROMOTE of blocks %llu+%u: %d (faults read them)",
+				  (unsigned long long)w, n, ret);
+		for (int kv = 0; kv < 2; kv++)
+			for (uint64_t b = w; b < w + n; b++) {
+				uint64_t pg = kv * bph + b;
+				volatile uint64_t *p =
+					(volatile uint64_t *)(m + pg * KV_PAGE);
+
+				if (rewrite) {
+					if (!(pg & 1))
+						kv_fill(p, 17, pg);
+					continue;
+				}
+				bad += kv_probe((char *)p) ||
+				       kv_check(p, phase && !(pg & 1) ? 17 : 16, pg);
+			}
+	}
+	return bad;
+}
+
 static void test_big_cold(int ctl)
 {
 	const uint64_t most = (1ULL << 32) - 2;
@@ -365,6 +408,7 @@ static void test_big_cold(int ctl)
 	uint64_t done = 0;
 	long k0, k1;
 	int ret, fd, bad;
+	double t0;
 	char *m;
 
 	/* 64 TiB: attached, the slots capped; then 16 TiB, kept */
@@ -418,6 +462,7 @@ static void test_big_cold(int ctl)
 			ktap_skip("big_cold_case", "no space");
 		goto out;
 	}
+	t0 = kv_now();
 	for (uint64_t pg = 0; pg < BIG_PAGES; pg++)
 		kv_fill((volatile uint64_t *)(m + pg * KV_PAGE), 16, pg);
 	ret = kv_ranges(fd, CXL_KV_DEMOTE, 0, 0, 0, BIG_PAGES / 2, &done);
@@ -425,24 +470,22 @@ static void test_big_cold(int ctl)
 	T("big_cold_space", !ret && in.cold_used == BIG_PAGES,
 	  "DEMOTE %d done %llu, cold used %llu", ret,
 	  (unsigned long long)done, (unsigned long long)in.cold_used);
-	bad = 0;
-	for (uint64_t pg = 0; pg < BIG_PAGES; pg++)
-		bad += kv_probe(m + pg * KV_PAGE) ||
-		       kv_check((volatile uint64_t *)(m + pg * KV_PAGE), 16, pg);
+	ktap_diag("%llu pages written and demoted in %.1f s",
+		  (unsigned long long)BIG_PAGES, kv_now() - t0);
+	t0 = kv_now();
+	bad = big_pass(fd, m, BIG_PAGES / 2, 0, 0);
 	T("big_cold_read_back", !bad, "%d bad pages of %llu", bad,
 	  (unsigned long long)BIG_PAGES);
+	ktap_diag("read back in %.1f s", kv_now() - t0);
 	/* every other page rewritten (its slot freed), all demoted again */
-	for (uint64_t pg = 0; pg < BIG_PAGES; pg += 2)
-		kv_fill((volatile uint64_t *)(m + pg * KV_PAGE), 17, pg);
+	t0 = kv_now();
+	big_pass(fd, m, BIG_PAGES / 2, 0, 1);
 	ret = kv_ranges(fd, CXL_KV_DEMOTE, 0, 0, 0, BIG_PAGES / 2, &done);
-	bad = 0;
-	for (uint64_t pg = 0; pg < BIG_PAGES; pg++)
-		bad += kv_probe(m + pg * KV_PAGE) ||
-		       kv_check((volatile uint64_t *)(m + pg * KV_PAGE),
-				pg & 1 ? 16 : 17, pg);
+	bad = big_pass(fd, m, BIG_PAGES / 2, 1, 0);
 	kv_info(ctl, &in);
 	T("big_cold_rewrite", !ret && !bad, "DEMOTE %d, %d bad pages, cold used %llu",
 	  ret, bad, (unsigned long long)in.cold_used);
+	ktap_diag("rewritten, demoted and read back in %.1f s", kv_now() - t0);
 	munmap(m, c.mmap_bytes);
 out:
 	if (fd >= 0)
@@ -454,19 +497,33 @@ out:
 	big_dev_put(&d);
 }
 
+static int want(int argc, char **argv, const char *part)
+{
+	if (argc < 2)
+		return 1;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], part))
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int ctl;
+	int ctl, l70 = want(argc, argv, "llama70b"),
+	    sc = want(argc, argv, "scenario"), big = want(argc, argv, "big_cold");
 
-	(void)argc;
-	(void)argv;
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE");
-	ktap_plan(9 + 4 + 6);
+	if (!l70 && !sc && !big)
+		return ktap_skip_all("usage: kv_scale [llama70b] [scenario] [big_cold]");
+	ktap_plan(9 * l70 + 4 * sc + 6 * big);
 	kv_detach_quiet(ctl);
-	test_llama70b(ctl);
-	test_scenario(ctl);
-	test_big_cold(ctl);
+	if (l70)
+		test_llama70b(ctl);
+	if (sc)
+		test_scenario(ctl);
+	if (big)
+		test_big_cold(ctl);
 	close(ctl);
 	return ktap_finish();
 }
