@@ -14,6 +14,9 @@
  *           [--head-dim D] [--dtype B] [--warm-frac F] [--steps S]
  *           [--hints K] [--rounds R]
  *
+ * --rounds caps the worker's rounds per decode step (default 0: as many as
+ * it takes to bring the warm blocks down to --warm-frac of them, 0.25).
+ *
  * The driver's part is one struct kv_entry (16 bytes, driver/cxl_kv.h) per
  * page; the policy's is kvp_state_size().  Ends with
  *   scale-summary: sequences=N kv_gib=G metadata_mib=M metadata_pct=P
@@ -80,7 +83,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	uint32_t nseq = 8, layers = 80, heads = 8, dim = 128, dtype = 2;
-	uint32_t steps = 4, hints = 64, rounds = 20000;
+	uint32_t steps = 4, hints = 64, rounds = 0;	/* 0: to the budget */
 	uint64_t tokens = 128 * 1024;
 	double warm_frac = 0.25;
 	struct kvp_state *st[MAX_SEQ];
@@ -189,7 +192,8 @@ int main(int argc, char **argv)
 		t_acc += now() - t0;
 		/* the worker: rounds until warm <= budget (or the round cap) */
 		t0 = now();
-		while (warm > warm_budget && nrounds < (uint64_t)rounds * (k + 1)) {
+		while (warm > warm_budget &&
+		       (!rounds || nrounds < (uint64_t)rounds * (k + 1))) {
 			uint32_t nc = 0, took = 0;
 
 			for (uint32_t s = 0; s < nseq; s++) {
