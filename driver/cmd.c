@@ -128,7 +128,7 @@ int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 	if (h->flags || h->pad || !kv_zero(h->reserved) || !h->count ||
 	    h->count > CXL_KV_MAX_HINTS)
 		return -EINVAL;
-	buf = kmalloc_array(KV_HINT_CHUNK, sizeof(*buf), GFP_KERNEL);
+	buf = kmalloc_array(KV_HINT_CHUNK, sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < h->count && !ret; i += n) {
@@ -341,7 +341,7 @@ static int kv_ranges_move(struct kv_space *sp, struct cxl_kv_ranges *r,
 	r->done = 0;
 	if (IS_ERR(rg))
 		return PTR_ERR(rg);
-	pgs = kmalloc_array(KV_MOVE_CHUNK, sizeof(*pgs), GFP_KERNEL);
+	pgs = kmalloc_array(KV_MOVE_CHUNK, sizeof(*pgs), GFP_KERNEL_ACCOUNT);
 	if (!pgs) {
 		ret = -ENOMEM;
 		goto out_free_ranges;
@@ -528,9 +528,10 @@ int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
 	if (IS_ERR(rg))
 		return PTR_ERR(rg);
 	if (pin) {
-		/* blocks <= CXL_KV_MAX_CMD_BLOCKS: at most 256 KiB */
-		taken = kvcalloc(BITS_TO_LONGS(blocks), sizeof(long), GFP_KERNEL);
-		pgs = kmalloc_array(KV_MOVE_CHUNK, sizeof(*pgs), GFP_KERNEL);
+		/* blocks <= CXL_KV_MAX_CMD_BLOCKS: at most 1 MiB */
+		taken = kvcalloc(BITS_TO_LONGS(blocks), sizeof(long),
+				 GFP_KERNEL_ACCOUNT);
+		pgs = kmalloc_array(KV_MOVE_CHUNK, sizeof(*pgs), GFP_KERNEL_ACCOUNT);
 		if (!taken || !pgs) {
 			ret = -ENOMEM;
 			goto out_free;
@@ -606,7 +607,8 @@ int cxl_kv_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 	heads = hweight64(p->head_mask);
 	if (nblk * heads * 2 > CXL_KV_MAX_PREFETCH_PAGES)
 		return -E2BIG;
-	pgs = kvmalloc_array(nblk * heads * 2, sizeof(u64), GFP_KERNEL);
+	pgs = kvmalloc_array(nblk * heads * 2, sizeof(u64),
+			      GFP_KERNEL_ACCOUNT);
 	if (!pgs)
 		return -ENOMEM;
 	mode = p->flags & CXL_KV_PREFETCH_F_WAIT ? KV_PROMOTE_WAIT :

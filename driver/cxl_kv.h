@@ -51,6 +51,10 @@
 #include "kvpolicy.h"
 
 #define KV_NO_SLOT	U32_MAX
+/* Cold slots per chunk of the two-level slot map: one page of bits. */
+#define KV_SLOT_CHUNK_SHIFT	(PAGE_SHIFT + 3)
+#define KV_SLOT_CHUNK		(1U << KV_SLOT_CHUNK_SHIFT)
+#define KV_SLOT_CHUNK_MASK	(KV_SLOT_CHUNK - 1)
 
 struct kv_reclaim;
 struct kv_space;
@@ -162,10 +166,17 @@ struct kv_user {
  * @cold: the devices.
  * @nr_slots: slots in total (nr_cold * the smallest device's slots); slot s
  *	lives on device s % nr_cold at page s / nr_cold.
- * @slot_lock: protects @slot_map, @slot_hint, @slots_used.
- * @slot_map: one bit per slot, set = in use.
+ * @slot_lock: protects @chunk_map, @chunk_used, @chunk_full, @chunk_spare,
+ *	@slot_hint, @slots_used.
+ * @nr_chunks: slot chunks (KV_SLOT_CHUNK slots each, the last may be short).
+ * @chunk_map: per chunk, its bitmap page (one bit per slot, set = in use),
+ *	or NULL while none of its slots is in use.
+ * @chunk_used: set bits in each chunk's bitmap.
+ * @chunk_full: one bit per chunk, set = every slot of it in use.
+ * @chunk_spare: a zeroed page for the next chunk that needs one (kept from
+ *	a chunk that emptied, or allocated without the lock), or NULL.
  * @slot_hint: next slot to look at.
- * @slots_used: set bits in @slot_map.
+ * @slots_used: slots in use.
  * @spaces_lock: protects @spaces, @nr_spaces, @users and each user's
  *	nr_spaces (leaf lock).
  * @spaces: live spaces (kv_space.node), walked by the demotion worker
@@ -187,7 +198,7 @@ struct kv_user {
  *	pages are uncharged and when the worker ends a pass.
  * @slot_refs: NULL until the first space with a cold format (pack.c); then
  *	one byte per slot: the packed objects in it, plus one while a write
- *	of it is in flight (a slot in @slot_map with 0 here is a raw slot).
+ *	of it is in flight (an in-use slot with 0 here is a raw slot).
  *	Under @slot_lock.  Written once under kv_ctl_lock and @slot_lock.
  * @rd_align: bytes a packed object's read is aligned to: the largest
  *	logical block size of the cold devices.
@@ -209,7 +220,11 @@ struct kv_tiers {
 	struct kv_cold_dev cold[CXL_KV_MAX_COLD];
 	u64 nr_slots;
 	spinlock_t slot_lock;
-	unsigned long *slot_map;
+	u64 nr_chunks;
+	unsigned long **chunk_map;
+	u16 *chunk_used;
+	unsigned long *chunk_full;
+	unsigned long *chunk_spare;
 	u64 slot_hint;
 	u64 slots_used;
 
@@ -247,6 +262,8 @@ void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 			struct folio_batch *fb);
 u32 kv_slot_alloc_many(struct kv_space *sp, u32 *slots, u32 n, int *err);
 void kv_slot_free(struct kv_space *sp, u32 slot);
+bool kv_slot_put_locked(struct kv_tiers *t, u32 slot);
+u64 kv_slot_run_locked(struct kv_tiers *t, u32 n, int *err);
 int kv_user_attach(struct kv_space *sp);
 void kv_user_detach(struct kv_space *sp);
 

@@ -130,14 +130,11 @@ int kv_cold_fmt_init(struct kv_space *sp, u64 fmt)
 /* Drop one reference of slot @s; the last one frees it.  slot_lock held. */
 static void kv_ref_put(struct kv_tiers *t, struct kv_user *u, u32 s)
 {
-	if (WARN_ON_ONCE(s >= t->nr_slots || !t->slot_refs[s] ||
-			 !test_bit(s, t->slot_map)))
+	if (WARN_ON_ONCE(s >= t->nr_slots || !t->slot_refs[s]))
 		return;
 	if (--t->slot_refs[s])
 		return;
-	__clear_bit(s, t->slot_map);
-	t->slots_used--;
-	if (u && !WARN_ON_ONCE(!u->cold))
+	if (kv_slot_put_locked(t, s) && u && !WARN_ON_ONCE(!u->cold))
 		u->cold--;
 }
 
@@ -186,32 +183,43 @@ static u32 kv_slot_run(struct kv_space *sp, u32 n, int *err)
 {
 	struct kv_tiers *t = sp->tiers;
 	struct kv_user *u = sp->user;
-	unsigned long s;
+	void *page = NULL;
+	u64 s;
 	u32 i;
 
+retry:
 	spin_lock(&t->slot_lock);
+	/* a page allocated for a new chunk without the lock: the spare */
+	if (page && !t->chunk_spare) {
+		t->chunk_spare = page;
+		page = NULL;
+	}
 	if (u && u->limited && u->cold + n > t->user_cold) {
 		spin_unlock(&t->slot_lock);
+		free_page((unsigned long)page);
 		*err = -EDQUOT;
 		return KV_NO_SLOT;
 	}
-	s = bitmap_find_next_zero_area(t->slot_map, t->nr_slots, t->slot_hint,
-				       n, 0);
-	if (s >= t->nr_slots)
-		s = bitmap_find_next_zero_area(t->slot_map, t->nr_slots, 0, n, 0);
-	if (s >= t->nr_slots) {
+	s = kv_slot_run_locked(t, n, err);
+	if (s == KV_NO_SLOT) {
 		spin_unlock(&t->slot_lock);
-		*err = -ENOSPC;
+		free_page((unsigned long)page);
+		page = NULL;
+		if (*err != -EAGAIN)
+			return KV_NO_SLOT;
+		page = (void *)get_zeroed_page(GFP_KERNEL);
+		if (page)
+			goto retry;
+		*err = -ENOMEM;
 		return KV_NO_SLOT;
 	}
-	bitmap_set(t->slot_map, s, n);
 	for (i = 0; i < n; i++)
 		t->slot_refs[s + i] = 1;
-	t->slots_used += n;
-	t->slot_hint = s + n;
+	t->slot_hint = s + n < t->nr_slots ? s + n : 0;
 	if (u)
 		u->cold += n;
 	spin_unlock(&t->slot_lock);
+	free_page((unsigned long)page);
 	return (u32)s;
 }
 

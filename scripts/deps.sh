@@ -18,7 +18,7 @@ CHECK_ONLY=0
 
 PKGS="busybox-static cpio kmod xz-utils numactl ndctl daxctl liburing-dev \
 libnuma-dev libcriterion-dev pkg-config sparse gnuplot-nox bc e2fsprogs python3 python3-numpy \
-libdaxctl-dev libjson-c-dev"
+libdaxctl-dev libjson-c-dev nvme-cli"
 
 export DEBIAN_FRONTEND=noninteractive
 APT_UPDATED=0

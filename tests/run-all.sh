@@ -12,6 +12,8 @@
 #   CI_FUZZ_SECONDS  the fuzzer's budget per topology, one boot each with
 #                  slub_debug and KFENCE (default 90; 0 skips it)
 #   CI_FUZZ_SEED   its seed (default: new each run, printed in the totals)
+#   CI_NVMEOF      1 (default): one more nvdimm boot, the nvmeof suite (the
+#                  cold tier over NVMe/TCP); 0 leaves it out
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -155,6 +157,25 @@ for topo in $topos; do
 	[ $vrc -eq 0 ] || bad=1
 done
 
+# The cold tier over NVMe-over-Fabrics (tests/kselftest/nvmeof.list), one
+# nvdimm boot (CI_NVMEOF=0 leaves it out).
+nvmeof=${CI_NVMEOF:-1}
+if [ "$nvmeof" = 1 ]; then
+	echo
+	echo "== nvmeof on nvdimm =="
+	tests/vm/run.sh --topo nvdimm --suite nvmeof
+	vrc=$?
+	line=$(grep '^ktap\[' "$O/vm/results-nvdimm-nvmeof.txt" 2>/dev/null | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "nvmeof produced no results" >&2
+		bad=1
+	else
+		read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
+		pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	fi
+	[ $vrc -eq 0 ] || bad=1
+fi
+
 echo
 echo "== totals =="
 echo "${crit:-criterion: did not run}"
@@ -172,6 +193,7 @@ if [ "$fuzz_secs" -gt 0 ]; then
 	done
 	echo "$fuzz_lines"
 fi
+[ "$nvmeof" = 1 ] && grep -E '^(programs|ktap)\[' "$O/vm/results-nvdimm-nvmeof.txt" 2>/dev/null
 [ $bad -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))	# a runner failed without a case
 echo "elapsed: $(( $(date +%s) - t0 ))s"
 echo "total: $pass passed, $fail failed, $skip skipped"

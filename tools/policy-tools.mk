@@ -16,14 +16,18 @@ $(O)/kvtrace: $(O)/tools/kvtrace.o $(KVSIM_LIB) $(KVP_LIB)
 $(O)/kvsim: $(O)/tools/kvsim.o $(KVSIM_LIB) $(KVP_LIB) $(O)/tools/mooncake.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -ljson-c -lm
 
-USER_TARGETS += $(O)/kvtrace $(O)/kvsim
+# kvscale: the policy's metadata and CPU cost at full scale (issue 15)
+$(O)/kvscale: $(O)/tools/kvscale.o $(KVP_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+USER_TARGETS += $(O)/kvtrace $(O)/kvsim $(O)/kvscale
 # tests link the engine too (belady >= online policies); order matters for
 # static archives: the engine before the core
 UNIT_DEPS := $(KVSIM_LIB) $(UNIT_DEPS)
 
 # make bench-policy [MOONCAKE=path/to/conversation_trace.jsonl]
 MOONCAKE ?= ../shared/data/mooncake-fast25/conversation_trace.jsonl
-.PHONY: bench-policy
+.PHONY: bench-policy scale-sim
 bench-policy: $(O)/kvtrace $(O)/kvsim
 	O=$(O) MOONCAKE=$(MOONCAKE) scripts/bench-policy.sh
 
@@ -35,3 +39,8 @@ install-policy-tools: $(O)/kvtrace $(O)/kvsim
 	install -D -m 0755 $(O)/kvsim $(DESTDIR)$(BINDIR)/kvsim
 	install -D -m 0644 Documentation/man/kvtrace.1 $(DESTDIR)$(MANDIR)/man1/kvtrace.1
 	install -D -m 0644 Documentation/man/kvsim.1 $(DESTDIR)$(MANDIR)/man1/kvsim.1
+
+# make scale-sim: 8 x Llama-70B at 128K tokens against one tier set, on the
+# host (Documentation/testing.rst, "Scale")
+scale-sim: $(O)/kvscale
+	$(O)/kvscale

@@ -3,7 +3,7 @@
 # Included at the end of kselftest.mk, after its 'ktest' rule was read, so
 # the programs are added to 'ktest' here as well.
 KV_KTESTS := kv_ctl kv_integrity kv_policy kv_uring kv_stress kv_bench kv_multi kv_ioerr kv_rank \
-	kv_bounds kv_gup kv_waits kv_tenant kv_detach_race \
+	kv_bounds kv_gup kv_waits kv_tenant kv_detach_race kv_scale \
 	kv_leak
 # e2e3: the layer pipeline
 KV_KTESTS += kv_pipe

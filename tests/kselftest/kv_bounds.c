@@ -4,7 +4,7 @@
  *
  *  - PIN/UNPIN/ACCESS/PROMOTE/DEMOTE whose ranges name more than
  *    CXL_KV_MAX_CMD_BLOCKS blocks are refused with -E2BIG, by ioctl and by
- *    uring_cmd, before they change anything: 2048 ranges of 2^21 blocks
+ *    uring_cmd, before they change anything: 2^32 / 2^23 ranges of 2^23 blocks
  *    (whose u32 sum wrapped to 0 and crashed the old module in PIN) and
  *    1200 ranges of 2^19 blocks (a 35 s ACCESS, soft lockup, on the old one);
  *  - a maximal ACCESS, PIN and UNPIN (CXL_KV_MAX_CMD_BLOCKS blocks) complete,
@@ -16,7 +16,7 @@
  *    reads fail (a dm "error" cold device) says 0;
  *  - SPACE_CREATE with max_tokens far too large is -E2BIG, as documented.
  *
- * The 2^21-block space is 1 layer x 1 head with one token per block: the
+ * The 2^23-block space is 1 layer x 1 head with one token per block: the
  * largest a space can be (CXL_KV_MAX_SPACE_PAGES pages).
  *
  * Arguments: "nowrap" leaves out the wrapped PIN (run it only against a
@@ -37,8 +37,9 @@
 		T(name, cond, __VA_ARGS__);				\
 	} while (0)
 
-#define BIG_BPH		(1U << 21)	/* blocks of the largest 1 x 1 space */
-#define WRAP_RANGES	2048		/* 2048 * 2^21 = 2^32 */
+/* blocks of the largest 1 x 1 space (2^23) */
+#define BIG_BPH		((uint32_t)(CXL_KV_MAX_SPACE_PAGES / 2))
+#define WRAP_RANGES	((uint32_t)((1ULL << 32) / BIG_BPH))	/* sum 2^32 */
 #define NCASE		23
 
 static struct io_uring ring;

@@ -114,34 +114,6 @@ static void test_race(int ctl)
 }
 
 /* Two targets: linear over @dev's first @lin sectors, error for the rest. */
-static int dm_load_two(const struct kv_dm *d, const char *dev, uint64_t lin)
-{
-	char buf[4096];
-	struct dm_ioctl *io = (struct dm_ioctl *)buf;
-	struct dm_target_spec *s1 = (struct dm_target_spec *)(io + 1), *s2;
-	char *p = (char *)(s1 + 1);
-	size_t off;
-
-	kv_dm_hdr(d, io, sizeof(buf));
-	io->target_count = 2;
-	s1->sector_start = 0;
-	s1->length = lin;
-	snprintf(s1->target_type, sizeof(s1->target_type), "linear");
-	snprintf(p, 256, "%s 0", dev);
-	off = (sizeof(*s1) + strlen(p) + 1 + 7) & ~7UL;
-	s1->next = off;
-	s2 = (struct dm_target_spec *)((char *)s1 + off);
-	memset(s2, 0, sizeof(*s2));
-	s2->sector_start = lin;
-	s2->length = d->sectors - lin;
-	snprintf(s2->target_type, sizeof(s2->target_type), "error");
-	p = (char *)(s2 + 1);
-	*p = '\0';
-	s2->next = 0;
-	io->data_size = (p + 1 - buf + 7) & ~7U;
-	return ioctl(d->ctl, DM_TABLE_LOAD, io) < 0 ? -errno : 0;
-}
-
 static void test_big_cold(int ctl)
 {
 	const uint64_t lin = (64ULL << 20) >> 9, sectors = (1ULL << 40) >> 9;
@@ -162,7 +134,7 @@ static void test_big_cold(int ctl)
 	kv_dm_remove(&d);
 	ret = kv_dm_simple(&d, DM_DEV_CREATE, 0, NULL);
 	if (!ret)
-		ret = dm_load_two(&d, devt, lin);
+		ret = kv_dm_load_two(&d, devt, lin);
 	if (!ret)
 		ret = kv_dm_simple(&d, DM_DEV_SUSPEND, 0, NULL);
 	if (!ret)

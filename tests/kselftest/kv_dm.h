@@ -144,6 +144,40 @@ static inline int kv_dm_remove(const struct kv_dm *d)
 	return kv_dm_simple(d, DM_DEV_REMOVE, 0, NULL);
 }
 
+/*
+ * Load a two-target table, inactive until resumed: "linear" over the first
+ * @lin sectors of @dev (major:minor), "error" for the rest of @d->sectors.
+ * A device of any size whose only real part is at its start.
+ */
+static inline int kv_dm_load_two(const struct kv_dm *d, const char *dev,
+				 uint64_t lin)
+{
+	char buf[4096];
+	struct dm_ioctl *io = (struct dm_ioctl *)buf;
+	struct dm_target_spec *s1 = (struct dm_target_spec *)(io + 1), *s2;
+	char *p = (char *)(s1 + 1);
+	size_t off;
+
+	kv_dm_hdr(d, io, sizeof(buf));
+	io->target_count = 2;
+	s1->sector_start = 0;
+	s1->length = lin;
+	snprintf(s1->target_type, sizeof(s1->target_type), "linear");
+	snprintf(p, 256, "%s 0", dev);
+	off = (sizeof(*s1) + strlen(p) + 1 + 7) & ~7UL;
+	s1->next = off;
+	s2 = (struct dm_target_spec *)((char *)s1 + off);
+	memset(s2, 0, sizeof(*s2));
+	s2->sector_start = lin;
+	s2->length = d->sectors - lin;
+	snprintf(s2->target_type, sizeof(s2->target_type), "error");
+	p = (char *)(s2 + 1);
+	*p = '\0';
+	s2->next = 0;
+	io->data_size = (p + 1 - buf + 7) & ~7U;
+	return ioctl(d->ctl, DM_TABLE_LOAD, io) < 0 ? -errno : 0;
+}
+
 /* "major:minor" of block device @path into @buf; 0 or -1. */
 static inline int kv_devt(const char *path, char *buf, size_t len)
 {

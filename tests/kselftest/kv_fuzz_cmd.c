@@ -103,7 +103,7 @@ void fz_geometry(struct fz *f, struct cxl_kv_space_create *c, int valid)
 		c->head_dim = (uint32_t)(FZ_PAGE / c->dtype_bytes);
 	c->flags = fz_below(f, 2) ? CXL_KV_SPACE_F_CLOEXEC : 0;
 	switch (fz_below(f, 10)) {
-	case 0:	/* 1 x 1, the longest streams the page cap allows */
+	case 0:	/* 1 x 1, long streams (2^20 or 2^22 pages; the cap is 2^24) */
 		c->layers = 1;
 		c->kv_heads = 1;
 		c->head_dim = (uint32_t)(FZ_PAGE / c->dtype_bytes);

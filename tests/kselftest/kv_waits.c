@@ -344,7 +344,7 @@ static void case_promote_allwarm_alloc(int ctl)
 		pthread_join(th, NULL);
 		close(fd);
 	}
-	ktap_diag("PROMOTE of a 2^22-page space, nothing cold: VmallocUsed peak +%ld kB",
+	ktap_diag("PROMOTE of a 2^24-page space, nothing cold: VmallocUsed peak +%ld kB",
 		  v.peak - base);
 	T("promote_nothing_cold_allocates_little", fd >= 0 && !ret && !done &&
 	  v.peak - base < 64 * 1024,

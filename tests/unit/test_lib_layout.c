@@ -29,12 +29,14 @@ Test(lib_layout, validation_table)
 		{ { 32, 8, 128, 2, 0 }, 4096, -EINVAL },
 		{ { 32, 8, 128, 2, 4096 }, 3000, -EINVAL },
 		{ { 32, 8, 128, 2, 4096 }, 0, -EINVAL },
-		/* 2*80*8 streams of 1M tokens * 256 B: far over 2^22 pages */
+		/* 2*80*8 streams of 1M tokens * 256 B: far over 2^24 pages */
 		{ { 80, 8, 128, 2, 1u << 20 }, 4096, -E2BIG },
 		{ { 1, 1, 1, 1, ~0ULL }, 4096, -E2BIG },
-		/* exactly 2^22 pages: 2 streams of 2^21 pages */
-		{ { 1, 1, 4096, 1, 1ULL << 21 }, 4096, 0 },
-		{ { 1, 1, 4096, 1, (1ULL << 21) + 1 }, 4096, -E2BIG },
+		/* Llama-70B at 128K tokens: 40 GiB, 10 Mi pages */
+		{ { 80, 8, 128, 2, 1u << 17 }, 4096, 0 },
+		/* exactly 2^24 pages: 2 streams of 2^23 pages */
+		{ { 1, 1, 4096, 1, 1ULL << 23 }, 4096, 0 },
+		{ { 1, 1, 4096, 1, (1ULL << 23) + 1 }, 4096, -E2BIG },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

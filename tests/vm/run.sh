@@ -6,6 +6,10 @@
 #
 #   tests/vm/run.sh --topo cxl|nvdimm --suite NAME    run tests/kselftest/NAME.list
 #   tests/vm/run.sh --topo cxl|nvdimm --shell         interactive shell in the guest
+#   --cold local|nvmeof   the cold drives as they are (default), or exported
+#                         by nvmet over NVMe/TCP on 127.0.0.1 and connected
+#                         with nvme-cli: CXLKV_NVME and CXLKV_NVME2 are then
+#                         the fabric namespaces (default for suite nvmeof)
 #
 # Topologies (both with three NVMe drives whose images are made new each
 # boot: two for the tiers, one for the swap baseline):
@@ -28,6 +32,7 @@ O=${O:-$TOP/build}
 TOPO=nvdimm
 SUITE=smoke
 SHELL_MODE=0
+COLD=${VM_COLD:-}
 TIMEOUT=${VM_TIMEOUT:-900}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 
@@ -36,11 +41,15 @@ while [ $# -gt 0 ]; do
 	--topo) TOPO=$2; shift 2 ;;
 	--suite) SUITE=$2; shift 2 ;;
 	--shell) SHELL_MODE=1; shift ;;
+	--cold) COLD=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	*) echo "usage: $0 --topo cxl|nvdimm (--suite NAME | --shell)" >&2; exit 2 ;;
 	esac
 done
 case "$TOPO" in cxl|nvdimm) ;; *) echo "unknown topology '$TOPO'" >&2; exit 2 ;; esac
+case ",$SUITE," in *,nvmeof,*) COLD=${COLD:-nvmeof} ;; esac
+COLD=${COLD:-local}
+case "$COLD" in local|nvmeof) ;; *) echo "unknown cold tier '$COLD'" >&2; exit 2 ;; esac
 # --suite a,b,c runs several lists in one boot; cxl_kv is loaded before the
 # first suite other than "smoke" (which loads and unloads it itself).
 if [ $SHELL_MODE = 0 ]; then
@@ -91,11 +100,18 @@ cp /bin/busybox "$ROOT/bin/busybox"
 for b in kmod ndctl daxctl numactl; do
 	copy_bin "$(command -v $b)" "$ROOT/bin/$b"
 done
+# nvme-cli: connects the NVMe/TCP cold tier (--cold nvmeof).
+if command -v nvme >/dev/null; then
+	copy_bin "$(command -v nvme)" "$ROOT/bin/nvme"
+elif [ "$COLD" = nvmeof ]; then
+	echo "no nvme-cli for --cold nvmeof: run 'make deps'" >&2
+	exit 1
+fi
 for l in modprobe insmod rmmod lsmod modinfo; do ln -sf kmod "$ROOT/sbin/$l"; done
 
 # Kernel modules the tiers need, with their dependency chains.
 MODS="cxl_acpi cxl_pci cxl_mem cxl_pmem dax_cxl device_dax kmem nvme nfit libnvdimm
-      nd_pmem dax_pmem dm_mod dm_flakey dm_delay"
+      nd_pmem dax_pmem dm_mod dm_flakey dm_delay configfs nvmet nvmet_tcp nvme_tcp"
 for m in $MODS; do
 	modprobe -S "$KVER" --show-depends --ignore-install "$m" 2>/dev/null |
 		awk '$1 == "insmod" { print $2 }'
@@ -217,7 +233,7 @@ if [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 	ACCEL=(-accel kvm -cpu host,hypervisor=off)	# only where it really works
 fi
 APPEND="console=ttyS0 panic=-1 loglevel=2 cxlkv.topo=$TOPO cxlkv.suite=$SUITE_TAG"
-APPEND="$APPEND cxlkv.shell=$SHELL_MODE cxlkv.timeout=$TEST_TIMEOUT"
+APPEND="$APPEND cxlkv.shell=$SHELL_MODE cxlkv.timeout=$TEST_TIMEOUT cxlkv.cold=$COLD"
 [ $DEPLOY = 0 ] || APPEND="$APPEND cxlkv.deploy=1"
 # The fuzz and soak suites (or VM_HEAP_DEBUG=1) boot with KFENCE (in
 # Debian's kernel, off by default: sample_interval 0; a sampled guard-page

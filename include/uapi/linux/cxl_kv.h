@@ -66,7 +66,11 @@
 #define CXL_KV_MAX_COLD		4	/* cold block devices in one ATTACH */
 #define CXL_KV_MAX_LAYERS	1024
 #define CXL_KV_MAX_KV_HEADS	64	/* head_mask in PREFETCH is 64 bits */
-#define CXL_KV_MAX_SPACE_PAGES	(1ULL << 22)	/* 16 GiB of KV per space with 4 KiB pages */
+/*
+ * 64 GiB of KV per space with 4 KiB pages: Llama-70B (80 layers x 8 KV heads x
+ * 128 dims, fp16) at 128K tokens is 40 GiB (10 Mi pages).
+ */
+#define CXL_KV_MAX_SPACE_PAGES	(1ULL << 24)
 #define CXL_KV_STATS_HIST	16	/* buckets in the latency histogram */
 
 /*
@@ -82,7 +86,7 @@
  * (-E2BIG beyond).  RESIDENCY covers at most blocks_per_stream blocks, which
  * is below this too.
  */
-#define CXL_KV_MAX_CMD_BLOCKS	(1U << 21)
+#define CXL_KV_MAX_CMD_BLOCKS	(1U << 23)
 /* PREFETCH: pages of the window over the selected heads (-E2BIG beyond). */
 #define CXL_KV_MAX_PREFETCH_PAGES (1U << 20)
 #define CXL_KV_MAX_PINS		255	/* pins of one block (-EOVERFLOW beyond) */
