@@ -118,7 +118,7 @@ int kv_cold_fmt_init(struct kv_space *sp, u64 fmt)
 	sp->cold_bf16 = fmt & CXL_KV_FMT_F_BF16;
 	if (!f || t->slot_refs)
 		return 0;
-	refs = kvcalloc(t->nr_slots, 1, GFP_KERNEL);
+	refs = kvcalloc(t->nr_slots, 1, GFP_KERNEL_ACCOUNT);
 	if (!refs)
 		return -ENOMEM;
 	spin_lock(&t->slot_lock);
