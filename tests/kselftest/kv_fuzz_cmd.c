@@ -252,7 +252,8 @@ static unsigned long fz_space_cmd(struct fz *f, struct fz_space *s, void *arg,
 		CXL_KV_HINTS, CXL_KV_ACCESS, CXL_KV_PREFETCH, CXL_KV_PROMOTE,
 		CXL_KV_DEMOTE, CXL_KV_PIN, CXL_KV_UNPIN, CXL_KV_RESIDENCY,
 		CXL_KV_PARAMS_GET, CXL_KV_PARAMS_SET, CXL_KV_SPACE_STATS,
-		CXL_KV_SPACE_INFO,
+		CXL_KV_SPACE_INFO, CXL_KV_LAYER_BEGIN, CXL_KV_LAYER_BEGIN,
+		CXL_KV_PIPE_STATS,
 	};
 	unsigned long cmd = cmds[fz_below(f, sizeof(cmds) / sizeof(cmds[0]))];
 	uint64_t b = fz_nblocks(s);
@@ -324,9 +325,30 @@ static unsigned long fz_space_cmd(struct fz *f, struct fz_space *s, void *arg,
 					      ptr_s);
 		break;
 	}
+	case CXL_KV_LAYER_BEGIN: {
+		struct cxl_kv_layer_begin *q = arg;
+		uint32_t dmax = s->geo.layers > 1 ? s->geo.layers - 1 : 1;
+
+		dmax = dmax < CXL_KV_MAX_PIPE_DEPTH ? dmax : CXL_KV_MAX_PIPE_DEPTH;
+		q->layer = (uint32_t)fz_below(f, s->geo.layers);
+		q->step = (uint32_t)fz_below(f, 100000);
+		q->depth = 1 + (uint32_t)fz_below(f, dmax);
+		q->flags = fz_one_in(f, 4) ? CXL_KV_LAYER_F_WAIT : 0;
+		q->max_pages = fz_one_in(f, 3) ? fz_edge(f, CXL_KV_MAX_PIPE_PAGES) : 0;
+		switch (fz_below(f, 12)) {
+		case 0: q->layer = (uint32_t)fz_edge(f, s->geo.layers); break;
+		case 1: q->depth = (uint32_t)fz_edge(f, dmax); break;
+		case 2: q->flags = (uint32_t)fz_rand(f); break;
+		case 3: q->reserved[fz_below(f, 4)] = fz_rand(f); break;
+		case 4: q->max_pages = fz_rand(f); break;
+		default: break;
+		}
+		break;
+	}
 	case CXL_KV_PARAMS_SET:
 		fz_params(f, arg);
 		break;
+	case CXL_KV_PIPE_STATS:
 	case CXL_KV_PARAMS_GET:
 	case CXL_KV_SPACE_STATS:
 	case CXL_KV_SPACE_INFO:
@@ -374,9 +396,22 @@ void fz_cmd_ctl(struct fz *f)
 	long ret;
 
 	memset(arg, 0, sizeof(arg));
-	switch (fz_below(f, 8)) {
+	switch (fz_below(f, 9)) {
 	case 0: cmd = CXL_KV_GET_FEATURES; break;
 	case 1: cmd = CXL_KV_INFO; break;
+	case 8: {	/* the caller's spaces, into the big buffer */
+		struct cxl_kv_list *l = (void *)arg;
+
+		cmd = CXL_KV_LIST;
+		l->count = (uint32_t)(fz_one_in(f, 4) ? fz_edge(f, CXL_KV_MAX_LIST) :
+				      fz_below(f, 64));
+		l->entries = (uintptr_t)fz_ptr(f, f->buf,
+					       (size_t)l->count * sizeof(struct cxl_kv_list_entry),
+					       NULL);
+		if (fz_one_in(f, 20))
+			l->flags = (uint32_t)fz_rand(f);
+		break;
+	}
 	case 2: cmd = CXL_KV_GLOBAL_STATS; break;
 	case 3: {	/* unprivileged: -EPERM; root: -EBUSY or a bad request */
 		struct cxl_kv_attach *a = (void *)arg;
@@ -399,6 +434,35 @@ void fz_cmd_ctl(struct fz *f)
 		fz_geometry(f, c, !fz_one_in(f, 3));
 		if (c->max_tokens > 4096 && f->id)	/* a big one is made elsewhere */
 			c->max_tokens = 4096;
+		/* any cold format (nothing reads these spaces' data back) */
+		if (fz_one_in(f, 2))
+			CXL_KV_SPACE_COLD_FORMAT(c) = fz_below(f, CXL_KV_FMT_NR + 1) |
+				(fz_one_in(f, 4) ? CXL_KV_FMT_F_BF16 : 0);
+		/*
+		 * Now and then a child sharing a worker space's prefix: from
+		 * then on that prefix is read-only, so the worker's writes
+		 * there are cut short and leave its pages unchecked, and the
+		 * child is not checked (its data are the parent's).
+		 */
+		if (fz_one_in(f, 40)) {
+			struct fz_space *p = &f->sp[fz_below(f, FZ_SPACES)];
+
+			c->flags |= CXL_KV_SPACE_F_SHARE;
+			c->reserved[1] = p->fd >= 0 && fz_below(f, 4) ? (uint64_t)p->fd :
+					 fz_rand(f);
+			c->reserved[2] = fz_one_in(f, 3) ? fz_edge(f, c->max_tokens) :
+					 1 + fz_below(f, c->max_tokens);
+			if (p->fd >= 0 && !fz_one_in(f, 4)) {	/* a valid child */
+				*c = p->geo;
+				c->flags = CXL_KV_SPACE_F_SHARE;
+				c->fd = c->tokens_per_block = c->token_bytes = 0;
+				c->blocks_per_stream = 0;
+				c->stream_bytes = c->mmap_bytes = 0;
+				c->reserved[0] = 0;
+				c->reserved[1] = (uint64_t)p->fd;
+				c->reserved[2] = 1 + fz_below(f, p->geo.max_tokens);
+			}
+		}
 		break;
 	}
 	}
