@@ -189,4 +189,27 @@ static inline int kv_devt(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A dm device @name of @sectors over block device @dev, live with a
+ * "linear" table (leftovers of an earlier run removed first).  @linear and
+ * @delay (NULL: not wanted) receive the tables that map @dev whole and that
+ * delay its I/O by @delay_ms.  Returns 0, -ENODEV (no @dev or no
+ * device-mapper control), or kv_dm_create()'s -errno.
+ */
+static inline int kv_dm_over(struct kv_dm *d, const char *name,
+			     uint64_t sectors, const char *dev,
+			     char *linear, size_t llen,
+			     char *delay, size_t dlen, int delay_ms)
+{
+	char devt[32];
+
+	if (kv_devt(dev, devt, sizeof(devt)) || kv_dm_open(d, name, sectors))
+		return -ENODEV;
+	snprintf(linear, llen, "%s 0", devt);
+	if (delay)
+		snprintf(delay, dlen, "%s 0 %d %s 0 0", devt, delay_ms, devt);
+	kv_dm_remove(d);
+	return kv_dm_create(d, "linear", linear);
+}
+
 #endif /* CXL_KV_KV_DM_H */

@@ -389,7 +389,6 @@ int main(void)
 	struct cxl_kv_features f = { 0 };
 	struct cxl_kv_attach a;
 	struct io_uring ring;
-	char devt[32];
 	int ret, splats;
 
 	ret = kv_preamble(&ctl);
@@ -401,13 +400,12 @@ int main(void)
 	if (io_uring_queue_init(16, &ring, 0))
 		return ktap_skip_all("io_uring_queue_init failed");
 	kv_detach_quiet(ctl);
-	if (kv_devt(kv_nvme2(), devt, sizeof(devt)) ||
-	    kv_dm_open(&dm, DM_NAME, DM_SECTORS))
+	ret = kv_dm_over(&dm, DM_NAME, DM_SECTORS, kv_nvme2(),
+			 dm_linear, sizeof(dm_linear), dm_slow, sizeof(dm_slow),
+			 DELAY_MS);
+	if (ret == -ENODEV)
 		return ktap_skip_all("no CXLKV_NVME2 or no device-mapper control");
-	snprintf(dm_linear, sizeof(dm_linear), "%s 0", devt);
-	snprintf(dm_slow, sizeof(dm_slow), "%s 0 %d %s 0 0", devt, DELAY_MS, devt);
-	kv_dm_remove(&dm);
-	if (kv_dm_create(&dm, "linear", dm_linear))
+	if (ret)
 		return ktap_skip_all("cannot create the dm device");
 	ktap_plan(NCASES);
 

@@ -348,21 +348,20 @@ static int killed_reader(int ctl, int parent)
 static int ioerr_case(int ctl)
 {
 	struct kv_dm dm;
-	char devt[32], params[64];
+	char params[64];
 	struct cxl_kv_attach a;
 	struct cxl_kv_space_create c;
 	int parent, kids[2] = { -1, -1 }, ret, ok = 0, sig[3] = { 0 };
 	char *pm = NULL, *km[2] = { NULL, NULL };
 	uint64_t done = 0, good = 0;
 
-	if (kv_devt(kv_nvme2(), devt, sizeof(devt)) ||
-	    kv_dm_open(&dm, DM_NAME, DM_SECTORS)) {
+	ret = kv_dm_over(&dm, DM_NAME, DM_SECTORS, kv_nvme2(),
+			 params, sizeof(params), NULL, 0, 0);
+	if (ret == -ENODEV) {
 		ktap_diag("no CXLKV_NVME2 or no device-mapper");
 		return -1;
 	}
-	kv_dm_remove(&dm);
-	snprintf(params, sizeof(params), "%s 0", devt);
-	if (kv_dm_create(&dm, "linear", params))
+	if (ret)
 		goto out_close;
 	kv_attach_req(&a, 512, 1, 0);
 	a.cold[0].path = (uintptr_t)dm.path;

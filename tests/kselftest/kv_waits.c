@@ -357,7 +357,6 @@ int main(void)
 {
 	struct cxl_kv_space_create c;
 	struct cxl_kv_attach a;
-	char devt[32];
 	int ctl, ret, splats;
 
 	ret = kv_preamble(&ctl);
@@ -368,13 +367,12 @@ int main(void)
 	if (ret)
 		return ktap_skip_all("cannot open /dev/cxl_kv");
 	kv_detach_quiet(ctl);
-	if (kv_devt(kv_nvme2(), devt, sizeof(devt)) ||
-	    kv_dm_open(&dm, DM_NAME, DM_SECTORS))
+	ret = kv_dm_over(&dm, DM_NAME, DM_SECTORS, kv_nvme2(),
+			 dm_linear, sizeof(dm_linear), dm_hold, sizeof(dm_hold),
+			 HOLD_MS);
+	if (ret == -ENODEV)
 		return ktap_skip_all("no CXLKV_NVME2 or no device-mapper control");
-	snprintf(dm_linear, sizeof(dm_linear), "%s 0", devt);
-	snprintf(dm_hold, sizeof(dm_hold), "%s 0 %d %s 0 0", devt, HOLD_MS, devt);
-	kv_dm_remove(&dm);
-	if (kv_dm_create(&dm, "linear", dm_linear))
+	if (ret)
 		return ktap_skip_all("cannot create the dm device");
 	ktap_plan(NCASES);
 
