@@ -17,7 +17,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 #define KV_HINT_CHUNK		256
 /*
@@ -108,7 +108,7 @@ static u32 kv_hints_shared(struct kv_space *sp, const struct cxl_kv_hint *buf,
 }
 
 /**
- * cxl_kv_hints() - HINTS: apply a batch of score hints.
+ * kv_cmd_hints() - HINTS: apply a batch of score hints.
  * @sp: space.
  * @h: request; @h->done = hints the policy applied.
  *
@@ -117,7 +117,7 @@ static u32 kv_hints_shared(struct kv_space *sp, const struct cxl_kv_hint *buf,
  *
  * Return: 0, -EINVAL (bad struct or entry), -EFAULT, -EINTR (killed).
  */
-int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h)
+int kv_cmd_hints(struct kv_space *sp, struct cxl_kv_hints *h)
 {
 	struct cxl_kv_hint *buf;
 	const struct cxl_kv_hint __user *uh = u64_to_user_ptr(h->hints);
@@ -237,14 +237,14 @@ static int kv_access_blocks(struct kv_space *sp, const struct cxl_kv_range *rg,
 }
 
 /**
- * cxl_kv_access() - ACCESS: report blocks read at a decode step.
+ * kv_cmd_access() - ACCESS: report blocks read at a decode step.
  * @sp: space.
  * @r: request; @r->done = blocks reported.
  *
  * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENOMEM, or -EINTR (killed; @r->done
  * blocks were reported).
  */
-int cxl_kv_access(struct kv_space *sp, struct cxl_kv_ranges *r)
+int kv_cmd_access(struct kv_space *sp, struct cxl_kv_ranges *r)
 {
 	u64 blocks;
 	struct cxl_kv_range *rg = kv_ranges_get(sp, r, true, &blocks);
@@ -410,20 +410,20 @@ out_free_ranges:
 }
 
 /**
- * cxl_kv_promote() - PROMOTE: read cold blocks back, synchronously.
+ * kv_cmd_promote() - PROMOTE: read cold blocks back, synchronously.
  * @sp: space.
  * @r: request; @r->done = pages of the ranges resident when the call was
  *	done with them (already warm, or read back by it).
  *
  * Return: 0 or the first -errno (-EIO, -ENOMEM, -E2BIG, -EINTR, ...).
  */
-int cxl_kv_promote(struct kv_space *sp, struct cxl_kv_ranges *r)
+int kv_cmd_promote(struct kv_space *sp, struct cxl_kv_ranges *r)
 {
 	return kv_ranges_move(sp, r, true);
 }
 
 /**
- * cxl_kv_demote() - DEMOTE: move warm blocks to the cold tier, synchronously.
+ * kv_cmd_demote() - DEMOTE: move warm blocks to the cold tier, synchronously.
  * @sp: space.
  * @r: request; @r->done = pages that left the warm tier.
  *
@@ -431,7 +431,7 @@ int cxl_kv_promote(struct kv_space *sp, struct cxl_kv_ranges *r)
  *
  * Return: 0 or the first -errno (-ENOSPC, -EIO, -E2BIG, -EINTR, ...).
  */
-int cxl_kv_demote(struct kv_space *sp, struct cxl_kv_ranges *r)
+int kv_cmd_demote(struct kv_space *sp, struct cxl_kv_ranges *r)
 {
 	return kv_ranges_move(sp, r, false);
 }
@@ -499,7 +499,7 @@ static int kv_pin_blocks(struct kv_space *sp, const struct cxl_kv_range *rg,
 }
 
 /**
- * cxl_kv_pin() - PIN / UNPIN block ranges.
+ * kv_cmd_pin() - PIN / UNPIN block ranges.
  * @sp: space.
  * @r: request; @r->done = blocks whose pin count changed.
  * @pin: true to pin (and promote), false to unpin.
@@ -513,7 +513,7 @@ static int kv_pin_blocks(struct kv_space *sp, const struct cxl_kv_range *rg,
  * Return: 0, -EOVERFLOW (a block already has the most pins), -E2BIG, -EINTR,
  * or -errno.
  */
-int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
+int kv_cmd_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin)
 {
 	u64 blocks, bit = 0;
 	struct cxl_kv_range *rg = kv_ranges_get(sp, r, false, &blocks);
@@ -576,14 +576,14 @@ out_free:
 }
 
 /**
- * cxl_kv_prefetch() - PREFETCH: promote the blocks around a position.
+ * kv_cmd_prefetch() - PREFETCH: promote the blocks around a position.
  * @sp: space.
  * @p: request; issued/resident are set.
  * @async: uring completion, or NULL for the ioctl.
  *
  * Return: 0, -EIOCBQUEUED (@async will be called), or -errno.
  */
-int cxl_kv_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
+int kv_cmd_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 		    struct kv_async *async)
 {
 	u32 tpb = sp->geom.tokens_per_block;
@@ -697,13 +697,13 @@ static int kv_residency_blocks(struct kv_space *sp, struct cxl_kv_residency *q,
 }
 
 /**
- * cxl_kv_residency() - RESIDENCY: which blocks are warm.
+ * kv_cmd_residency() - RESIDENCY: which blocks are warm.
  * @sp: space.
  * @q: request; counters set, bitmap written to user memory.
  *
  * Return: 0, -EINVAL, -EFAULT, -ENOMEM.
  */
-int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q)
+int kv_cmd_residency(struct kv_space *sp, struct cxl_kv_residency *q)
 {
 	size_t words = DIV_ROUND_UP(q->nr_blocks, 64);
 	u64 *bm;
@@ -736,13 +736,13 @@ out_free_bitmap:
 }
 
 /**
- * cxl_kv_params_get() - PARAMS_GET.
+ * kv_cmd_params_get() - PARAMS_GET.
  * @sp: space.
  * @p: out.
  *
  * Return: 0 or -EINVAL (non-zero reserved input).
  */
-int cxl_kv_params_get(struct kv_space *sp, struct cxl_kv_params *p)
+int kv_cmd_params_get(struct kv_space *sp, struct cxl_kv_params *p)
 {
 	struct kvp_params k;
 
@@ -769,13 +769,13 @@ int cxl_kv_params_get(struct kv_space *sp, struct cxl_kv_params *p)
 }
 
 /**
- * cxl_kv_params_set() - PARAMS_SET: change the selected knobs, all or none.
+ * kv_cmd_params_set() - PARAMS_SET: change the selected knobs, all or none.
  * @sp: space.
  * @p: in.
  *
  * Return: 0 or -EINVAL.
  */
-int cxl_kv_params_set(struct kv_space *sp, struct cxl_kv_params *p)
+int kv_cmd_params_set(struct kv_space *sp, struct cxl_kv_params *p)
 {
 	struct kvp_params k;
 	int ret;
@@ -877,25 +877,25 @@ long kv_space_cmd(struct kv_space *sp, unsigned int cmd, void *arg,
 {
 	switch (cmd) {
 	case CXL_KV_HINTS:
-		return cxl_kv_hints(sp, arg);
+		return kv_cmd_hints(sp, arg);
 	case CXL_KV_ACCESS:
-		return cxl_kv_access(sp, arg);
+		return kv_cmd_access(sp, arg);
 	case CXL_KV_PREFETCH:
-		return cxl_kv_prefetch(sp, arg, async);
+		return kv_cmd_prefetch(sp, arg, async);
 	case CXL_KV_PROMOTE:
-		return cxl_kv_promote(sp, arg);
+		return kv_cmd_promote(sp, arg);
 	case CXL_KV_DEMOTE:
-		return cxl_kv_demote(sp, arg);
+		return kv_cmd_demote(sp, arg);
 	case CXL_KV_PIN:
-		return cxl_kv_pin(sp, arg, true);
+		return kv_cmd_pin(sp, arg, true);
 	case CXL_KV_UNPIN:
-		return cxl_kv_pin(sp, arg, false);
+		return kv_cmd_pin(sp, arg, false);
 	case CXL_KV_RESIDENCY:
-		return cxl_kv_residency(sp, arg);
+		return kv_cmd_residency(sp, arg);
 	case CXL_KV_PARAMS_GET:
-		return cxl_kv_params_get(sp, arg);
+		return kv_cmd_params_get(sp, arg);
 	case CXL_KV_PARAMS_SET:
-		return cxl_kv_params_set(sp, arg);
+		return kv_cmd_params_set(sp, arg);
 	case CXL_KV_SPACE_STATS:
 		return kv_stats_cmd(&sp->stats, arg);
 	case CXL_KV_SPACE_INFO: {
@@ -908,9 +908,9 @@ long kv_space_cmd(struct kv_space *sp, unsigned int cmd, void *arg,
 	}
 	/* e2e3: the layer pipeline (pipe.c) */
 	case CXL_KV_LAYER_BEGIN:
-		return cxl_kv_layer_begin(sp, arg);
+		return kv_cmd_layer_begin(sp, arg);
 	case CXL_KV_PIPE_STATS:
-		return cxl_kv_pipe_stats(sp, arg);
+		return kv_cmd_pipe_stats(sp, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -27,7 +27,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 /* dax-style: one check for mmap and fault. */
 static int kv_check_vma(struct kv_space *sp, struct vm_area_struct *vma,

@@ -9,7 +9,7 @@
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 /**
  * kv_list() - fill LIST from the attached tier set.

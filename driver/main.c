@@ -13,7 +13,7 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 /*
  * kv_ctl_lock - serialises ATTACH, DETACH, INFO and SPACE_CREATE; protects
@@ -22,7 +22,7 @@
  */
 DEFINE_MUTEX(kv_ctl_lock);
 
-/* Completions of asynchronous promotions (see cxl_kv.h). */
+/* Completions of asynchronous promotions (see kv.h). */
 struct workqueue_struct *kv_wq;
 
 /**

@@ -35,7 +35,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 /**
  * struct kv_item - one page of an I/O batch

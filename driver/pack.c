@@ -37,7 +37,7 @@
 #include <linux/slab.h>
 #include <linux/zstd.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 #include "kvcodec.h"
 
 #define KV_PACK_MAX	4080		/* larger objects are written raw */

@@ -37,7 +37,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 #define KV_PIPE_CHUNK	32	/* blocks promoted between generation checks */
 #define KV_PIPE_BLKS	(CXL_KV_MAX_PIPE_PAGES / 2)
@@ -228,14 +228,14 @@ void kv_pipe_leave(struct kv_space *sp, struct kv_entry *e)
 }
 
 /**
- * cxl_kv_layer_begin() - LAYER_BEGIN: the server begins a layer.
+ * kv_cmd_layer_begin() - LAYER_BEGIN: the server begins a layer.
  * @sp: space.
  * @lb: request.
  *
  * Return: 0, -EINVAL (bad struct), -ENOMEM (the plan buffer), -EINTR
  * (CXL_KV_LAYER_F_WAIT: killed while waiting).
  */
-int cxl_kv_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb)
+int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb)
 {
 	struct kv_pipe *p = &sp->pipe;
 	u64 budget = sp->tiers->budget, max;
@@ -285,13 +285,13 @@ int cxl_kv_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb)
 }
 
 /**
- * cxl_kv_pipe_stats() - PIPE_STATS: the pipeline's counters.
+ * kv_cmd_pipe_stats() - PIPE_STATS: the pipeline's counters.
  * @sp: space.
  * @ps: request; filled.
  *
  * Return: 0 or -EINVAL (flags, pad or reserved not zero).
  */
-int cxl_kv_pipe_stats(struct kv_space *sp, struct cxl_kv_pipe_stats *ps)
+int kv_cmd_pipe_stats(struct kv_space *sp, struct cxl_kv_pipe_stats *ps)
 {
 	struct kv_pipe *p = &sp->pipe;
 

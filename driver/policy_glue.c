@@ -12,7 +12,7 @@
  * demoted -> kvp_set_cold(), kept (touched, pinned, failed) ->
  * kvp_set_resident(KVP_BY_ABORT).
  */
-#include "cxl_kv.h"
+#include "kv.h"
 
 static int kv_page_tier(const struct kv_entry *e)
 {

@@ -34,7 +34,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 /**
  * kv_kick_demotion() - start the worker if it is not running.

@@ -24,7 +24,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 static atomic64_t kv_space_ids = ATOMIC64_INIT(0);
 

@@ -19,7 +19,7 @@
 #include <linux/math64.h>
 #include <linux/sysfs.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 struct kv_stats kv_gstats;
 

@@ -37,7 +37,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 struct kv_tiers *kv_tiers;
 

@@ -17,7 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "cxl_kv.h"
+#include "kv.h"
 
 /**
  * struct kv_uring_ctx - one uring command in flight

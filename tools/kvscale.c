@@ -17,7 +17,7 @@
  * --rounds caps the worker's rounds per decode step (default 0: as many as
  * it takes to bring the warm blocks down to --warm-frac of them, 0.25).
  *
- * The driver's part is one struct kv_entry (16 bytes, driver/cxl_kv.h) per
+ * The driver's part is one struct kv_entry (16 bytes, driver/kv.h) per
  * page; the policy's is kvp_state_size().  Ends with
  *   scale-summary: sequences=N kv_gib=G metadata_mib=M metadata_pct=P
  *     hint_ns=H access_ns=A victim_us=V
@@ -35,7 +35,7 @@
 
 #include "kvpolicy.h"
 
-#define KV_ENTRY_BYTES	16	/* sizeof(struct kv_entry), driver/cxl_kv.h */
+#define KV_ENTRY_BYTES	16	/* sizeof(struct kv_entry), driver/kv.h */
 #define PAGE		4096ULL
 #define ROUND_NEED	64	/* blocks per worker round (reclaim.c) */
 #define MAX_SEQ		32	/* reclaim.c ranks up to 32 spaces a round */

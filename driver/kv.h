@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cxl_kv.h - internal interfaces of the cxl_kv module.
+ * kv.h - internal interfaces of the cxl_kv module.
  *
  * Objects
  *   struct kv_tiers  the attached tier set (one at a time): warm nodes, the
@@ -577,16 +577,16 @@ long kv_space_cmd(struct kv_space *sp, unsigned int cmd, void *arg,
 		  struct kv_async *async);
 size_t kv_cmd_size(unsigned int cmd);
 
-int cxl_kv_hints(struct kv_space *sp, struct cxl_kv_hints *h);
-int cxl_kv_access(struct kv_space *sp, struct cxl_kv_ranges *r);
-int cxl_kv_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
+int kv_cmd_hints(struct kv_space *sp, struct cxl_kv_hints *h);
+int kv_cmd_access(struct kv_space *sp, struct cxl_kv_ranges *r);
+int kv_cmd_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 		    struct kv_async *async);
-int cxl_kv_promote(struct kv_space *sp, struct cxl_kv_ranges *r);
-int cxl_kv_demote(struct kv_space *sp, struct cxl_kv_ranges *r);
-int cxl_kv_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin);
-int cxl_kv_residency(struct kv_space *sp, struct cxl_kv_residency *q);
-int cxl_kv_params_get(struct kv_space *sp, struct cxl_kv_params *p);
-int cxl_kv_params_set(struct kv_space *sp, struct cxl_kv_params *p);
+int kv_cmd_promote(struct kv_space *sp, struct cxl_kv_ranges *r);
+int kv_cmd_demote(struct kv_space *sp, struct cxl_kv_ranges *r);
+int kv_cmd_pin(struct kv_space *sp, struct cxl_kv_ranges *r, bool pin);
+int kv_cmd_residency(struct kv_space *sp, struct cxl_kv_residency *q);
+int kv_cmd_params_get(struct kv_space *sp, struct cxl_kv_params *p);
+int kv_cmd_params_set(struct kv_space *sp, struct cxl_kv_params *p);
 
 /* LIST (list.c) */
 int kv_list(struct cxl_kv_list *l);
@@ -596,8 +596,8 @@ void kv_pipe_stop(struct kv_space *sp);
 void kv_pipe_free(struct kv_space *sp);
 void kv_pipe_fault(struct kv_space *sp, struct kv_entry *e);
 void kv_pipe_leave(struct kv_space *sp, struct kv_entry *e);
-int cxl_kv_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb);
-int cxl_kv_pipe_stats(struct kv_space *sp, struct cxl_kv_pipe_stats *ps);
+int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb);
+int kv_cmd_pipe_stats(struct kv_space *sp, struct cxl_kv_pipe_stats *ps);
 
 struct io_uring_cmd;
 int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
