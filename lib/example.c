@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 #define LAYERS 4
 #define HEADS 2

@@ -49,11 +49,11 @@ $(LIBCXLKV_PC): lib/libcxl_kv.pc.in
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    $< > $@
 
-# Every function declared in lib/cxl_kv.h is in the map and exported by the
+# Every function declared in lib/libcxl_kv.h is in the map and exported by the
 # .so, and nothing else is.
 .PHONY: check-syms install-lib test-python
 check-syms: $(LIBCXLKV_SO)
-	@grep -ohE '^[a-z].*[ *]cxl_kv_[a-z_0-9]+\(' lib/cxl_kv.h | \
+	@grep -ohE '^[a-z].*[ *]cxl_kv_[a-z_0-9]+\(' lib/libcxl_kv.h | \
 		grep -oE 'cxl_kv_[a-z_0-9]+\($$' | tr -d '(' | sort > $(O)/syms.header
 	@nm -D --defined-only $(LIBCXLKV_SO) | awk '$$2 == "T" { print $$3 }' | \
 		sed 's/@.*//' | sort > $(O)/syms.so
@@ -61,7 +61,7 @@ check-syms: $(LIBCXLKV_SO)
 		echo "check-syms: $$(wc -l < $(O)/syms.so) symbols, header == .so"
 
 install-lib: $(LIBCXLKV_A) $(LIBCXLKV_SO) $(LIBCXLKV_PC)
-	install -D -m 0644 lib/cxl_kv.h $(DESTDIR)$(INCLUDEDIR)/cxl_kv.h
+	install -D -m 0644 lib/libcxl_kv.h $(DESTDIR)$(INCLUDEDIR)/libcxl_kv.h
 	install -D -m 0644 include/uapi/linux/cxl_kv.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/cxl_kv.h
 	install -D -m 0644 $(LIBCXLKV_A) $(DESTDIR)$(LIBDIR)/libcxl_kv.a

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <syslog.h>
 
-#include "cxl_kv.h"
+#include "libcxl_kv.h"
 
 #define CXL_KV_SYSFS_MAX 4096
 

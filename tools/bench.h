@@ -4,7 +4,7 @@
 #define CXL_KV_BENCH_H
 
 #include <stdint.h>
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 int bench_usage(const char *why);
 double bench_now(void);

@@ -24,7 +24,7 @@
 #define CXL_KV_BENCH_BE_H
 
 #include <stdint.h>
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 /* one block read by the trace: (head, block) of a layer */
 struct be_read {

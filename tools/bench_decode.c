@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 #include "bench.h"
 #include "bench_be.h"

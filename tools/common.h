@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 #include "json.h"
 

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 #include "common.h"
 #include "kvtrace_gen.h"

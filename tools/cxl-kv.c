@@ -32,7 +32,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 #include "common.h"
 #include "cxl-kv.h"

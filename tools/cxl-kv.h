@@ -7,7 +7,7 @@
 #define CXL_KV_TOOLS_CLI_H
 
 #include <stddef.h>
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 #define EXIT_USAGE 2
 

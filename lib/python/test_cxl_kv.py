@@ -33,7 +33,7 @@ def c_layout():
     """sizeof and every field offset of the C structs, from a compiled probe."""
     if not shutil.which("cc"):
         return None
-    lines = ['#include <stdio.h>', '#include <stddef.h>', '#include <cxl_kv.h>',
+    lines = ['#include <stdio.h>', '#include <stddef.h>', '#include <libcxl_kv.h>',
              'int main(void) {']
     for py, c in STRUCTS.items():
         cls = getattr(cxl_kv, py)

@@ -13,7 +13,7 @@
 #include <syslog.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <cxl_kv.h>
+#include <libcxl_kv.h>
 
 #include "ktap.h"
 #include "guest_util.h"

@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "cxl_kv.h"
+#include "libcxl_kv.h"
 
 static struct cxl_kv_ctx *ctx;
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cxl_kv.h"
+#include "libcxl_kv.h"
 
 Test(lib_cold, parse_and_name)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "cxl_kv.h"
+#include "libcxl_kv.h"
 
 static char logged[4096];
 static int log_calls;

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
-#include "cxl_kv.h"
+#include "libcxl_kv.h"
 
 struct geo_case {
 	struct cxl_kv_geometry g;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cxl_kv.h"
+#include "libcxl_kv.h"
 #include "private.h"
 
 static char root[PATH_MAX];

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <liburing.h>
 
-#include "cxl_kv.h"
+#include "libcxl_kv.h"
 
 static void poison(void *p, size_t n)
 {
