@@ -85,21 +85,6 @@ static uint64_t verify(const char *m, uint64_t seed, uint64_t from,
 	return bad;
 }
 
-/* Write to @p; returns the signal it raised or 0 (kv_probe() reads). */
-static int probe_write(volatile uint64_t *p)
-{
-	struct sigaction sa = { .sa_handler = kv_sig_handler }, obus, osegv;
-
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	kv_sig = 0;
-	if (!sigsetjmp(kv_jmp, 1))
-		*p = 0xdeadbeefULL;
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return kv_sig;
-}
-
 /* DEMOTE or PROMOTE blocks [0, bph) of every head of layers [l0, l1). */
 static int move_layers(int fd, unsigned long cmd, int l0, int l1,
 		       uint32_t bph, uint64_t *done)
@@ -471,7 +456,7 @@ int main(void)
 		uint64_t pg = (uint64_t)i * (first2 / NPROBE) + 3;
 		volatile uint64_t *p = (volatile uint64_t *)(m + pg * KV_PAGE);
 		/* Odd probes write: a write fault must not map a page either. */
-		int sig = i & 1 ? probe_write(p) : kv_probe((volatile char *)p);
+		int sig = i & 1 ? kv_probe_write(p) : kv_probe((volatile char *)p);
 
 		if (sig == SIGBUS) {
 			nsig++;

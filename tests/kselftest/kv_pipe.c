@@ -387,7 +387,6 @@ static void case_close(void)
 int main(void)
 {
 	struct cxl_kv_features f = { 0 };
-	struct cxl_kv_attach a;
 	struct io_uring ring;
 	int ret, splats;
 
@@ -409,13 +408,7 @@ int main(void)
 		return ktap_skip_all("cannot create the dm device");
 	ktap_plan(NCASES);
 
-	memset(&a, 0, sizeof(a));
-	a.nr_nodes = 1;
-	a.nodes[0] = kv_warm_node();
-	a.budget_pages = BUDGET;
-	a.nr_cold = 1;
-	a.cold[0].path = (uintptr_t)dm.path;
-	ret = kv_ioctl(ctl, CXL_KV_ATTACH, &a);
+	ret = kv_attach_path(ctl, BUDGET, dm.path);
 	kv_geom(&c, LAYERS, HEADS, 128, BPH * 16);
 	sfd = ret ? ret : kv_space(ctl, &c);
 	if (sfd >= 0) {

@@ -38,20 +38,6 @@ static int shared_pg(uint64_t pg)
 	return pg % bph < SBLK;
 }
 
-static int probe_write(volatile uint64_t *p)
-{
-	struct sigaction sa = { .sa_handler = kv_sig_handler }, obus, osegv;
-
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	kv_sig = 0;
-	if (!sigsetjmp(kv_jmp, 1))
-		*p = 0xdeadbeefULL;
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return kv_sig;
-}
-
 static int mk_parent(int ctl, struct cxl_kv_space_create *c)
 {
 	kv_geom(c, LAYERS, HEADS, HDIM, TOKENS);
@@ -194,7 +180,7 @@ static int remote_reader(int sock, uint64_t seed, uint64_t write_seed)
 		if (bad_pages(m, write_seed, NULL))
 			return 4;
 	}
-	if (probe_write((volatile uint64_t *)m) != SIGSEGV)
+	if (kv_probe_write((volatile uint64_t *)m) != SIGSEGV)
 		return 5;
 	return 0;
 }
@@ -349,7 +335,6 @@ static int ioerr_case(int ctl)
 {
 	struct kv_dm dm;
 	char params[64];
-	struct cxl_kv_attach a;
 	struct cxl_kv_space_create c;
 	int parent, kids[2] = { -1, -1 }, ret, ok = 0, sig[3] = { 0 };
 	char *pm = NULL, *km[2] = { NULL, NULL };
@@ -363,9 +348,7 @@ static int ioerr_case(int ctl)
 	}
 	if (ret)
 		goto out_close;
-	kv_attach_req(&a, 512, 1, 0);
-	a.cold[0].path = (uintptr_t)dm.path;
-	if (kv_ioctl(ctl, CXL_KV_ATTACH, &a))
+	if (kv_attach_path(ctl, 512, dm.path))
 		goto out_remove;
 	parent = mk_parent(ctl, &c);
 	pm = parent >= 0 ? map(parent) : NULL;
@@ -477,10 +460,10 @@ int main(void)
 
 	/* writes: shared pages refused in child and parent, the rest not */
 	{
-		int s1 = probe_write((volatile uint64_t *)(km[0] + (bph + 2) * KV_PAGE));
-		int s2 = probe_write((volatile uint64_t *)(pm + 2 * KV_PAGE));
-		int s3 = probe_write((volatile uint64_t *)(pm + (SBLK + 1) * KV_PAGE));
-		int s4 = probe_write((volatile uint64_t *)(km[1] + SBLK * KV_PAGE));
+		int s1 = kv_probe_write((volatile uint64_t *)(km[0] + (bph + 2) * KV_PAGE));
+		int s2 = kv_probe_write((volatile uint64_t *)(pm + 2 * KV_PAGE));
+		int s3 = kv_probe_write((volatile uint64_t *)(pm + (SBLK + 1) * KV_PAGE));
+		int s4 = kv_probe_write((volatile uint64_t *)(km[1] + SBLK * KV_PAGE));
 
 		/* restore what s3/s4 wrote */
 		kv_fill((volatile uint64_t *)(pm + (SBLK + 1) * KV_PAGE), PSEED, SBLK + 1);

@@ -95,6 +95,16 @@ static inline int kv_attach(int ctl, uint64_t budget, int nr_cold,
 	return kv_ioctl(ctl, CXL_KV_ATTACH, &a);
 }
 
+/* Attach the rig's warm node with one cold device, @path (e.g. a dm device). */
+static inline int kv_attach_path(int ctl, uint64_t budget, const char *path)
+{
+	struct cxl_kv_attach a;
+
+	kv_attach_req(&a, budget, 1, 0);
+	a.cold[0].path = (uintptr_t)path;
+	return kv_ioctl(ctl, CXL_KV_ATTACH, &a);
+}
+
 static inline void kv_geom(struct cxl_kv_space_create *c, uint32_t layers,
 			   uint32_t heads, uint32_t head_dim, uint64_t tokens)
 {
@@ -213,19 +223,33 @@ static void kv_sig_handler(int sig)
 	siglongjmp(kv_jmp, 1);
 }
 
-/* Touch @p (read); returns the signal it raised or 0. */
-static inline int kv_probe(volatile char *p)
+/* Touch @p (read, or write a word); returns the signal it raised or 0. */
+static inline int kv_probe_rw(volatile char *p, int write)
 {
 	struct sigaction sa = { .sa_handler = kv_sig_handler }, obus, osegv;
 
 	sigaction(SIGBUS, &sa, &obus);
 	sigaction(SIGSEGV, &sa, &osegv);
 	kv_sig = 0;
-	if (!sigsetjmp(kv_jmp, 1))
-		(void)*p;
+	if (!sigsetjmp(kv_jmp, 1)) {
+		if (write)
+			*(volatile uint64_t *)p = 0xdeadbeefULL;
+		else
+			(void)*p;
+	}
 	sigaction(SIGBUS, &obus, NULL);
 	sigaction(SIGSEGV, &osegv, NULL);
 	return kv_sig;
+}
+
+static inline int kv_probe(volatile char *p)
+{
+	return kv_probe_rw(p, 0);
+}
+
+static inline int kv_probe_write(volatile uint64_t *p)
+{
+	return kv_probe_rw((volatile char *)p, 1);
 }
 
 /* ---- io_uring uring_cmd ---------------------------------------------- */

@@ -356,7 +356,6 @@ static void case_promote_allwarm_alloc(int ctl)
 int main(void)
 {
 	struct cxl_kv_space_create c;
-	struct cxl_kv_attach a;
 	int ctl, ret, splats;
 
 	ret = kv_preamble(&ctl);
@@ -376,13 +375,7 @@ int main(void)
 		return ktap_skip_all("cannot create the dm device");
 	ktap_plan(NCASES);
 
-	memset(&a, 0, sizeof(a));
-	a.nr_nodes = 1;
-	a.nodes[0] = kv_warm_node();
-	a.budget_pages = BUDGET;
-	a.nr_cold = 1;
-	a.cold[0].path = (uintptr_t)dm.path;
-	ret = kv_ioctl(ctl, CXL_KV_ATTACH, &a);
+	ret = kv_attach_path(ctl, BUDGET, dm.path);
 	kv_geom(&c, 1, 1, 128, BPH * 16);
 	sfd = ret ? ret : kv_space(ctl, &c);
 	mm = sfd < 0 ? MAP_FAILED : mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE,
