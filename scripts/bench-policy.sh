@@ -139,6 +139,22 @@ END {
 }' "$D/all.txt" > "$D/summary.txt" 2> "$D/worst.txt"
 
 # plots: hit rate and modelled time against warm fraction, one PNG per trace
+
+# One gnuplot 'plot' line: column $2 of every policy's data file of trace $1
+# against the warm fraction (the policy's index in POLS is its line type).
+plot_column() {
+	local sep="" lt=0 p
+	printf "plot "
+	for p in ${POLS//,/ }; do
+		lt=$((lt + 1))
+		[ -s "$D/plot-$1-$p.dat" ] || continue
+		printf "%s'%s' using 1:%d with linespoints lt %d title '%s'" \
+			"$sep" "$D/plot-$1-$p.dat" "$2" "$lt" "$p"
+		sep=", "
+	done
+	echo
+}
+
 if command -v gnuplot >/dev/null 2>&1; then
 	for t in $(awk '{split($1,a,"="); print a[2]}' "$D/all.txt" | uniq); do
 		gp="$D/plot-$t.gp"
@@ -150,35 +166,17 @@ if command -v gnuplot >/dev/null 2>&1; then
 			echo "set xlabel 'warm capacity (fraction of footprint)'"
 			echo "set ylabel 'demand hit rate'"
 			echo "set yrange [0:1.02]"
-			printf "plot "
-			sep=""
-			lt=0
 			for p in ${POLS//,/ }; do
-				lt=$((lt + 1))
 				{ grep "^trace=$t policy=$p " "$D/all.txt" || true; } |
 					sed 's/.* warm=\([0-9.]*\) .* hit=\([0-9.]*\) .* time_s=\([0-9.e+-]*\) .*/\1 \2 \3/' \
 					> "$D/plot-$t-$p.dat"
-				[ -s "$D/plot-$t-$p.dat" ] || continue
-				printf "%s'%s' using 1:2 with linespoints lt %d title '%s'" \
-					"$sep" "$D/plot-$t-$p.dat" "$lt" "$p"
-				sep=", "
 			done
-			echo
+			plot_column "$t" 2
 			echo "set ylabel 'modelled replay time (s)'"
 			echo "set logscale y"
 			echo "set autoscale y"
 			echo "set key top right"
-			printf "plot "
-			sep=""
-			lt=0
-			for p in ${POLS//,/ }; do
-				lt=$((lt + 1))
-				[ -s "$D/plot-$t-$p.dat" ] || continue
-				printf "%s'%s' using 1:3 with linespoints lt %d title '%s'" \
-					"$sep" "$D/plot-$t-$p.dat" "$lt" "$p"
-				sep=", "
-			done
-			echo
+			plot_column "$t" 3
 			echo "unset multiplot"
 		} > "$gp"
 		gnuplot "$gp" && echo "# plot: $D/$t.png"
