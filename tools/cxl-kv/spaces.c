@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spaces.c - cxl-kv spaces: the caller's own spaces through LIST.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "cxl-kv.h"
+
+int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "human", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct cxl_kv_list_entry *e;
+	unsigned int total = 0;
+	int c, human = 0, n;
+	struct jw w;
+
+	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': human = 1; break;
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("spaces takes no arguments");
+	e = calloc(CXL_KV_MAX_LIST, sizeof(*e));
+	if (!e)
+		return cli_fail("spaces", -ENOMEM);
+	n = cxl_kv_list_owned(ctx, e, CXL_KV_MAX_LIST, &total);
+	if (n < 0) {
+		free(e);
+		if (n == -EOPNOTSUPP) {
+			fprintf(stderr, "cxl-kv: spaces: the loaded cxl_kv has no "
+				"LIST command (feature bit 8): load this release's "
+				"module, or use 'cxl-kv list' as root\n");
+			return 1;
+		}
+		return cli_ctl_fail("spaces", n);
+	}
+	if (human) {
+		printf("%8s %6s %-16s %10s %8s %8s %10s %10s %10s\n", "id", "uid",
+		       "geometry", "tokens", "MiB", "warm", "cold", "faults",
+		       "promoted");
+		for (int i = 0; i < n; i++) {
+			char geo[32];
+
+			snprintf(geo, sizeof(geo), "%ux%ux%u/%u", e[i].info.layers,
+				 e[i].info.kv_heads, e[i].info.head_dim,
+				 e[i].info.dtype_bytes);
+			printf("%8llu %6u %-16s %10llu %8llu %8llu %10llu %10llu "
+			       "%10llu\n", (unsigned long long)e[i].id, e[i].uid,
+			       geo, (unsigned long long)e[i].info.max_tokens,
+			       (unsigned long long)(e[i].info.mmap_bytes >> 20),
+			       (unsigned long long)e[i].stats.warm_pages,
+			       (unsigned long long)e[i].stats.cold_pages,
+			       (unsigned long long)(e[i].stats.faults_zero +
+						    e[i].stats.faults_warm +
+						    e[i].stats.faults_cold),
+			       (unsigned long long)e[i].stats.promotions);
+		}
+		if (total > (unsigned int)n)
+			printf("(%u more not shown)\n", total - n);
+		free(e);
+		return 0;
+	}
+	jw_init(&w, stdout, 1);
+	jw_obj_begin(&w, NULL);
+	jw_u64(&w, "total", total);
+	jw_arr_begin(&w, "spaces");
+	for (int i = 0; i < n; i++) {
+		jw_obj_begin(&w, NULL);
+		jw_u64(&w, "id", e[i].id);
+		jw_u64(&w, "uid", e[i].uid);
+		jw_u64(&w, "layers", e[i].info.layers);
+		jw_u64(&w, "kv_heads", e[i].info.kv_heads);
+		jw_u64(&w, "head_dim", e[i].info.head_dim);
+		jw_u64(&w, "dtype_bytes", e[i].info.dtype_bytes);
+		jw_u64(&w, "max_tokens", e[i].info.max_tokens);
+		jw_u64(&w, "tokens_per_block", e[i].info.tokens_per_block);
+		jw_u64(&w, "blocks_per_stream", e[i].info.blocks_per_stream);
+		jw_u64(&w, "mmap_bytes", e[i].info.mmap_bytes);
+		stats_json(&w, "stats", &e[i].stats);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	free(e);
+	return jw_finish(&w) ? 1 : 0;
+}
