@@ -13,6 +13,9 @@
  *   budget = 8G              warm budget (or budget_pages = N; default: half
  *                            the warm nodes' free memory)
  *   cold_max = 64G           the part of each cold device used (0: all)
+ *   high_wmark = 95%         the tier's policy: warm pages above which the
+ *   low_wmark = 90%          demotion worker starts, and down to which it
+ *                            demotes, as percentages of the budget
  *   user_spaces, max_spaces, user_warm_pages, user_cold_slots = N (0: default)
  *
  * Lists are separated by commas or blanks.  Every key and every name is
@@ -63,7 +66,36 @@ struct conf {
 	unsigned int nr_cold;
 	uint64_t budget, budget_pages, cold_max;
 	uint64_t lim[NR_LIMITS];
+	/* watermarks, percent of the budget; 0: the module's default */
+	unsigned int high_pct, low_pct;
 };
+
+/* The module's watermarks when ATTACH leaves them 0 (uapi: 95 % / 90 %). */
+#define DEF_HIGH_PCT	95
+#define DEF_LOW_PCT	90
+
+/* "N%" with N in 1..@max, else -EINVAL. */
+static int parse_pct(const char *v, unsigned int max, unsigned int *pct)
+{
+	char num[16];
+	uint64_t n;
+	size_t len = strlen(v);
+
+	if (len < 2 || len >= sizeof(num) || v[len - 1] != '%')
+		return -EINVAL;
+	memcpy(num, v, len - 1);
+	num[len - 1] = '\0';
+	if (parse_u64(num, &n) || n < 1 || n > max)
+		return -EINVAL;
+	*pct = (unsigned int)n;
+	return 0;
+}
+
+/* Pages of @budget at @pct percent (0 stays 0: the module's default). */
+static uint64_t wmark_pages(uint64_t budget, unsigned int pct)
+{
+	return pct ? budget / 100 * pct + budget % 100 * pct / 100 : 0;
+}
 
 static int conf_err(const char *file, unsigned int line, const char *msg,
 		    const char *arg)
@@ -148,6 +180,14 @@ static int conf_line(struct conf *c, const char *file, unsigned int ln,
 		if (parse_u64(v, &c->budget_pages) || !c->budget_pages)
 			return conf_err(file, ln, "budget_pages takes a page count", v);
 		c->budget = 0;
+	} else if (!strcmp(key, "high_wmark")) {
+		if (parse_pct(v, 100, &c->high_pct))
+			return conf_err(file, ln, "high_wmark takes a percentage of "
+					"the budget, 1%..100%", v);
+	} else if (!strcmp(key, "low_wmark")) {
+		if (parse_pct(v, 99, &c->low_pct))
+			return conf_err(file, ln, "low_wmark takes a percentage of "
+					"the budget, 1%..99%", v);
 	} else if (!strcmp(key, "cold_max")) {
 		if (parse_size(v, &c->cold_max))
 			return conf_err(file, ln, "cold_max takes a size", v);
@@ -261,6 +301,13 @@ static int conf_check(struct cxl_kv_ctx *ctx, const struct conf *c)
 			"'nodes')\n");
 		bad = 1;
 	}
+	if ((c->high_pct || c->low_pct) &&
+	    (c->low_pct ?: DEF_LOW_PCT) >= (c->high_pct ?: DEF_HIGH_PCT)) {
+		fprintf(stderr, "cxl-kv: apply: low_wmark (%u%%) must be below "
+			"high_wmark (%u%%)\n", c->low_pct ?: DEF_LOW_PCT,
+			c->high_pct ?: DEF_HIGH_PCT);
+		bad = 1;
+	}
 	for (unsigned int i = 0; i < c->nr_memdev; i++) {
 		unsigned long long sz;
 		int rc = cxl_kv_memdev_get_ram_size(ctx, c->memdev[i], &sz);
@@ -352,6 +399,13 @@ static int info_matches(const struct conf *c, const struct cxl_kv_info *in,
 	for (int k = 0; k < NR_LIMITS; k++)
 		if (c->lim[k] && got[k] != c->lim[k])
 			return 0;
+	/* configured watermarks, of the budget attached */
+	if ((c->high_pct || c->low_pct) &&
+	    (in->high_wmark != wmark_pages(in->budget_pages,
+					   c->high_pct ?: DEF_HIGH_PCT) ||
+	     in->low_wmark != wmark_pages(in->budget_pages,
+					  c->low_pct ?: DEF_LOW_PCT)))
+		return 0;
 	return 1;
 }
 
@@ -511,6 +565,8 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		a.cold[i].max_bytes = cf.cold_max;
 	}
 	a.budget_pages = pages;
+	a.high_wmark = wmark_pages(pages, cf.high_pct);
+	a.low_wmark = wmark_pages(pages, cf.low_pct);
 	a.user_spaces = (uint32_t)cf.lim[0];
 	a.max_spaces = (uint32_t)cf.lim[1];
 	a.user_warm_pages = cf.lim[2];

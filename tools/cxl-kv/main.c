@@ -101,8 +101,8 @@ static const struct verb_help {
 "  (or of FILE alone): RAM regions, dax devices onlined, kmem and cxl_kv\n"
 "  loaded, the tier set attached.  Everything is checked first; a matching\n"
 "  tier set is left alone (idempotent).  Keys: region, dax, nodes, cold,\n"
-"  budget | budget_pages, cold_max, user_spaces, max_spaces,\n"
-"  user_warm_pages, user_cold_slots (see cxl-kv(8)).\n"
+"  budget | budget_pages, cold_max, high_wmark, low_wmark, user_spaces,\n"
+"  max_spaces, user_warm_pages, user_cold_slots (see cxl-kv(8)).\n"
 "  --dry-run   check the configuration and the host, change nothing\n"
 "  --replace   detach a different tier set first (no space may be open)\n" },
 	{ "spaces",
