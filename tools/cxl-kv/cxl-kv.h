@@ -43,6 +43,12 @@ void close_spaces(struct space_entry *s, int n);
 /* pid, fd, id and geometry of @e as JSON members. */
 void space_json(struct jw *w, struct space_entry *e);
 
+/* LIST (spaces.c): one entry as JSON members; the caller's space @id
+ * (0, -ENOENT, or LIST's -errno). */
+void list_entry_json(struct jw *w, const struct cxl_kv_list_entry *e);
+int find_owned(struct cxl_kv_ctx *ctx, uint64_t id,
+	       struct cxl_kv_list_entry *out);
+
 /* The verbs: argv[0] is the verb; 0, 1 (failed) or 2 (usage). */
 int cmd_list(struct cxl_kv_ctx *ctx, int argc, char **argv);
 int cmd_region(struct cxl_kv_ctx *ctx, int argc, char **argv);

@@ -11,7 +11,7 @@
  *                          (--cold and --node default to $CXLKV_NVME and
  *                          $CXLKV_WARM_NODE when set, as in the test guest)
  *   cxl-kv [GLOBAL] detach
- *   cxl-kv [GLOBAL] stats [--space PID:FD] [--per-head] [--watch SECS
+ *   cxl-kv [GLOBAL] stats [--space PID:FD | --id ID] [--per-head] [--watch SECS
  *                         [--count N]] [--human]
  *   cxl-kv [GLOBAL] params get [--space PID:FD] [--human] [NAME...]
  *   cxl-kv [GLOBAL] params set [--space PID:FD] NAME=VALUE...
@@ -86,10 +86,12 @@ static const struct verb_help {
 "usage: cxl-kv detach\n"
 "  Release the tier set (CAP_SYS_ADMIN); fails while spaces are open.\n" },
 	{ "stats",
-"usage: cxl-kv stats [--space PID:FD] [--per-head] [--watch SECS [--count N]]\n"
-"                    [--human]\n"
+"usage: cxl-kv stats [--space PID:FD | --id ID] [--per-head]\n"
+"                    [--watch SECS [--count N]] [--human]\n"
 "  Module counters, then each space's (--space: only the space that is\n"
-"  fd FD of process PID).  --per-head adds residency per (layer, head);\n"
+"  fd FD of process PID, which needs ptrace access to it; --id: the\n"
+"  caller's space ID as 'cxl-kv spaces' lists it, read through LIST: no\n"
+"  root needed).  --per-head adds residency per (layer, head);\n"
 "  --watch prints one record every SECS seconds (JSON lines), --count of them.\n" },
 	{ "params",
 "usage: cxl-kv params get [--space PID:FD] [--human] [NAME...]\n"

@@ -13,6 +13,45 @@
 #include "common.h"
 #include "cxl-kv.h"
 
+/* What LIST says of one space, as JSON members (spaces, stats --id). */
+void list_entry_json(struct jw *w, const struct cxl_kv_list_entry *e)
+{
+	jw_u64(w, "id", e->id);
+	jw_u64(w, "uid", e->uid);
+	jw_u64(w, "layers", e->info.layers);
+	jw_u64(w, "kv_heads", e->info.kv_heads);
+	jw_u64(w, "head_dim", e->info.head_dim);
+	jw_u64(w, "dtype_bytes", e->info.dtype_bytes);
+	jw_u64(w, "max_tokens", e->info.max_tokens);
+	jw_u64(w, "tokens_per_block", e->info.tokens_per_block);
+	jw_u64(w, "blocks_per_stream", e->info.blocks_per_stream);
+	jw_u64(w, "mmap_bytes", e->info.mmap_bytes);
+	stats_json(w, "stats", &e->stats);
+}
+
+/* The caller's space @id through LIST: 0, -ENOENT (not the caller's, or
+ * gone), or the -errno of LIST. */
+int find_owned(struct cxl_kv_ctx *ctx, uint64_t id, struct cxl_kv_list_entry *out)
+{
+	struct cxl_kv_list_entry *e = calloc(CXL_KV_MAX_LIST, sizeof(*e));
+	int n, rc = -ENOENT;
+
+	if (!e)
+		return -ENOMEM;
+	n = cxl_kv_list_owned(ctx, e, CXL_KV_MAX_LIST, NULL);
+	if (n < 0)
+		rc = n;
+	for (int i = 0; i < n; i++) {
+		if (e[i].id == id) {
+			*out = e[i];
+			rc = 0;
+			break;
+		}
+	}
+	free(e);
+	return rc;
+}
+
 int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -80,17 +119,7 @@ int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	jw_arr_begin(&w, "spaces");
 	for (int i = 0; i < n; i++) {
 		jw_obj_begin(&w, NULL);
-		jw_u64(&w, "id", e[i].id);
-		jw_u64(&w, "uid", e[i].uid);
-		jw_u64(&w, "layers", e[i].info.layers);
-		jw_u64(&w, "kv_heads", e[i].info.kv_heads);
-		jw_u64(&w, "head_dim", e[i].info.head_dim);
-		jw_u64(&w, "dtype_bytes", e[i].info.dtype_bytes);
-		jw_u64(&w, "max_tokens", e[i].info.max_tokens);
-		jw_u64(&w, "tokens_per_block", e[i].info.tokens_per_block);
-		jw_u64(&w, "blocks_per_stream", e[i].info.blocks_per_stream);
-		jw_u64(&w, "mmap_bytes", e[i].info.mmap_bytes);
-		stats_json(&w, "stats", &e[i].stats);
+		list_entry_json(&w, &e[i]);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);

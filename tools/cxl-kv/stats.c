@@ -55,10 +55,13 @@ static void per_head_table(struct cxl_kv_space *s)
 		}
 }
 
-static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
-		      int human, int pretty)
+/* Module counters and those of the spaces of @ref (PID:FD, NULL: every
+ * one the caller may inspect), or of the caller's space *@id (LIST). */
+static int stats_once(struct cxl_kv_ctx *ctx, const char *ref,
+		      const uint64_t *id, int per_head, int human, int pretty)
 {
 	struct space_entry spaces[MAX_SPACES];
+	struct cxl_kv_list_entry le;
 	struct cxl_kv_stats st;
 	struct cxl_kv_info info;
 	int ns, rc;
@@ -70,9 +73,22 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
 	rc = cxl_kv_get_info(ctx, &info);
 	if (rc)
 		return cli_ctl_fail("info", rc);
-	ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
-	if (ns < 0)
-		return cli_fail(ref ? ref : "listing spaces", ns);
+	if (id) {
+		ns = 0;
+		rc = find_owned(ctx, *id, &le);
+		if (rc == -ENOENT) {
+			fprintf(stderr, "cxl-kv: stats: no space %llu among the "
+				"caller's ('cxl-kv spaces' lists them)\n",
+				(unsigned long long)*id);
+			return 1;
+		}
+		if (rc)
+			return cli_ctl_fail("stats: LIST", rc);
+	} else {
+		ns = open_spaces(ctx, ref, spaces, MAX_SPACES);
+		if (ns < 0)
+			return cli_fail(ref ? ref : "listing spaces", ns);
+	}
 	if (human) {
 		printf("module: warm %llu/%llu pages, cold %llu/%llu slots, "
 		       "%u space(s)\n", (unsigned long long)info.warm_pages,
@@ -88,6 +104,11 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
 				stats_table(stdout, &ss);
 			if (per_head)
 				per_head_table(spaces[i].space);
+		}
+		if (id) {
+			printf("\nspace id %llu uid %u\n",
+			       (unsigned long long)le.id, le.uid);
+			stats_table(stdout, &le.stats);
 		}
 		close_spaces(spaces, ns);
 		fflush(stdout);
@@ -116,6 +137,11 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref, int per_head,
 			per_head_json(&w, spaces[i].space);
 		jw_obj_end(&w);
 	}
+	if (id) {
+		jw_obj_begin(&w, NULL);
+		list_entry_json(&w, &le);
+		jw_obj_end(&w);
+	}
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	close_spaces(spaces, ns);
@@ -126,6 +152,7 @@ int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "space", required_argument, NULL, 's' },
+		{ "id", required_argument, NULL, 'i' },
 		{ "per-head", no_argument, NULL, 'p' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'c' },
@@ -134,15 +161,20 @@ int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		{ 0 }
 	};
 	const char *ref = NULL;
-	uint64_t watch = 0, count = 0;
-	int c, per_head = 0, human = 0, pid, fd, rc = 0;
+	uint64_t watch = 0, count = 0, id = 0;
+	int c, per_head = 0, human = 0, pid, fd, rc = 0, by_id = 0;
 
-	while ((c = getopt_long(argc, argv, "s:pw:c:Hh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:i:pw:c:Hh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_space_ref(optarg, &pid, &fd))
 				return cli_usage("--space takes PID:FD");
 			ref = optarg;
+			break;
+		case 'i':
+			if (parse_u64(optarg, &id))
+				return cli_usage("--id takes a space id ('cxl-kv spaces')");
+			by_id = 1;
 			break;
 		case 'p': per_head = 1; break;
 		case 'w':
@@ -162,13 +194,15 @@ int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		return cli_usage("stats takes no positional arguments");
 	if (count && !watch)
 		return cli_usage("--count needs --watch");
+	if (by_id && (ref || per_head))
+		return cli_usage("--id excludes --space and --per-head");
 	if (!watch)
-		return stats_once(ctx, ref, per_head, human, 1);
+		return stats_once(ctx, ref, by_id ? &id : NULL, per_head, human, 1);
 	/* --watch: one record per interval (JSON lines), until --count */
 	for (uint64_t i = 0; !count || i < count; i++) {
 		if (i)
 			sleep((unsigned int)watch);
-		rc = stats_once(ctx, ref, per_head, human, 0);
+		rc = stats_once(ctx, ref, by_id ? &id : NULL, per_head, human, 0);
 		if (rc)
 			break;
 		if (human)
