@@ -22,8 +22,7 @@
 #include <sys/wait.h>
 
 #include "kv_test.h"
-
-#define T(name, cond, ...) ktap_result(KTAP_CHECK(cond, __VA_ARGS__), name)
+#include "lib_util.h"	/* lib_run_tool(), T() */
 
 #define KV_GID		2000	/* plays cxl-kv */
 #define UID_U		1001
@@ -59,25 +58,6 @@ static int do_list(int ctl, struct cxl_kv_list_entry *e, uint32_t count,
 static int list_raw(int ctl, struct cxl_kv_list *l)
 {
 	return kv_ioctl(ctl, CXL_KV_LIST, l);
-}
-
-/* Run "cxl-kv @args" (stderr too) into @out: its exit status, or -1. */
-static int cli_run(const char *args, char *out, size_t len)
-{
-	char cmd[256];
-	size_t got;
-	FILE *p;
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "%s/cxl-kv %s 2>&1",
-		 guest_env("CXLKV_BIN", "/opt/cxlkv/bin"), args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	got = fread(out, 1, len - 1, p);
-	out[got] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* The child: uid 1001 in the device's group, one space, LIST, the CLI. */
@@ -158,15 +138,17 @@ static void owner(struct shm *sh)
 			 (unsigned long long)st.warm_pages);
 		snprintf(w_fz, sizeof(w_fz), "\"faults_zero\": %llu,",
 			 (unsigned long long)st.faults_zero);
-		sh->cli_stats_ok = cli_run(args, sh->stats_out,
-					   sizeof(sh->stats_out)) == 0 &&
+		sh->cli_stats_ok = lib_run_tool("cxl-kv", args, "2>&1",
+						sh->stats_out,
+						sizeof(sh->stats_out)) == 0 &&
 				   strstr(sh->stats_out, w_id) &&
 				   strstr(sh->stats_out, "\"uid\": 1001") &&
 				   strstr(sh->stats_out, w_warm) &&
 				   strstr(sh->stats_out, w_fz);
 		snprintf(args, sizeof(args), "stats --id %llu",
 			 (unsigned long long)sh->r_id);
-		sh->cli_other_rc = cli_run(args, cmd, sizeof(cmd));
+		sh->cli_other_rc = lib_run_tool("cxl-kv", args, "2>&1", cmd,
+						sizeof(cmd));
 	}
 out:
 	sh->ready = 1;

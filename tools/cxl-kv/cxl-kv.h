@@ -29,12 +29,18 @@ int cli_fail(const char *what, int rc);
 /* The same for a control-device command, with what to do about it: 1. */
 int cli_ctl_fail(const char *what, int rc);
 
+/* The options of a verb that takes only --human (and --help): -1 to go
+ * on, else the exit status (help printed: 0; usage: 2). */
+int cli_human_only(int argc, char **argv, int *human);
+
 /* A space of another process, adopted with pidfd_getfd (spaceref.c). */
 struct space_entry {
 	int pid, fd;
 	struct cxl_kv_space *space;
 };
 
+/* --space PID:FD checked: 0 with *@ref = @arg, or -EINVAL. */
+int space_opt(const char *arg, const char **ref);
 /* The space PID:FD of @ref, or every space the caller can see (at most
  * @max): how many were opened, or -errno. */
 int open_spaces(struct cxl_kv_ctx *ctx, const char *ref,

@@ -61,25 +61,14 @@ static void module_json(struct jw *w, struct cxl_kv_ctx *ctx)
 
 int cmd_list(struct cxl_kv_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "human", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct space_entry spaces[MAX_SPACES];
 	struct cxl_kv_node *n;
 	int human = 0, c, ns, rc, tiers[64], ntiers = 0;
 	struct jw w;
 
-	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'H': human = 1; break;
-		case 'h': return cli_help();
-		default: return cli_usage(NULL);
-		}
-	}
-	if (optind != argc)
-		return cli_usage("list takes no arguments");
+	c = cli_human_only(argc, argv, &human);
+	if (c >= 0)
+		return c;
 	rc = cxl_kv_refresh_nodes(ctx);
 	if (rc < 0)
 		return cli_fail("reading NUMA nodes", rc);

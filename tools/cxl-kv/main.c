@@ -198,6 +198,31 @@ int cli_ctl_fail(const char *what, int rc)
 	return 1;
 }
 
+int cli_human_only(int argc, char **argv, int *human)
+{
+	static const struct option opts[] = {
+		{ "human", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': *human = 1; break;
+		case 'h': return cli_help();
+		default: return cli_usage(NULL);
+		}
+	}
+	if (optind != argc) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "%s takes no arguments", argv[0]);
+		return cli_usage(why);
+	}
+	return -1;
+}
+
 static int print_version(void)
 {
 	printf("cxl-kv %s (%s), ABI version %u\n", CXL_KV_PKG_VERSION,

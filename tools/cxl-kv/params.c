@@ -25,7 +25,7 @@ int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	struct cxl_kv_params set;
 	const char *ref = NULL, *verb;
 	uint64_t only = 0;
-	int c, human = 0, pid, fd, ns, rc = 0, is_set;
+	int c, human = 0, ns, rc = 0, is_set;
 	struct jw w;
 
 	if (argc < 2)
@@ -41,9 +41,8 @@ int cmd_params(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:Hh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (parse_space_ref(optarg, &pid, &fd))
+			if (space_opt(optarg, &ref))
 				return cli_usage("--space takes PID:FD");
-			ref = optarg;
 			break;
 		case 'H': human = 1; break;
 		case 'h': return cli_help();

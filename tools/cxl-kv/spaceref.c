@@ -14,6 +14,17 @@
 #include "common.h"
 #include "cxl-kv.h"
 
+/* --space PID:FD: 0 with *@ref = @arg, or -EINVAL. */
+int space_opt(const char *arg, const char **ref)
+{
+	int pid, fd;
+
+	if (parse_space_ref(arg, &pid, &fd))
+		return -EINVAL;
+	*ref = arg;
+	return 0;
+}
+
 /* Spaces named by --space, or every space the caller can see. */
 int open_spaces(struct cxl_kv_ctx *ctx, const char *ref,
 		struct space_entry *out, int max)

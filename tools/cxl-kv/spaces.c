@@ -54,25 +54,14 @@ int find_owned(struct cxl_kv_ctx *ctx, uint64_t id, struct cxl_kv_list_entry *ou
 
 int cmd_spaces(struct cxl_kv_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "human", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct cxl_kv_list_entry *e;
 	unsigned int total = 0;
 	int c, human = 0, n;
 	struct jw w;
 
-	while ((c = getopt_long(argc, argv, "Hh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'H': human = 1; break;
-		case 'h': return cli_help();
-		default: return cli_usage(NULL);
-		}
-	}
-	if (optind != argc)
-		return cli_usage("spaces takes no arguments");
+	c = cli_human_only(argc, argv, &human);
+	if (c >= 0)
+		return c;
 	e = calloc(CXL_KV_MAX_LIST, sizeof(*e));
 	if (!e)
 		return cli_fail("spaces", -ENOMEM);

@@ -13,11 +13,17 @@
 #include "common.h"
 #include "cxl-kv.h"
 
-static void per_head_json(struct jw *w, struct cxl_kv_space *s)
+/* Per (layer, head) residency of @s: a table on stdout, or with @w the
+ * JSON array "heads". */
+static void residency_per_head(struct cxl_kv_space *s, struct jw *w)
 {
 	const struct cxl_kv_layout *lo = cxl_kv_space_get_layout(s);
 
-	jw_arr_begin(w, "heads");
+	if (w)
+		jw_arr_begin(w, "heads");
+	else
+		printf("%6s %5s %8s %8s %8s %8s\n", "layer", "head", "warm",
+		       "cold", "empty", "pinned");
 	for (uint32_t l = 0; l < lo->geo.layers; l++)
 		for (uint32_t h = 0; h < lo->geo.kv_heads; h++) {
 			struct cxl_kv_residency r;
@@ -25,6 +31,12 @@ static void per_head_json(struct jw *w, struct cxl_kv_space *s)
 			if (cxl_kv_residency(s, l, h, 0, lo->blocks_per_stream,
 					     NULL, &r))
 				continue;
+			if (!w) {
+				printf("%6u %5u %8u %8u %8u %8u\n", l, h,
+				       r.nr_warm, r.nr_cold, r.nr_empty,
+				       r.nr_pinned);
+				continue;
+			}
 			jw_obj_begin(w, NULL);
 			jw_u64(w, "layer", l);
 			jw_u64(w, "head", h);
@@ -34,25 +46,8 @@ static void per_head_json(struct jw *w, struct cxl_kv_space *s)
 			jw_u64(w, "pinned", r.nr_pinned);
 			jw_obj_end(w);
 		}
-	jw_arr_end(w);
-}
-
-static void per_head_table(struct cxl_kv_space *s)
-{
-	const struct cxl_kv_layout *lo = cxl_kv_space_get_layout(s);
-
-	printf("%6s %5s %8s %8s %8s %8s\n", "layer", "head", "warm", "cold",
-	       "empty", "pinned");
-	for (uint32_t l = 0; l < lo->geo.layers; l++)
-		for (uint32_t h = 0; h < lo->geo.kv_heads; h++) {
-			struct cxl_kv_residency r;
-
-			if (cxl_kv_residency(s, l, h, 0, lo->blocks_per_stream,
-					     NULL, &r))
-				continue;
-			printf("%6u %5u %8u %8u %8u %8u\n", l, h, r.nr_warm,
-			       r.nr_cold, r.nr_empty, r.nr_pinned);
-		}
+	if (w)
+		jw_arr_end(w);
 }
 
 /* Module counters and those of the spaces of @ref (PID:FD, NULL: every
@@ -103,7 +98,7 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref,
 			if (!cxl_kv_space_stats(spaces[i].space, &ss))
 				stats_table(stdout, &ss);
 			if (per_head)
-				per_head_table(spaces[i].space);
+				residency_per_head(spaces[i].space, NULL);
 		}
 		if (id) {
 			printf("\nspace id %llu uid %u\n",
@@ -134,7 +129,7 @@ static int stats_once(struct cxl_kv_ctx *ctx, const char *ref,
 		if (!cxl_kv_space_stats(spaces[i].space, &ss))
 			stats_json(&w, "stats", &ss);
 		if (per_head)
-			per_head_json(&w, spaces[i].space);
+			residency_per_head(spaces[i].space, &w);
 		jw_obj_end(&w);
 	}
 	if (id) {
@@ -162,19 +157,18 @@ int cmd_stats(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	};
 	const char *ref = NULL;
 	uint64_t watch = 0, count = 0, id = 0;
-	int c, per_head = 0, human = 0, pid, fd, rc = 0, by_id = 0;
+	int c, per_head = 0, human = 0, rc = 0, by_id = 0;
 
 	while ((c = getopt_long(argc, argv, "s:i:pw:c:Hh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's':
-			if (parse_space_ref(optarg, &pid, &fd))
-				return cli_usage("--space takes PID:FD");
-			ref = optarg;
-			break;
 		case 'i':
 			if (parse_u64(optarg, &id))
 				return cli_usage("--id takes a space id ('cxl-kv spaces')");
 			by_id = 1;
+			break;
+		case 's':
+			if (space_opt(optarg, &ref))
+				return cli_usage("--space takes PID:FD");
 			break;
 		case 'p': per_head = 1; break;
 		case 'w':
