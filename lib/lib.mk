@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # libcxl_kv: $(O)/libcxl_kv.a, $(O)/libcxl_kv.so.1.0.0 (soname libcxl_kv.so.1,
 # exports exactly lib/libcxl_kv.sym), $(O)/libcxl_kv.pc; 'make install-lib'.
-LIBCXLKV_SRCS := lib/libcxl_kv.c lib/tiers.c lib/region.c lib/layout.c \
-		 lib/space.c lib/uring.c lib/params.c \
-		 lib/list.c
+LIBCXLKV_SRCS := lib/libcxl_kv.c lib/sysfs.c lib/tiers.c lib/region.c \
+		 lib/layout.c lib/ctl.c lib/space.c lib/cmds.c lib/uring.c \
+		 lib/params.c
 LIBCXLKV_OBJS := $(patsubst %.c,$(O)/%.o,$(LIBCXLKV_SRCS))
 LIBCXLKV_A := $(O)/libcxl_kv.a
 LIBCXLKV_SONAME := libcxl_kv.so.1

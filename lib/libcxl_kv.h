@@ -85,6 +85,15 @@ const char *cxl_kv_origin_name(enum cxl_kv_origin origin);
 int cxl_kv_region_create_ram(struct cxl_kv_ctx *ctx, const char *memdev,
 			     char *region, size_t len);
 int cxl_kv_dax_online(struct cxl_kv_ctx *ctx, const char *dax, int *node);
+/* Discovery, read-only, under the context's sysfs root (LIBCXL_KV_DISCOVER). */
+int cxl_kv_memdev_get_ram_size(struct cxl_kv_ctx *ctx, const char *memdev,
+			       unsigned long long *size);
+int cxl_kv_memdev_first_ram(struct cxl_kv_ctx *ctx, char *memdev, size_t len);
+int cxl_kv_memdev_get_region(struct cxl_kv_ctx *ctx, const char *memdev,
+			     char *region, size_t len);
+int cxl_kv_region_get_dax(struct cxl_kv_ctx *ctx, const char *region,
+			  char *dax, size_t len);
+int cxl_kv_dax_get_node(struct cxl_kv_ctx *ctx, const char *dax);
 
 /* ------------------------------------------------------- layout math */
 

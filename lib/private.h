@@ -72,4 +72,21 @@ int cxl_kv__copy_name(char *dst, size_t len, const char *src);
 void cxl_kv__free_nodes(struct cxl_kv_ctx *ctx);
 int cxl_kv__ctl_fd(struct cxl_kv_ctx *ctx);
 
+/* A space: its fd, mapping, layout and transport (space.c, cmds.c). */
+struct io_uring;
+struct cxl_kv_space {
+	struct cxl_kv_ctx *ctx;
+	int fd;
+	void *addr;			/* NULL until mapped */
+	struct cxl_kv_layout lo;
+	struct cxl_kv_space_info info;
+	struct io_uring *ring;		/* NULL: ioctl transport */
+};
+
+/* One ioctl, -errno on failure (ctl.c); the second on the control device. */
+int cxl_kv__ioctl(struct cxl_kv_ctx *ctx, int fd, unsigned long op,
+		  void *arg, const char *what);
+int cxl_kv__ctl_ioctl(struct cxl_kv_ctx *ctx, unsigned long op, void *arg,
+		      const char *what);
+
 #endif /* LIBCXL_KV_PRIVATE_H */

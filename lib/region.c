@@ -383,3 +383,183 @@ int cxl_kv_dax_online(struct cxl_kv_ctx *ctx, const char *dax, int *node)
 	cxl_kv__free_nodes(ctx);
 	return 0;
 }
+
+/* ------------------------------------------------ discovery (read-only) */
+
+/**
+ * cxl_kv_memdev_get_ram_size() - a CXL memdev's volatile capacity
+ * @ctx: context (its sysfs root is read)
+ * @memdev: CXL memory device name, e.g. "mem0"
+ * @size: receives the bytes of its ram partition (0 when it has none)
+ *
+ * Return: 0; -EINVAL (NULL, not a memdev name); -ENODEV (no such memdev
+ * under bus/cxl/devices); -ENOENT (the memdev has no ram partition).
+ */
+int cxl_kv_memdev_get_ram_size(struct cxl_kv_ctx *ctx, const char *memdev,
+			       unsigned long long *size)
+{
+	char path[PATH_MAX];
+
+	if (!ctx || !memdev || !size || strncmp(memdev, "mem", 3) ||
+	    strchr(memdev, '/'))
+		return -EINVAL;
+	*size = 0;
+	if (!attr_path_exists(ctx, "bus/cxl/devices/%s%s", memdev, ""))
+		return -ENODEV;
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path),
+			       "bus/cxl/devices/%s/ram/size", memdev) ||
+	    cxl_kv__read_ull(ctx, path, size))
+		return -ENOENT;
+	return 0;
+}
+
+/**
+ * cxl_kv_memdev_first_ram() - the first CXL memdev with volatile capacity
+ * @ctx: context (its sysfs root is read)
+ * @memdev: receives its name ("mem0")
+ * @len: size of @memdev
+ *
+ * Return: 0, -EINVAL, -ENODEV (no CXL bus, or no memdev with a non-empty
+ * ram partition whose name fits @len).
+ */
+int cxl_kv_memdev_first_ram(struct cxl_kv_ctx *ctx, char *memdev, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int found = -ENODEV;
+	DIR *d;
+
+	if (!ctx || !memdev || !len)
+		return -EINVAL;
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), "bus/cxl/devices"))
+		return -ENODEV;
+	d = opendir(path);
+	if (!d)
+		return -ENODEV;
+	while ((de = readdir(d)) && found) {
+		unsigned long long sz;
+
+		if (strncmp(de->d_name, "mem", 3) ||
+		    cxl_kv_memdev_get_ram_size(ctx, de->d_name, &sz) || !sz)
+			continue;
+		if (!cxl_kv__copy_name(memdev, len, de->d_name))
+			found = 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/**
+ * cxl_kv_memdev_get_region() - the region already made of a CXL memdev
+ * @ctx: context (its sysfs root is read)
+ * @memdev: CXL memory device name, e.g. "mem0"
+ * @region: receives the region's name ("region0")
+ * @len: size of @region
+ *
+ * The region whose target0 is an endpoint decoder of @memdev (its port's
+ * uport is the memdev), as cxl_kv_region_create_ram() makes them.
+ *
+ * Return: 0, -EINVAL, -ENOENT (no region of @memdev).
+ */
+int cxl_kv_memdev_get_region(struct cxl_kv_ctx *ctx, const char *memdev,
+			     char *region, size_t len)
+{
+	char path[PATH_MAX], dec[64], up[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (!ctx || !memdev || !region || !len)
+		return -EINVAL;
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), "bus/cxl/devices"))
+		return -ENOENT;
+	d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "region", 6))
+			continue;
+		if (cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				       "bus/cxl/devices/%s/target0", de->d_name) ||
+		    cxl_kv__read_attr(ctx, path, dec, sizeof(dec)) || !dec[0] ||
+		    strchr(dec, '/'))
+			continue;
+		/* the endpoint port's uport is the memdev */
+		if (cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				       "bus/cxl/devices/%s/../uport", dec) ||
+		    link_basename(path, up, sizeof(up)) || strcmp(up, memdev) ||
+		    cxl_kv__copy_name(region, len, de->d_name))
+			continue;
+		closedir(d);
+		return 0;
+	}
+	closedir(d);
+	return -ENOENT;
+}
+
+/**
+ * cxl_kv_region_get_dax() - the dax device of a CXL or nvdimm region
+ * @ctx: context (its sysfs root is read)
+ * @region: the region's name, e.g. "region0"
+ * @dax: receives the dax device's name ("dax0.0")
+ * @len: size of @dax
+ *
+ * The dax device under bus/dax/devices whose sysfs path runs through the
+ * region.  cxl_region creates it asynchronously after the region is bound:
+ * poll for it.
+ *
+ * Return: 0, -EINVAL, -ENOENT (none, yet).
+ */
+int cxl_kv_region_get_dax(struct cxl_kv_ctx *ctx, const char *region,
+			  char *dax, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX], needle[80];
+	struct dirent *de;
+	DIR *d;
+
+	if (!ctx || !region || !dax || !len || strchr(region, '/') ||
+	    strlen(region) > 64)
+		return -EINVAL;
+	snprintf(needle, sizeof(needle), "/%s/", region);
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path), "bus/dax/devices"))
+		return -ENOENT;
+	d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "dax", 3) ||
+		    cxl_kv__sysfs_path(ctx, path, sizeof(path),
+				       "bus/dax/devices/%s", de->d_name))
+			continue;
+		if (realpath(path, real) && strstr(real, needle) &&
+		    !cxl_kv__copy_name(dax, len, de->d_name)) {
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	return -ENOENT;
+}
+
+/**
+ * cxl_kv_dax_get_node() - the NUMA node a dax device's memory belongs to
+ * @ctx: context (its sysfs root is read)
+ * @dax: dax device name, e.g. "dax0.0"
+ *
+ * Return: the node id (its target_node); -EINVAL (not a dax device name, or
+ * a device without a node); -ENOENT (no such dax device).
+ */
+int cxl_kv_dax_get_node(struct cxl_kv_ctx *ctx, const char *dax)
+{
+	char path[PATH_MAX], buf[32];
+	char *end;
+	long v;
+
+	if (!ctx || !dax || strncmp(dax, "dax", 3) || strchr(dax, '/'))
+		return -EINVAL;
+	if (cxl_kv__sysfs_path(ctx, path, sizeof(path),
+			       "bus/dax/devices/%s/target_node", dax) ||
+	    cxl_kv__read_attr(ctx, path, buf, sizeof(buf)))
+		return -ENOENT;
+	v = strtol(buf, &end, 10);
+	return end == buf || v < 0 || v > INT_MAX ? -EINVAL : (int)v;
+}

@@ -13,8 +13,10 @@ UNIT_DEPS += $(TOOLS_COMMON_OBJS)
 $(O)/unit-tests: UNIT_DEPS += $(TOOLS_LIBS)
 INSTALL_TARGETS += install-tools
 
-$(CXLKV_BIN): $(O)/tools/cxl-kv.o $(O)/tools/cxl-kv-apply.o $(TOOLS_COMMON_OBJS) \
-		$(LIBCXLKV_A)
+# one file per verb (tools/cxl-kv/cxl-kv.h), as ndctl's commands
+CXLKV_CLI_OBJS := $(addprefix $(O)/tools/cxl-kv/,main.o list.o region.o \
+	attach.o stats.o params.o spaces.o apply.o spaceref.o)
+$(CXLKV_BIN): $(CXLKV_CLI_OBJS) $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) $(TOOLS_LIBS) -lm
 
 # decode drives the policy issue's trace generator (tools/kvtrace_gen.c)

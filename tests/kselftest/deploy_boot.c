@@ -4,8 +4,8 @@
  * came up from the installed files alone: /etc/modules-load.d/cxl-kv.conf
  * loaded kmem and cxl_kv, cxl-kv.service's ExecStart ('cxl-kv apply') read
  * /etc/cxl-kv.conf (the rig writes it: 'region = mem0' on cxl, 'dax = dax0.0'
- * on nvdimm; the cold device by its by-id name; budget 16M) and the tier set
- * is attached as it says.  Then:
+ * on nvdimm; the cold device by its by-id name; budget 16M; watermarks 80 %
+ * and 70 % of it) and the tier set is attached as it says.  Then:
  *
  *   version     /sys/module/cxl_kv/version is this tree's VERSION
  *   idempotent  'cxl-kv apply' again: exit 0, "changed": false, INFO the same
@@ -14,6 +14,8 @@
  *   invalid     a configuration naming dax9.9, node 77 and /dev/null: exit 1
  *               with every problem named and nothing changed (INFO the same,
  *               no new region); an unknown key: exit 1 naming file and line
+ *   wmark_invalid  low_wmark not below high_wmark, or above 100 %: exit 1
+ *               naming them, INFO the same
  *   dry_run     --dry-run on the installed configuration: exit 0, valid
  */
 #include <dirent.h>
@@ -56,7 +58,8 @@ static int same_info(const struct cxl_kv_info *a, const struct cxl_kv_info *b)
 	return a->attached == b->attached && a->nr_nodes == b->nr_nodes &&
 	       a->nodes[0] == b->nodes[0] && a->nr_cold == b->nr_cold &&
 	       a->cold_devs[0] == b->cold_devs[0] &&
-	       a->budget_pages == b->budget_pages;
+	       a->budget_pages == b->budget_pages &&
+	       a->high_wmark == b->high_wmark && a->low_wmark == b->low_wmark;
 }
 
 static int count_regions(void)
@@ -85,18 +88,21 @@ int main(void)
 	if (access("/lib/systemd/system/cxl-kv.service", F_OK) ||
 	    access("/etc/cxl-kv.conf", F_OK))
 		return ktap_skip_all("not a deploy boot (run.sh --suite deploy)");
-	ktap_plan(7);
+	ktap_plan(9);
 	ctx = lib_ctx();
 	rc = ctx ? cxl_kv_get_info(ctx, &info) : -ENOMEM;
 	T("attached_from_config", !rc && info.attached && info.nr_nodes == 1 &&
 	  (int)info.nodes[0] == warm && info.nr_cold == 1 &&
 	  !stat(BY_ID, &st) && info.cold_devs[0] == (uint64_t)st.st_rdev &&
-	  info.budget_pages == 4096,
-	  "rc %d attached %u nodes %u/%u (warm %d) cold %u budget %llu", rc,
-	  info.attached, info.nr_nodes, info.nodes[0], warm, info.nr_cold,
-	  (unsigned long long)info.budget_pages);
+	  info.budget_pages == 4096 && info.high_wmark == 4096 * 80 / 100 &&
+	  info.low_wmark == 4096 * 70 / 100,
+	  "rc %d attached %u nodes %u/%u (warm %d) cold %u budget %llu "
+	  "wmarks %llu/%llu", rc, info.attached, info.nr_nodes, info.nodes[0],
+	  warm, info.nr_cold, (unsigned long long)info.budget_pages,
+	  (unsigned long long)info.high_wmark,
+	  (unsigned long long)info.low_wmark);
 	if (rc || !info.attached) {
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < 8; i++)
 			ktap_skip("deploy", "not attached");
 		return ktap_finish();
 	}
@@ -134,6 +140,19 @@ int main(void)
 	T("unknown_key_names_line", rc == 1 &&
 	  strstr(err, "/tmp/bad.conf:3: unknown key 'bugdet'"), "rc %d err %.300s",
 	  rc, err);
+
+	put("/tmp/bad.conf", "cold = " BY_ID "\ndax = dax0.0\nbudget = 16M\n"
+	    "high_wmark = 80%\nlow_wmark = 85%\n");
+	rc = cli("apply --config /tmp/bad.conf --replace");
+	T("wmark_invalid", rc == 1 &&
+	  strstr(err, "low_wmark (85%) must be below high_wmark (80%)") &&
+	  !cxl_kv_get_info(ctx, &now) && same_info(&info, &now),
+	  "rc %d err %.300s", rc, err);
+	put("/tmp/bad.conf", "cold = " BY_ID "\ndax = dax0.0\nhigh_wmark = 120%\n");
+	rc = cli("apply --config /tmp/bad.conf --replace");
+	T("wmark_out_of_range", rc == 1 && strstr(err, "/tmp/bad.conf:3: high_wmark") &&
+	  !cxl_kv_get_info(ctx, &now) && same_info(&info, &now),
+	  "rc %d err %.300s", rc, err);
 
 	rc = cli("apply --dry-run");
 	T("dry_run", rc == 0 && strstr(out, "\"valid\": true") &&

@@ -10,7 +10,10 @@
  *	device's group (what the udev rule does with cxl-kv), makes space U
  *	(1 page written) and LISTs: exactly U (its id as SPACE_INFO says, uid
  *	1001, its geometry, warm_pages and faults as SPACE_STATS says), not R.
- *	'cxl-kv spaces' run as uid 1001 prints the same one space.
+ *	'cxl-kv spaces' run as uid 1001 prints the same one space;
+ *	'cxl-kv stats --id U' as uid 1001 prints U's counters (warm_pages and
+ *	faults_zero as SPACE_STATS says) and exits 0, '--id R' exits 1 (not
+ *	its space).  The CLI before --id rejected it (exit 2): both failed.
  * root: LIST shows R and U with their uids; room 1 gives one entry and
  *	total 2; after U's owner exits, only R.
  * The old module had no LIST (-ENOTTY): every case here failed on it.
@@ -19,8 +22,7 @@
 #include <sys/wait.h>
 
 #include "kv_test.h"
-
-#define T(name, cond, ...) ktap_result(KTAP_CHECK(cond, __VA_ARGS__), name)
+#include "lib_util.h"	/* lib_run_tool(), T() */
 
 #define KV_GID		2000	/* plays cxl-kv */
 #define UID_U		1001
@@ -29,8 +31,10 @@ struct shm {
 	volatile int ready;	/* child: U made and listed */
 	volatile int stop;	/* parent: child may exit */
 	int err, n, total, uid_ok, id_ok, geom_ok, stats_ok, cli_ok;
-	uint64_t u_id;
+	int cli_stats_ok, cli_other_rc;
+	uint64_t u_id, r_id;
 	char cli_out[512];
+	char stats_out[2048];
 };
 
 static struct cxl_kv_list_entry ent[8];
@@ -122,6 +126,30 @@ static void owner(struct shm *sh)
 			     strstr(sh->cli_out, "\"uid\": 1001") &&
 			     strstr(sh->cli_out, want);
 	}
+	/* its counters through 'stats --id' (LIST), not another uid's */
+	{
+		char args[64], w_id[64], w_warm[64], w_fz[64];
+
+		snprintf(args, sizeof(args), "stats --id %llu",
+			 (unsigned long long)si.id);
+		snprintf(w_id, sizeof(w_id), "\"id\": %llu,",
+			 (unsigned long long)si.id);
+		snprintf(w_warm, sizeof(w_warm), "\"warm_pages\": %llu,",
+			 (unsigned long long)st.warm_pages);
+		snprintf(w_fz, sizeof(w_fz), "\"faults_zero\": %llu,",
+			 (unsigned long long)st.faults_zero);
+		sh->cli_stats_ok = lib_run_tool("cxl-kv", args, "2>&1",
+						sh->stats_out,
+						sizeof(sh->stats_out)) == 0 &&
+				   strstr(sh->stats_out, w_id) &&
+				   strstr(sh->stats_out, "\"uid\": 1001") &&
+				   strstr(sh->stats_out, w_warm) &&
+				   strstr(sh->stats_out, w_fz);
+		snprintf(args, sizeof(args), "stats --id %llu",
+			 (unsigned long long)sh->r_id);
+		sh->cli_other_rc = lib_run_tool("cxl-kv", args, "2>&1", cmd,
+						sizeof(cmd));
+	}
 out:
 	sh->ready = 1;
 	while (!sh->stop)
@@ -143,7 +171,7 @@ int main(void)
 
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no module or warm node");
-	ktap_plan(11);
+	ktap_plan(12);
 	memset(&f, 0, sizeof(f));
 	T("feature_bit", !kv_ioctl(ctl, CXL_KV_GET_FEATURES, &f) &&
 	  (f.features & CXL_KV_F_LIST), "features %#llx",
@@ -198,6 +226,7 @@ int main(void)
 		return ktap_skip_all("shm or devnode failed");
 	}
 	memset(sh, 0, sizeof(*sh));
+	sh->r_id = si.id;
 	pid = fork();
 	if (pid == 0)
 		owner(sh);
@@ -210,6 +239,8 @@ int main(void)
 	  sh->stats_ok, "uid %d id %d geom %d stats %d", sh->uid_ok, sh->id_ok,
 	  sh->geom_ok, sh->stats_ok);
 	T("owner_cli_spaces", sh->cli_ok, "out %.300s", sh->cli_out);
+	T("owner_cli_stats_id", sh->cli_stats_ok && sh->cli_other_rc == 1,
+	  "other rc %d out %.600s", sh->cli_other_rc, sh->stats_out);
 
 	n = do_list(ctl, ent, 8, &total);
 	seen_r = seen_u = 0;

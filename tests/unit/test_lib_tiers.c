@@ -356,3 +356,47 @@ Test(lib_tiers, no_dax_bus)
 	cr_expect_null(cxl_kv_node_get_dax(cxl_kv_node_get_by_id(ctx, 1)));
 	cr_expect_eq(cxl_kv_node_get_id(cxl_kv_get_warm_node(ctx)), 1);
 }
+
+/* LIBCXL_KV_DISCOVER: what cxl-kv region and apply look up before acting. */
+Test(lib_tiers, discovery)
+{
+	unsigned long long sz = 1;
+	char name[32];
+
+	cr_expect_eq(cxl_kv_memdev_first_ram(ctx, name, sizeof(name)), -ENODEV);
+	cxl_bus();
+	cr_assert_eq(cxl_kv_memdev_first_ram(ctx, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "mem0");
+	cr_expect_eq(cxl_kv_memdev_first_ram(ctx, name, 4), -ENODEV);
+	cr_expect_eq(cxl_kv_memdev_get_ram_size(ctx, "mem0", &sz), 0);
+	cr_expect_eq(sz, 0x20000000ULL);
+	cr_expect_eq(cxl_kv_memdev_get_ram_size(ctx, "mem1", &sz), -ENODEV);
+	cr_expect_eq(cxl_kv_memdev_get_ram_size(ctx, "../mem0", &sz), -EINVAL);
+	mkdirs("bus/cxl/devices/mem2");		/* a memdev without ram */
+	cr_expect_eq(cxl_kv_memdev_get_ram_size(ctx, "mem2", &sz), -ENOENT);
+
+	/* region5 exists but has no target yet, then decoder2.0 of mem0 */
+	cr_expect_eq(cxl_kv_memdev_get_region(ctx, "mem0", name, sizeof(name)),
+		     -ENOENT);
+	put("bus/cxl/devices/region5/target0", "decoder2.0\n");
+	cr_assert_eq(cxl_kv_memdev_get_region(ctx, "mem0", name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "region5");
+	cr_expect_eq(cxl_kv_memdev_get_region(ctx, "mem2", name, sizeof(name)),
+		     -ENOENT);
+
+	cr_assert_eq(cxl_kv_region_get_dax(ctx, "region0", name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "dax0.0");
+	cr_assert_eq(cxl_kv_region_get_dax(ctx, "region1", name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "dax1.0");
+	cr_expect_eq(cxl_kv_region_get_dax(ctx, "region5", name, sizeof(name)),
+		     -ENOENT);			/* not made yet */
+	cr_expect_eq(cxl_kv_region_get_dax(ctx, "region0", name, 3), -ENOENT);
+	cr_expect_eq(cxl_kv_region_get_dax(ctx, "../x", name, sizeof(name)),
+		     -EINVAL);
+
+	cr_expect_eq(cxl_kv_dax_get_node(ctx, "dax0.0"), 1);
+	cr_expect_eq(cxl_kv_dax_get_node(ctx, "dax1.0"), 2);
+	cr_expect_eq(cxl_kv_dax_get_node(ctx, "dax9.9"), -ENOENT);
+	cr_expect_eq(cxl_kv_dax_get_node(ctx, "../x"), -EINVAL);
+	cr_expect_eq(cxl_kv_dax_get_node(NULL, "dax0.0"), -EINVAL);
+}

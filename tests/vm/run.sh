@@ -167,6 +167,8 @@ if [ $DEPLOY = 1 ]; then
 		fi
 		echo "cold = /dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_kvtier0001"
 		echo "budget = 16M"
+		echo "high_wmark = 80%"
+		echo "low_wmark = 70%"
 	} > "$ROOT/etc/cxl-kv.conf"
 fi
 # Python 3 with numpy, only for suites that run it (a "python3 ..." or

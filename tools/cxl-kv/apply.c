@@ -13,6 +13,9 @@
  *   budget = 8G              warm budget (or budget_pages = N; default: half
  *                            the warm nodes' free memory)
  *   cold_max = 64G           the part of each cold device used (0: all)
+ *   high_wmark = 95%         the tier's policy: warm pages above which the
+ *   low_wmark = 90%          demotion worker starts, and down to which it
+ *                            demotes, as percentages of the budget
  *   user_spaces, max_spaces, user_warm_pages, user_cold_slots = N (0: default)
  *
  * Lists are separated by commas or blanks.  Every key and every name is
@@ -63,7 +66,36 @@ struct conf {
 	unsigned int nr_cold;
 	uint64_t budget, budget_pages, cold_max;
 	uint64_t lim[NR_LIMITS];
+	/* watermarks, percent of the budget; 0: the module's default */
+	unsigned int high_pct, low_pct;
 };
+
+/* The module's watermarks when ATTACH leaves them 0 (uapi: 95 % / 90 %). */
+#define DEF_HIGH_PCT	95
+#define DEF_LOW_PCT	90
+
+/* "N%" with N in 1..@max, else -EINVAL. */
+static int parse_pct(const char *v, unsigned int max, unsigned int *pct)
+{
+	char num[16];
+	uint64_t n;
+	size_t len = strlen(v);
+
+	if (len < 2 || len >= sizeof(num) || v[len - 1] != '%')
+		return -EINVAL;
+	memcpy(num, v, len - 1);
+	num[len - 1] = '\0';
+	if (parse_u64(num, &n) || n < 1 || n > max)
+		return -EINVAL;
+	*pct = (unsigned int)n;
+	return 0;
+}
+
+/* Pages of @budget at @pct percent (0 stays 0: the module's default). */
+static uint64_t wmark_pages(uint64_t budget, unsigned int pct)
+{
+	return pct ? budget / 100 * pct + budget % 100 * pct / 100 : 0;
+}
 
 static int conf_err(const char *file, unsigned int line, const char *msg,
 		    const char *arg)
@@ -148,6 +180,14 @@ static int conf_line(struct conf *c, const char *file, unsigned int ln,
 		if (parse_u64(v, &c->budget_pages) || !c->budget_pages)
 			return conf_err(file, ln, "budget_pages takes a page count", v);
 		c->budget = 0;
+	} else if (!strcmp(key, "high_wmark")) {
+		if (parse_pct(v, 100, &c->high_pct))
+			return conf_err(file, ln, "high_wmark takes a percentage of "
+					"the budget, 1%..100%", v);
+	} else if (!strcmp(key, "low_wmark")) {
+		if (parse_pct(v, 99, &c->low_pct))
+			return conf_err(file, ln, "low_wmark takes a percentage of "
+					"the budget, 1%..99%", v);
 	} else if (!strcmp(key, "cold_max")) {
 		if (parse_size(v, &c->cold_max))
 			return conf_err(file, ln, "cold_max takes a size", v);
@@ -245,87 +285,8 @@ static int conf_load(struct conf *c, const char *only)
 	return rc;
 }
 
-static int sysfs_exists(const char *fmt, const char *a, const char *b)
-{
-	char rel[PATH_MAX], path[PATH_MAX];
-
-	snprintf(rel, sizeof(rel), fmt, a, b);
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", sysfs_root, rel) >=
-	    sizeof(path))
-		return 0;
-	return !access(path, F_OK);
-}
-
-static int sysfs_read(const char *rel, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	FILE *f;
-	int ok;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", sysfs_root, rel) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-/* The region already made of @memdev (its target0 is an endpoint decoder
- * whose port's uport is the memdev), or -ENOENT. */
-static int region_of_memdev(const char *memdev, char *out, size_t len)
-{
-	char path[PATH_MAX], rel[PATH_MAX], dec[NAME_LEN], real[PATH_MAX];
-	char needle[NAME_LEN + 2];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/bus/cxl/devices", sysfs_root);
-	d = opendir(path);
-	if (!d)
-		return -ENOENT;
-	snprintf(needle, sizeof(needle), "/%s", memdev);
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "region", 6))
-			continue;
-		snprintf(rel, sizeof(rel), "bus/cxl/devices/%.64s/target0", de->d_name);
-		if (sysfs_read(rel, dec, sizeof(dec)) || !dec[0])
-			continue;
-		/* the endpoint port's uport is the memdev */
-		snprintf(path, sizeof(path), "%s/bus/cxl/devices/%.64s/../uport",
-			 sysfs_root, dec);
-		if (!realpath(path, real) || strlen(real) < strlen(needle) ||
-		    strcmp(real + strlen(real) - strlen(needle), needle) ||
-		    strlen(de->d_name) >= len)
-			continue;
-		strcpy(out, de->d_name);
-		closedir(d);
-		return 0;
-	}
-	closedir(d);
-	return -ENOENT;
-}
-
-static int dax_node(const char *dax)
-{
-	char rel[PATH_MAX], buf[32];
-	char *end;
-	long v;
-
-	snprintf(rel, sizeof(rel), "bus/dax/devices/%s/target_node", dax);
-	if (sysfs_read(rel, buf, sizeof(buf)))
-		return -ENOENT;
-	v = strtol(buf, &end, 10);
-	return end == buf || v < 0 || v > INT_MAX ? -EINVAL : (int)v;
-}
-
 /* Everything the configuration names exists and has the right kind. */
-static int conf_check(const struct conf *c)
+static int conf_check(struct cxl_kv_ctx *ctx, const struct conf *c)
 {
 	char region[NAME_LEN];
 	struct stat st;
@@ -340,10 +301,20 @@ static int conf_check(const struct conf *c)
 			"'nodes')\n");
 		bad = 1;
 	}
+	if ((c->high_pct || c->low_pct) &&
+	    (c->low_pct ?: DEF_LOW_PCT) >= (c->high_pct ?: DEF_HIGH_PCT)) {
+		fprintf(stderr, "cxl-kv: apply: low_wmark (%u%%) must be below "
+			"high_wmark (%u%%)\n", c->low_pct ?: DEF_LOW_PCT,
+			c->high_pct ?: DEF_HIGH_PCT);
+		bad = 1;
+	}
 	for (unsigned int i = 0; i < c->nr_memdev; i++) {
-		if (!sysfs_exists("bus/cxl/devices/%s%s", c->memdev[i], "") ||
-		    (region_of_memdev(c->memdev[i], region, sizeof(region)) &&
-		     !sysfs_exists("bus/cxl/devices/%s/ram/size", c->memdev[i], ""))) {
+		unsigned long long sz;
+		int rc = cxl_kv_memdev_get_ram_size(ctx, c->memdev[i], &sz);
+
+		if (rc == -EINVAL || rc == -ENODEV ||
+		    (rc && cxl_kv_memdev_get_region(ctx, c->memdev[i], region,
+						    sizeof(region)))) {
 			fprintf(stderr, "cxl-kv: apply: region: no CXL memdev %s with "
 				"volatile capacity under %s/bus/cxl/devices (cxl_acpi, "
 				"cxl_pci and cxl_mem loaded?)\n", c->memdev[i], sysfs_root);
@@ -351,24 +322,23 @@ static int conf_check(const struct conf *c)
 		}
 	}
 	for (unsigned int i = 0; i < c->nr_dax; i++) {
-		if (dax_node(c->dax[i]) < 0) {
+		if (cxl_kv_dax_get_node(ctx, c->dax[i]) < 0) {
 			fprintf(stderr, "cxl-kv: apply: dax: no dax device %s under "
 				"%s/bus/dax/devices\n", c->dax[i], sysfs_root);
 			bad = 1;
 		}
 	}
 	for (unsigned int i = 0; i < c->nr_nodes; i++) {
-		char name[32];
 		int from_dax = 0;
 
 		for (unsigned int j = 0; j < c->nr_dax; j++)
-			from_dax |= dax_node(c->dax[j]) == (int)c->nodes[i];
-		snprintf(name, sizeof(name), "node%u", c->nodes[i]);
+			from_dax |= cxl_kv_dax_get_node(ctx, c->dax[j]) ==
+				    (int)c->nodes[i];
 		/* a node made by a region to come cannot be checked yet */
 		if (!from_dax && !c->nr_memdev &&
-		    !sysfs_exists("devices/system/node/%s%s", name, "")) {
-			fprintf(stderr, "cxl-kv: apply: nodes: no NUMA node %u\n",
-				c->nodes[i]);
+		    !cxl_kv_node_get_by_id(ctx, (int)c->nodes[i])) {
+			fprintf(stderr, "cxl-kv: apply: nodes: no NUMA node %u "
+				"with memory\n", c->nodes[i]);
 			bad = 1;
 		}
 	}
@@ -429,6 +399,13 @@ static int info_matches(const struct conf *c, const struct cxl_kv_info *in,
 	for (int k = 0; k < NR_LIMITS; k++)
 		if (c->lim[k] && got[k] != c->lim[k])
 			return 0;
+	/* configured watermarks, of the budget attached */
+	if ((c->high_pct || c->low_pct) &&
+	    (in->high_wmark != wmark_pages(in->budget_pages,
+					   c->high_pct ?: DEF_HIGH_PCT) ||
+	     in->low_wmark != wmark_pages(in->budget_pages,
+					  c->low_pct ?: DEF_LOW_PCT)))
+		return 0;
 	return 1;
 }
 
@@ -465,7 +442,7 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		return cli_usage("apply takes no positional arguments");
 
 	/* 1. validation: nothing changes before all of it passed */
-	if (conf_load(&cf, only) || conf_check(&cf))
+	if (conf_load(&cf, only) || conf_check(ctx, &cf))
 		return 1;
 	if (dry) {
 		jw_init(&w, stdout, 1);
@@ -484,7 +461,8 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		char dax[NAME_LEN] = "";
 		int k;
 
-		if (region_of_memdev(cf.memdev[i], regions[i], NAME_LEN)) {
+		if (cxl_kv_memdev_get_region(ctx, cf.memdev[i], regions[i],
+					     NAME_LEN)) {
 			rc = cxl_kv_region_create_ram(ctx, cf.memdev[i], regions[i],
 						      NAME_LEN);
 			if (rc)
@@ -492,7 +470,8 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			changed = 1;
 		}
 		/* cxl_region creates dax_regionN/daxN.0 asynchronously */
-		for (k = 0; k < 50 && dax_of_region(regions[i], dax, sizeof(dax)); k++)
+		for (k = 0; k < 50 &&
+		     cxl_kv_region_get_dax(ctx, regions[i], dax, sizeof(dax)); k++)
 			usleep(100000);
 		if (!dax[0])
 			return cli_fail("apply: no dax device appeared for the region",
@@ -507,14 +486,17 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	}
 
 	/* 3. dax devices -> node memory in ZONE_NORMAL */
-	if (cf.nr_dax && !sysfs_exists("bus/dax/drivers/kmem%s%s", "", "") &&
-	    !strcmp(sysfs_root, "/sys") && run_modprobe("kmem"))
-		return cli_fail("apply: modprobe kmem", -ENODEV);
 	for (unsigned int i = 0; i < cf.nr_dax; i++) {
 		int node = -1;
 		unsigned int j;
 
 		rc = cxl_kv_dax_online(ctx, cf.dax[i], &node);
+		/* -ENODEV: no kmem driver; load it (on this host's /sys) */
+		if (rc == -ENODEV && !strcmp(sysfs_root, "/sys")) {
+			if (run_modprobe("kmem"))
+				return cli_fail("apply: modprobe kmem", -ENODEV);
+			rc = cxl_kv_dax_online(ctx, cf.dax[i], &node);
+		}
 		if (rc)
 			return cli_fail("apply: onlining the dax device", rc);
 		if (cf.nr_nodes || node < 0)
@@ -583,6 +565,8 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		a.cold[i].max_bytes = cf.cold_max;
 	}
 	a.budget_pages = pages;
+	a.high_wmark = wmark_pages(pages, cf.high_pct);
+	a.low_wmark = wmark_pages(pages, cf.low_pct);
 	a.user_spaces = (uint32_t)cf.lim[0];
 	a.max_spaces = (uint32_t)cf.lim[1];
 	a.user_warm_pages = cf.lim[2];
