@@ -559,7 +559,8 @@ int kv_obj_decode(struct kv_space *sp, u64 pg, u16 obj, const void *buf,
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);
 
 /* ---------------------------------------------------------------------- */
-/* commands (cmd.c): one cxl_kv_<verb>() per command; transports copy only */
+/* commands: dispatch (cmd.c), one kv_cmd_<verb>() each (cmd_range.c,      */
+/* cmd_pin.c, pipe.c); transports copy only                                 */
 /* ---------------------------------------------------------------------- */
 
 /**
