@@ -559,8 +559,8 @@ int kv_obj_decode(struct kv_space *sp, u64 pg, u16 obj, const void *buf,
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);
 
 /* ---------------------------------------------------------------------- */
-/* commands: dispatch (cmd.c), one kv_cmd_<verb>() each (cmd_range.c,      */
-/* cmd_pin.c, pipe.c); transports copy only                                 */
+/* commands: the table and dispatch (cmd.c), one kv_cmd_<verb>() each       */
+/* (cmd_range.c, cmd_pin.c, pipe.c); transports copy only                   */
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -571,12 +571,42 @@ struct kv_async {
 	void (*done)(struct kv_async *a, int ret);
 };
 
-long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile);
+/* struct kv_cmd_desc.flags */
+#define KV_CMD_CTL	BIT(0)	/* a command of /dev/cxl_kv (nr 0x00-0x1f) */
+#define KV_CMD_SPACE	BIT(1)	/* a command of a space fd (nr 0x20-0x3f) */
+#define KV_CMD_ADMIN	BIT(2)	/* needs CAP_SYS_ADMIN, checked first */
+#define KV_CMD_OUT_ERR	BIT(3)	/* space: struct copied back on failure too */
+#define KV_CMD_URING	BIT(4)	/* may come over uring_cmd */
+#define KV_CMD_INLINE	BIT(5)	/* uring: may run at a non-blocking issue */
+#define KV_CMD_ASYNC	BIT(6)	/* uring: gets a kv_async, may -EIOCBQUEUED */
+
+#define KV_CMD_NR	0x40	/* command nrs: 0x00-0x3f */
+#define KV_CMD_MAX_SIZE	512	/* largest struct: the transports' buffers */
+
+/**
+ * struct kv_cmd_desc - one command: an entry of kv_cmds[] (cmd.c)
+ * @cmd: its ioctl number; _IOC_SIZE() is the size of its struct.
+ * @flags: KV_CMD_*.  KV_CMD_INLINE: never waits for I/O, for warm room or
+ *	for another space's work (only takes kv_space.lock briefly and copies
+ *	from and to user memory).
+ * @ctl: the handler of a KV_CMD_CTL command; @newfile: SPACE_CREATE's new
+ *	file.  Returns 0, a reserved fd, or -errno.
+ * @space: the handler of a KV_CMD_SPACE command; @async: the uring
+ *	completion of a KV_CMD_ASYNC command, else NULL.  Returns 0,
+ *	-EIOCBQUEUED (only with @async), or -errno.
+ */
+struct kv_cmd_desc {
+	unsigned int cmd;
+	unsigned int flags;
+	long (*ctl)(void *arg, struct file **newfile);
+	long (*space)(struct kv_space *sp, void *arg, struct kv_async *async);
+};
+
+const struct kv_cmd_desc *kv_cmd_find(unsigned int cmd, unsigned int where);
+long kv_cmd_call(const struct kv_cmd_desc *d, struct kv_space *sp, void *arg,
+		 struct kv_async *async, struct file **newfile);
 long kv_ctl_copy_out(void __user *uarg, const void *buf, size_t sz, long ret,
 		     struct file *newfile);
-long kv_space_cmd(struct kv_space *sp, unsigned int cmd, void *arg,
-		  struct kv_async *async);
-size_t kv_cmd_size(unsigned int cmd);
 
 int kv_cmd_hints(struct kv_space *sp, struct cxl_kv_hints *h);
 int kv_cmd_access(struct kv_space *sp, struct cxl_kv_ranges *r);
