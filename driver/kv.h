@@ -502,7 +502,7 @@ extern const struct vm_operations_struct kv_vm_ops;
 int kv_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* ---------------------------------------------------------------------- */
-/* tier moves (move.c, reclaim.c)                                         */
+/* tier moves (move.c, promote.c, demote.c, reclaim.c)                    */
 /* ---------------------------------------------------------------------- */
 
 /*
