@@ -108,7 +108,7 @@ void kv_stats_fill(const struct kv_stats *s, struct cxl_kv_stats *out);
 extern const struct attribute_group *kv_sysfs_groups[];
 
 /* ---------------------------------------------------------------------- */
-/* tiers (tier.c)                                                          */
+/* tiers (tier.c; warm pages: warm.c; cold slots: slot.c)                 */
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -252,7 +252,10 @@ extern struct mutex kv_ctl_lock;
 int kv_attach(const struct cxl_kv_attach *a);
 int kv_detach(void);
 void kv_info(struct cxl_kv_info *info);
+int kv_user_attach(struct kv_space *sp);
+void kv_user_detach(struct kv_space *sp);
 
+/* warm.c */
 struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp,
 			   int nid, bool zero);
 void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page);
@@ -260,12 +263,14 @@ void kv_warm_pool_drain(struct kv_tiers *t);
 struct folio_batch;
 void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 			struct folio_batch *fb);
+
+/* slot.c */
+int kv_slot_map_init(struct kv_tiers *t);
+void kv_slot_map_free(struct kv_tiers *t);
 u32 kv_slot_alloc_many(struct kv_space *sp, u32 *slots, u32 n, int *err);
 void kv_slot_free(struct kv_space *sp, u32 slot);
 bool kv_slot_put_locked(struct kv_tiers *t, u32 slot);
 u64 kv_slot_run_locked(struct kv_tiers *t, u32 n, int *err);
-int kv_user_attach(struct kv_space *sp);
-void kv_user_detach(struct kv_space *sp);
 
 /* ---------------------------------------------------------------------- */
 /* spaces (space.c, fault.c)                                               */
