@@ -108,7 +108,7 @@ void kv_stats_fill(const struct kv_stats *s, struct cxl_kv_stats *out);
 extern const struct attribute_group *kv_sysfs_groups[];
 
 /* ---------------------------------------------------------------------- */
-/* tiers (tier.c)                                                          */
+/* tiers (tier.c; warm pages: warm.c; cold slots: slot.c)                 */
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -252,7 +252,10 @@ extern struct mutex kv_ctl_lock;
 int kv_attach(const struct cxl_kv_attach *a);
 int kv_detach(void);
 void kv_info(struct cxl_kv_info *info);
+int kv_user_attach(struct kv_space *sp);
+void kv_user_detach(struct kv_space *sp);
 
+/* warm.c */
 struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp,
 			   int nid, bool zero);
 void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page);
@@ -260,12 +263,14 @@ void kv_warm_pool_drain(struct kv_tiers *t);
 struct folio_batch;
 void kv_warm_free_batch(struct kv_tiers *t, struct kv_space *sp,
 			struct folio_batch *fb);
+
+/* slot.c */
+int kv_slot_map_init(struct kv_tiers *t);
+void kv_slot_map_free(struct kv_tiers *t);
 u32 kv_slot_alloc_many(struct kv_space *sp, u32 *slots, u32 n, int *err);
 void kv_slot_free(struct kv_space *sp, u32 slot);
 bool kv_slot_put_locked(struct kv_tiers *t, u32 slot);
 u64 kv_slot_run_locked(struct kv_tiers *t, u32 n, int *err);
-int kv_user_attach(struct kv_space *sp);
-void kv_user_detach(struct kv_space *sp);
 
 /* ---------------------------------------------------------------------- */
 /* spaces (space.c, fault.c)                                               */
@@ -502,7 +507,7 @@ extern const struct vm_operations_struct kv_vm_ops;
 int kv_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* ---------------------------------------------------------------------- */
-/* tier moves (move.c, reclaim.c)                                         */
+/* tier moves (move.c, promote.c, demote.c, reclaim.c)                    */
 /* ---------------------------------------------------------------------- */
 
 /*
@@ -559,7 +564,8 @@ int kv_obj_decode(struct kv_space *sp, u64 pg, u16 obj, const void *buf,
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);
 
 /* ---------------------------------------------------------------------- */
-/* commands (cmd.c): one cxl_kv_<verb>() per command; transports copy only */
+/* commands: the table and dispatch (cmd.c), one kv_cmd_<verb>() each       */
+/* (cmd_range.c, cmd_pin.c, pipe.c); transports copy only                   */
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -570,12 +576,42 @@ struct kv_async {
 	void (*done)(struct kv_async *a, int ret);
 };
 
-long kv_ctl_cmd(unsigned int cmd, void *arg, struct file **newfile);
+/* struct kv_cmd_desc.flags */
+#define KV_CMD_CTL	BIT(0)	/* a command of /dev/cxl_kv (nr 0x00-0x1f) */
+#define KV_CMD_SPACE	BIT(1)	/* a command of a space fd (nr 0x20-0x3f) */
+#define KV_CMD_ADMIN	BIT(2)	/* needs CAP_SYS_ADMIN, checked first */
+#define KV_CMD_OUT_ERR	BIT(3)	/* space: struct copied back on failure too */
+#define KV_CMD_URING	BIT(4)	/* may come over uring_cmd */
+#define KV_CMD_INLINE	BIT(5)	/* uring: may run at a non-blocking issue */
+#define KV_CMD_ASYNC	BIT(6)	/* uring: gets a kv_async, may -EIOCBQUEUED */
+
+#define KV_CMD_NR	0x40	/* command nrs: 0x00-0x3f */
+#define KV_CMD_MAX_SIZE	512	/* largest struct: the transports' buffers */
+
+/**
+ * struct kv_cmd_desc - one command: an entry of kv_cmds[] (cmd.c)
+ * @cmd: its ioctl number; _IOC_SIZE() is the size of its struct.
+ * @flags: KV_CMD_*.  KV_CMD_INLINE: never waits for I/O, for warm room or
+ *	for another space's work (only takes kv_space.lock briefly and copies
+ *	from and to user memory).
+ * @ctl: the handler of a KV_CMD_CTL command; @newfile: SPACE_CREATE's new
+ *	file.  Returns 0, a reserved fd, or -errno.
+ * @space: the handler of a KV_CMD_SPACE command; @async: the uring
+ *	completion of a KV_CMD_ASYNC command, else NULL.  Returns 0,
+ *	-EIOCBQUEUED (only with @async), or -errno.
+ */
+struct kv_cmd_desc {
+	unsigned int cmd;
+	unsigned int flags;
+	long (*ctl)(void *arg, struct file **newfile);
+	long (*space)(struct kv_space *sp, void *arg, struct kv_async *async);
+};
+
+const struct kv_cmd_desc *kv_cmd_find(unsigned int cmd, unsigned int where);
+long kv_cmd_call(const struct kv_cmd_desc *d, struct kv_space *sp, void *arg,
+		 struct kv_async *async, struct file **newfile);
 long kv_ctl_copy_out(void __user *uarg, const void *buf, size_t sz, long ret,
 		     struct file *newfile);
-long kv_space_cmd(struct kv_space *sp, unsigned int cmd, void *arg,
-		  struct kv_async *async);
-size_t kv_cmd_size(unsigned int cmd);
 
 int kv_cmd_hints(struct kv_space *sp, struct cxl_kv_hints *h);
 int kv_cmd_access(struct kv_space *sp, struct cxl_kv_ranges *r);

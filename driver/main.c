@@ -30,7 +30,7 @@ struct workqueue_struct *kv_wq;
  * @uarg: user address of the struct.
  * @buf: kernel copy.
  * @sz: its size.
- * @ret: what kv_ctl_cmd() returned.
+ * @ret: what kv_cmd_call() returned.
  * @newfile: the file SPACE_CREATE made, or NULL.
  *
  * Return: the command's result for user space.
@@ -57,19 +57,18 @@ long kv_ctl_copy_out(void __user *uarg, const void *buf, size_t sz, long ret,
 static long kv_ctl_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
+	const struct kv_cmd_desc *d = kv_cmd_find(cmd, KV_CMD_CTL);
 	void __user *uarg = (void __user *)arg;
-	size_t sz = kv_cmd_size(cmd);
+	size_t sz = _IOC_SIZE(cmd);
 	struct file *newfile = NULL;
-	u8 buf[512];
+	u8 buf[KV_CMD_MAX_SIZE];
 	long ret;
 
-	if (!sz || _IOC_NR(cmd) >= 0x20)
+	if (!d)
 		return -ENOTTY;
-	if (WARN_ON_ONCE(sz > sizeof(buf)))
-		return -EINVAL;
 	if (copy_from_user(buf, uarg, sz))
 		return -EFAULT;
-	ret = kv_ctl_cmd(cmd, buf, &newfile);
+	ret = kv_cmd_call(d, NULL, buf, NULL, &newfile);
 	return kv_ctl_copy_out(uarg, buf, sz, ret, newfile);
 }
 

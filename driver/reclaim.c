@@ -9,7 +9,7 @@
  * (kvp_pick_victims_prio(): (1 - ema) * recency decay, Q16 in [0, 1], each
  * space at its own step counter, so the values compare across spaces), the
  * candidates are merged by priority, the globally highest ones are demoted
- * with kv_demote_pages() (move.c) and the others are handed back to their
+ * with kv_demote_pages() (demote.c) and the others are handed back to their
  * policies.  A space of hot blocks thus keeps them while a space of stale
  * ones pays; spaces of equal priority pay about equally (ties interleave
  * the spaces and go to the one that has given fewer pages).  Which blocks a

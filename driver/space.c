@@ -138,25 +138,25 @@ struct kv_space *kv_space_from_file(struct file *f)
 	return f->f_op == &kv_space_fops ? f->private_data : NULL;
 }
 
-/* ioctl transport of the space fd: copy in, kv_space_cmd(), copy out. */
+/* ioctl transport of the space fd: copy in, kv_cmd_call(), copy out. */
 static long kv_space_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
+	const struct kv_cmd_desc *d = kv_cmd_find(cmd, KV_CMD_SPACE);
 	struct kv_space *sp = file->private_data;
 	void __user *uarg = (void __user *)arg;
-	size_t sz = kv_cmd_size(cmd);
-	u8 buf[512];
+	size_t sz = _IOC_SIZE(cmd);
+	u8 buf[KV_CMD_MAX_SIZE];
 	long ret;
 
-	if (!sz || _IOC_NR(cmd) < 0x20)
+	if (!d)
 		return -ENOTTY;
-	if (WARN_ON_ONCE(sz > sizeof(buf)))
-		return -EINVAL;
 	if (copy_from_user(buf, uarg, sz))
 		return -EFAULT;
-	ret = kv_space_cmd(sp, cmd, buf, NULL);
-	/* Failed or not, the out fields say how far the command got. */
-	if (copy_to_user(uarg, buf, sz) && !ret)
+	ret = kv_cmd_call(d, sp, buf, NULL, NULL);
+	/* KV_CMD_OUT_ERR: failed or not, the out fields say how far it got. */
+	if ((!ret || d->flags & KV_CMD_OUT_ERR) &&
+	    copy_to_user(uarg, buf, sz) && !ret)
 		return -EFAULT;
 	return ret;
 }

@@ -4,14 +4,15 @@
  *
  * sqe->cmd_op is the ioctl number; sqe->cmd holds struct cxl_kv_uring_cmd
  * pointing at the command struct in user memory.  The transport copies it
- * in, calls the same kv_space_cmd()/kv_ctl_cmd() as the ioctl, copies it
- * out and completes.  Commands that wait for I/O or for warm room are
- * punted to io-wq on a non-blocking issue (-EAGAIN), as ublk does for its
- * control commands; the others (kv_uring_inline()) run inline, unless
- * their space's lock is held at that moment: a punt costs a worker wakeup
- * and a context switch per command, several times the command's own work.
- * PREFETCH goes asynchronous: it returns -EIOCBQUEUED and its completion is
- * posted from task context once every started promotion has finished.
+ * in, runs the same table entry (kv_cmd_find(), kv_cmd_call()) as the
+ * ioctl, copies it out and completes.  Commands that wait for I/O or for
+ * warm room are punted to io-wq on a non-blocking issue (-EAGAIN), as ublk
+ * does for its control commands; the others (KV_CMD_INLINE) run inline,
+ * unless their space's lock is held at that moment: a punt costs a worker
+ * wakeup and a context switch per command, several times the command's own
+ * work.  KV_CMD_ASYNC commands (PREFETCH) go asynchronous: they return
+ * -EIOCBQUEUED and the completion is posted from task context once every
+ * started promotion has finished.
  */
 #include <linux/io_uring/cmd.h>
 #include <linux/slab.h>
@@ -34,7 +35,7 @@ struct kv_uring_ctx {
 	void __user *uarg;
 	size_t sz;
 	int ret;
-	u8 buf[512];
+	u8 buf[KV_CMD_MAX_SIZE];
 };
 
 struct kv_uring_pdu {
@@ -62,28 +63,13 @@ static void kv_uring_async_done(struct kv_async *a, int ret)
 }
 
 /*
- * Commands that never wait for I/O, for warm room or for another space's
- * work: they only take kv_space.lock (briefly, and @sp's lock is tested
- * first) and copy from and to user memory.
+ * KV_CMD_INLINE commands: those of a space only while its lock is free
+ * (they take it, briefly); @d is NULL for an unknown command.
  */
-static bool kv_uring_inline(struct kv_space *sp, unsigned int cmd)
+static bool kv_uring_inline(struct kv_space *sp, const struct kv_cmd_desc *d)
 {
-	switch (cmd) {
-	case CXL_KV_HINTS:
-	case CXL_KV_ACCESS:
-	case CXL_KV_RESIDENCY:
-	case CXL_KV_PARAMS_GET:
-	case CXL_KV_PARAMS_SET:
-	case CXL_KV_SPACE_STATS:
-	case CXL_KV_SPACE_INFO:
-	case CXL_KV_PIPE_STATS:
-		return sp && !mutex_is_locked(&sp->lock);
-	case CXL_KV_GET_FEATURES:
-	case CXL_KV_GLOBAL_STATS:
-		return !sp;
-	default:
-		return false;
-	}
+	return d && d->flags & KV_CMD_INLINE &&
+	       (!sp || !mutex_is_locked(&sp->lock));
 }
 
 /**
@@ -99,16 +85,18 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	const struct cxl_kv_uring_cmd *uc = io_uring_sqe_cmd(ioucmd->sqe);
 	struct kv_space *sp = kv_space_from_file(ioucmd->file);
 	unsigned int cmd = ioucmd->cmd_op;
-	size_t sz = kv_cmd_size(cmd);
+	const struct kv_cmd_desc *d =
+		kv_cmd_find(cmd, sp ? KV_CMD_SPACE : KV_CMD_CTL);
+	size_t sz = _IOC_SIZE(cmd);
 	struct file *newfile = NULL;
 	struct kv_uring_ctx *ctx;
 	u64 addr;
 	u32 len, flags;
 	long ret;
 
-	if (issue_flags & IO_URING_F_NONBLOCK && !kv_uring_inline(sp, cmd))
+	if (issue_flags & IO_URING_F_NONBLOCK && !kv_uring_inline(sp, d))
 		return -EAGAIN;
-	if (!sz || (sp && _IOC_NR(cmd) < 0x20) || (!sp && _IOC_NR(cmd) >= 0x20))
+	if (!d || !(d->flags & KV_CMD_URING))
 		return -ENOTTY;
 	addr = READ_ONCE(uc->addr);
 	len = READ_ONCE(uc->len);
@@ -118,10 +106,6 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	ctx = kmalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
-	if (WARN_ON_ONCE(sz > sizeof(ctx->buf))) {
-		ret = -EINVAL;
-		goto out_free_ctx;
-	}
 	ctx->uarg = u64_to_user_ptr(addr);
 	ctx->sz = sz;
 	ctx->ioucmd = ioucmd;
@@ -131,17 +115,17 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 		goto out_free_ctx;
 	}
 	if (!sp) {
-		ret = kv_ctl_cmd(cmd, ctx->buf, &newfile);
+		ret = kv_cmd_call(d, NULL, ctx->buf, NULL, &newfile);
 		ret = kv_ctl_copy_out(ctx->uarg, ctx->buf, sz, ret, newfile);
 		goto out_free_ctx;
 	}
 	io_uring_cmd_to_pdu(ioucmd, struct kv_uring_pdu)->ctx = ctx;
-	ret = kv_space_cmd(sp, cmd, ctx->buf,
-			   cmd == CXL_KV_PREFETCH ? &ctx->async : NULL);
+	ret = kv_cmd_call(d, sp, ctx->buf, &ctx->async, NULL);
 	if (ret == -EIOCBQUEUED)
 		return ret;	/* ctx is freed by kv_uring_task_cb() */
-	/* As the ioctl: the out fields are written back failed or not. */
-	if (copy_to_user(ctx->uarg, ctx->buf, sz) && !ret)
+	/* As the ioctl (KV_CMD_OUT_ERR): written back failed or not. */
+	if ((!ret || d->flags & KV_CMD_OUT_ERR) &&
+	    copy_to_user(ctx->uarg, ctx->buf, sz) && !ret)
 		ret = -EFAULT;
 out_free_ctx:
 	kfree(ctx);

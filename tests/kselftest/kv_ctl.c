@@ -184,6 +184,11 @@ static void space_cmd_inputs(int ctl)
 	/* wrong size: same nr, another size */
 	T("wrong_size", kv_ioctl(fd, _IOWR(CXL_KV_IOC_TYPE, 0x27, uint64_t), &bm) == -ENOTTY, "-");
 	T("unknown_nr", kv_ioctl(fd, _IOWR(CXL_KV_IOC_TYPE, 0x3f, struct cxl_kv_ranges), &q) == -ENOTTY, "-");
+	/* the whole number must match: direction, type, and no gap in the nrs */
+	T("wrong_dir", kv_ioctl(fd, _IOW(CXL_KV_IOC_TYPE, 0x27, struct cxl_kv_residency), &res) == -ENOTTY, "-");
+	T("wrong_type", kv_ioctl(fd, _IOWR('x', 0x27, struct cxl_kv_residency), &res) == -ENOTTY, "-");
+	T("gap_nr", kv_ioctl(fd, _IOWR(CXL_KV_IOC_TYPE, 0x2c, struct cxl_kv_stats), &st) == -ENOTTY, "-");
+	T("ctl_gap_nr_on_space_fd", kv_ioctl(fd, _IOWR(CXL_KV_IOC_TYPE, 0x07, struct cxl_kv_stats), &st) == -ENOTTY, "-");
 
 	/* mmap misuse */
 	m = mmap(NULL, c.mmap_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
@@ -232,6 +237,7 @@ int main(void)
 	struct cxl_kv_features f = { 0 };
 	struct cxl_kv_attach a;
 	struct cxl_kv_detach d = { 0 };
+	struct cxl_kv_stats st0 = { 0 };
 	struct cxl_kv_info info;
 	struct cxl_kv_space_create c;
 	int ctl, ret, node;
@@ -239,7 +245,7 @@ int main(void)
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE (module not loaded by the rig?)");
 	node = kv_warm_node();
-	ktap_plan(94);
+	ktap_plan(103);
 	kv_detach_quiet(ctl);
 
 	ret = kv_ioctl(ctl, CXL_KV_GET_FEATURES, &f);
@@ -257,6 +263,16 @@ int main(void)
 	T("attach_nonadmin_eperm", as_nobody(CXL_KV_ATTACH, &a) == -EPERM, "-");
 	T("detach_nonadmin_eperm", as_nobody(CXL_KV_DETACH, &d) == -EPERM, "-");
 	T("info_nonadmin_ok", as_nobody(CXL_KV_INFO, &info) == 0, "-");
+	/* the privilege check comes before the struct's own checks */
+	a.reserved[0] = 1;
+	T("attach_nonadmin_reserved_eperm", as_nobody(CXL_KV_ATTACH, &a) == -EPERM, "-");
+	a.reserved[0] = 0;
+	d.flags = 1;
+	T("detach_nonadmin_flags_eperm", as_nobody(CXL_KV_DETACH, &d) == -EPERM, "-");
+	d.flags = 0;
+	T("ctl_gap_nr", kv_ioctl(ctl, _IOWR(CXL_KV_IOC_TYPE, 0x07, struct cxl_kv_stats), &st0) == -ENOTTY, "-");
+	T("ctl_unknown_nr", kv_ioctl(ctl, _IOWR(CXL_KV_IOC_TYPE, 0x1f, struct cxl_kv_stats), &st0) == -ENOTTY, "-");
+	T("ctl_wrong_dir", kv_ioctl(ctl, _IOR(CXL_KV_IOC_TYPE, 0x05, struct cxl_kv_stats), &st0) == -ENOTTY, "-");
 
 	/* bad attach inputs */
 	kv_attach_req(&a, 1024, 1, 64 << 20);

@@ -34,6 +34,48 @@ static int demote_layer(int fd, int layer)
 	return ret;
 }
 
+/* @cmd over a fresh ring of an unprivileged child: its result. */
+static int uring_as_nobody(unsigned long cmd, void *arg, size_t len)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		struct io_uring r;
+		int fd = kv_open_ctl();
+
+		if (fd < 0 || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) || io_uring_queue_init(4, &r, 0))
+			_exit(100);
+		_exit(-kv_uring_one(&r, fd, cmd, arg, len));
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? -WEXITSTATUS(st) : -1000;
+}
+
+/* One uring_cmd with a non-zero cxl_kv_uring_cmd.flags. */
+static int uring_flags(struct io_uring *ring, int fd, unsigned long cmd,
+		       void *arg, size_t len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	kv_prep_cmd(sqe, fd, cmd, arg, len, 1);
+	((struct cxl_kv_uring_cmd *)sqe->cmd)->flags = 1;
+	ret = io_uring_submit(ring);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret < 0)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
 int main(void)
 {
 	struct cxl_kv_space_create c;
@@ -51,7 +93,7 @@ int main(void)
 		return ktap_skip_all("module without CXL_KV_F_URING_CMD");
 	if (io_uring_queue_init(64, &ring, 0))
 		return ktap_skip_all("io_uring_queue_init failed (io_uring disabled?)");
-	ktap_plan(20);
+	ktap_plan(27);
 	kv_detach_quiet(ctl);
 	T("attach", kv_attach(ctl, 1024, 1, 32 << 20) == 0, "-");
 
@@ -119,6 +161,27 @@ int main(void)
 						   &q, sizeof(q)) == -ENOTTY, "-");
 		T("uring_err_ctl_on_space", kv_uring_one(&ring, fd, CXL_KV_INFO, &f, sizeof(struct cxl_kv_info)) == -ENOTTY, "-");
 		T("uring_err_efault", kv_uring_one(&ring, fd, CXL_KV_HINTS, (void *)8, sizeof(q)) == -EFAULT, "-");
+		/* the whole number, the side and the header's flags, as the ioctl */
+		T("uring_err_wrong_size", kv_uring_one(&ring, fd, _IOWR(CXL_KV_IOC_TYPE, 0x27, uint64_t),
+						      bm, sizeof(bm[0])) == -ENOTTY, "-");
+		T("uring_err_gap_nr", kv_uring_one(&ring, fd, _IOWR(CXL_KV_IOC_TYPE, 0x2c, struct cxl_kv_stats),
+						  &s0, sizeof(s0)) == -ENOTTY, "-");
+		T("uring_err_space_on_ctl", kv_uring_one(&ring, ctl, CXL_KV_HINTS, &q, sizeof(q)) == -ENOTTY, "-");
+		T("uring_err_ctl_unknown", kv_uring_one(&ring, ctl, _IOWR(CXL_KV_IOC_TYPE, 0x1f, struct cxl_kv_stats),
+						       &s0, sizeof(s0)) == -ENOTTY, "-");
+		T("uring_err_flags", uring_flags(&ring, fd, CXL_KV_SPACE_STATS, &s0, sizeof(s0)) == -EINVAL &&
+		  uring_flags(&ring, ctl, CXL_KV_GLOBAL_STATS, &s0, sizeof(s0)) == -EINVAL, "-");
+	}
+	{
+		struct cxl_kv_attach a;
+		struct cxl_kv_detach d = { .flags = 1 };
+
+		kv_attach_req(&a, 1024, 1, 32 << 20);
+		a.reserved[0] = 1;
+		T("uring_attach_nonadmin_eperm",
+		  uring_as_nobody(CXL_KV_ATTACH, &a, sizeof(a)) == -EPERM, "-");
+		T("uring_detach_nonadmin_eperm",
+		  uring_as_nobody(CXL_KV_DETACH, &d, sizeof(d)) == -EPERM, "-");
 	}
 
 	/* prefetch through uring: completion when resident */

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * move.h - the I/O batches shared by the cold I/O path (move.c), promotion
+ * (promote.c) and demotion (demote.c); the rest of the module includes
+ * kv.h only.
+ */
+#ifndef CXL_KV_MOVE_H
+#define CXL_KV_MOVE_H
+
+#include <linux/blk_types.h>
+#include <linux/completion.h>
+#include <linux/ktime.h>
+#include <linux/workqueue.h>
+
+#include "kv.h"
+
+
+/**
+ * struct kv_item - one page of an I/O batch
+ * @b: the batch.
+ * @pg: page index in the space.
+ * @page: the warm page read into / written from.
+ * @slot: the cold slot.
+ * @err: 0 or -errno of its bio.
+ * @nr: for the first item of a bio: the items (pages) that bio carries.
+ * @obj: 0, or the packed object (kv_entry.obj) @slot holds the page as.
+ * @bytes: read: bytes read (0: a page).
+ * @bounce: read of a packed object: the two pages it is read into.
+ */
+struct kv_item {
+	struct kv_batch *b;
+	u64 pg;
+	struct page *page;
+	u32 slot;
+	int err;
+	u32 nr;
+	u16 obj;
+	u32 bytes;
+	struct page *bounce;
+};
+
+/**
+ * struct kv_batch - pages moved together
+ * @sp: the space; a reference is held while the batch exists.
+ * @pending: bios in flight + 1 while submitting.
+ * @done: completed when @pending drops to zero (synchronous batches).
+ * @work: runs kv_promote_finish() (asynchronous promotions).
+ * @async: caller's completion or NULL.
+ * @prefetch: promoted by PREFETCH.
+ * @nowait: asynchronous: finished from @work.
+ * @pins: kv_space.pins when a demotion batch went to write-back.
+ * @fault: the read of a cold fault (kv_promote_fault()).
+ * @t0: when that fault began.
+ * @pr: the asynchronous promotion this batch is part of, or NULL.
+ * @pk: a demotion chunk's packed units (pack.c), or NULL.
+ * @n: items.
+ * @it: the items.
+ */
+struct kv_batch {
+	struct kv_space *sp;
+	atomic_t pending;
+	struct completion done;
+	struct work_struct work;
+	struct kv_async *async;
+	bool prefetch;
+	bool nowait;
+	bool fault;
+	u32 pins;
+	ktime_t t0;
+	struct kv_promo *pr;
+	struct kv_pack *pk;
+	u32 n;
+	struct kv_item it[] __counted_by(n);
+};
+
+struct kv_batch *kv_batch_alloc(struct kv_space *sp, u32 n);
+void kv_batch_free(struct kv_batch *b);
+void kv_batch_put(struct kv_batch *b);
+void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op);
+void kv_space_io_end(struct kv_space *sp);
+
+#endif /* CXL_KV_MOVE_H */
