@@ -215,21 +215,18 @@ int kvp_params_validate(const struct kvp_params *p)
  * kvp_geom_validate() - check a geometry.
  * @g: geometry.
  *
- * Return: 0, or -KVP_EINVAL if a dimension is 0 or above its limit, or
- * -KVP_ERANGE if layers * kv_heads * blocks_per_head exceeds KVP_MAX_ENTRIES.
+ * The bounds are kvgeom.h's (kvg_blocks_check()).
+ *
+ * Return: 0, or -KVP_EINVAL if @g is NULL or a dimension is 0 or above its
+ * limit, or -KVP_E2BIG if layers * kv_heads * blocks_per_head exceeds
+ * KVP_MAX_ENTRIES.
  */
 int kvp_geom_validate(const struct kvp_geom *g)
 {
-	kvp_u64 n;
-
-	if (!g || !g->layers || g->layers > KVP_MAX_LAYERS || !g->kv_heads ||
-	    g->kv_heads > KVP_MAX_KV_HEADS || !g->blocks_per_head ||
-	    !g->tokens_per_block || g->tokens_per_block > 65536)
+	if (!g)
 		return -KVP_EINVAL;
-	n = (kvp_u64)g->layers * g->kv_heads * g->blocks_per_head;
-	if (n > KVP_MAX_ENTRIES)
-		return -KVP_ERANGE;
-	return 0;
+	return kvg_blocks_check(g->layers, g->kv_heads, g->blocks_per_head,
+				g->tokens_per_block);
 }
 
 /**
@@ -295,7 +292,7 @@ static void kvp_derive(struct kvp_state *st)
  * Every block starts ABSENT.  The phase starts in PREFILL when KVP_P_PHASE
  * is set, else it is DECODE for good.  O(entries).
  *
- * Return: 0, -KVP_EINVAL for a bad geometry or parameter, -KVP_ERANGE for an
+ * Return: 0, -KVP_EINVAL for a bad geometry or parameter, -KVP_E2BIG for an
  * oversized geometry, -KVP_ENOSPC if @size is too small.
  */
 int kvp_init(struct kvp_state *st, kvp_u64 size, const struct kvp_geom *g,
