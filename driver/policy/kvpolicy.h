@@ -4,7 +4,7 @@
  *
  * Freestanding C: no libc, no kernel headers, no floating point, no
  * allocation, no global mutable state.  The same sources are compiled into
- * the cxl_kv module (Kbuild: driver/policy/kvpolicy.o) and into userspace
+ * the cxl_kv module (Kbuild: driver/policy/kv*.o) and into userspace
  * ($(O)/libkvpolicy.a: kvsim, kvtrace, unit tests).
  *
  * Model

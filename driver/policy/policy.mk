@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Freestanding policy core, built for userspace into $(O)/libkvpolicy.a.
 # The same sources are built into the module by Kbuild (driver/policy/*.o).
-KVP_SRCS := driver/policy/kvpolicy.c driver/policy/kvp_math.c \
-	    driver/policy/kvgeom.c
+KVP_SRCS := driver/policy/kvpolicy.c driver/policy/kvp_hooks.c \
+	    driver/policy/kvp_victim.c driver/policy/kvp_prefetch.c \
+	    driver/policy/kvp_math.c driver/policy/kvgeom.c
 KVP_OBJS := $(patsubst %.c,$(O)/%.o,$(KVP_SRCS))
 KVP_LIB := $(O)/libkvpolicy.a
 
