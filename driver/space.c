@@ -16,7 +16,6 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
@@ -25,6 +24,7 @@
 #include <linux/vmalloc.h>
 
 #include "kv.h"
+#include "kvgeom.h"
 
 static atomic64_t kv_space_ids = ATOMIC64_INIT(0);
 
@@ -165,49 +165,36 @@ static long kv_space_ioctl(struct file *file, unsigned int cmd,
 	pr_warn_ratelimited("cxl_kv: space rejected (%s): " fmt, current->comm, \
 			    ##__VA_ARGS__)
 
+/*
+ * The geometry, checked and laid out by kvgeom (the library's
+ * cxl_kv_layout_init() runs the same code): one errno per failure.
+ */
 static int kv_space_geometry(const struct cxl_kv_space_create *c,
 			     struct cxl_kv_space_info *g, u64 *nr_pages)
 {
-	u32 tb;
-	u64 bph, pages;
+	struct kvg_space s = {
+		.layers = c->layers,
+		.kv_heads = c->kv_heads,
+		.head_dim = c->head_dim,
+		.dtype_bytes = c->dtype_bytes,
+		.max_tokens = c->max_tokens,
+	};
+	struct kvg_layout lo;
+	enum kvg_why why;
+	int ret;
 
+	BUILD_BUG_ON(KVG_EINVAL != EINVAL || KVG_E2BIG != E2BIG);
+	BUILD_BUG_ON(KVG_MAX_LAYERS != CXL_KV_MAX_LAYERS ||
+		     KVG_MAX_KV_HEADS != CXL_KV_MAX_KV_HEADS ||
+		     KVG_MAX_SPACE_PAGES != CXL_KV_MAX_SPACE_PAGES);
 	if (c->flags & ~CXL_KV_SPACE_F_ALL)
 		return -EINVAL;
-	if (!c->layers || c->layers > CXL_KV_MAX_LAYERS ||
-	    !c->kv_heads || c->kv_heads > CXL_KV_MAX_KV_HEADS) {
-		kv_geom_reject("layers %u kv_heads %u out of range\n",
-			       c->layers, c->kv_heads);
-		return -EINVAL;
-	}
-	if (c->dtype_bytes != 1 && c->dtype_bytes != 2 && c->dtype_bytes != 4) {
-		kv_geom_reject("dtype_bytes %u not 1, 2 or 4\n", c->dtype_bytes);
-		return -EINVAL;
-	}
-	if (!c->head_dim || c->head_dim > PAGE_SIZE) {
-		kv_geom_reject("head_dim %u out of range\n", c->head_dim);
-		return -EINVAL;
-	}
-	tb = c->head_dim * c->dtype_bytes;
-	if (!is_power_of_2(tb) || tb > PAGE_SIZE) {
-		kv_geom_reject("token bytes %u not a power of two <= page size\n", tb);
-		return -EINVAL;
-	}
-	if (!c->max_tokens) {
-		kv_geom_reject("max_tokens 0\n");
-		return -EINVAL;
-	}
-	/* More than U32_MAX blocks per stream: far above the page limit. */
-	if (c->max_tokens > (u64)U32_MAX * (PAGE_SIZE / tb)) {
-		kv_geom_reject("max_tokens %llu, more than %llu pages\n",
-			       c->max_tokens, CXL_KV_MAX_SPACE_PAGES);
-		return -E2BIG;
-	}
-	bph = DIV_ROUND_UP(c->max_tokens, PAGE_SIZE / tb);
-	pages = 2ULL * c->layers * c->kv_heads * bph;
-	if (pages > CXL_KV_MAX_SPACE_PAGES) {
-		kv_geom_reject("%llu pages, more than %llu\n", pages,
-			       CXL_KV_MAX_SPACE_PAGES);
-		return -E2BIG;
+	ret = kvg_layout(&s, PAGE_SIZE, &lo, &why);
+	if (ret) {
+		kv_geom_reject("%s (layers %u kv_heads %u head_dim %u dtype_bytes %u max_tokens %llu)\n",
+			       kvg_why_str(why), c->layers, c->kv_heads,
+			       c->head_dim, c->dtype_bytes, c->max_tokens);
+		return ret;
 	}
 	g->layers = c->layers;
 	g->kv_heads = c->kv_heads;
@@ -215,12 +202,12 @@ static int kv_space_geometry(const struct cxl_kv_space_create *c,
 	g->dtype_bytes = c->dtype_bytes;
 	g->max_tokens = c->max_tokens;
 	g->flags = c->flags;
-	g->token_bytes = tb;
-	g->tokens_per_block = PAGE_SIZE / tb;
-	g->blocks_per_stream = bph;
-	g->stream_bytes = bph << PAGE_SHIFT;
-	g->mmap_bytes = pages << PAGE_SHIFT;
-	*nr_pages = pages;
+	g->token_bytes = lo.token_bytes;
+	g->tokens_per_block = lo.tokens_per_block;
+	g->blocks_per_stream = lo.blocks_per_stream;
+	g->stream_bytes = lo.stream_bytes;
+	g->mmap_bytes = lo.mmap_bytes;
+	*nr_pages = lo.pages;
 	return 0;
 }
 
@@ -374,15 +361,11 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 		goto out_free_space;
 	}
 
+	/* Every kvgeom layout is a valid policy geometry (kvgeom.h). */
 	pg.layers = c->layers;
 	pg.kv_heads = c->kv_heads;
 	pg.blocks_per_head = sp->geom.blocks_per_stream;
 	pg.tokens_per_block = sp->geom.tokens_per_block;
-	ret = kvp_geom_validate(&pg);
-	if (ret) {
-		kv_geom_reject("policy refuses the geometry: %d\n", ret);
-		goto out_free_space;
-	}
 
 	if (c->flags & CXL_KV_SPACE_F_SHARE) {
 		ret = kv_space_share_get(sp, c);

@@ -12,60 +12,55 @@
  */
 #include <errno.h>
 
+#include "kvgeom.h"
 #include "private.h"
 
-static int is_pow2(uint64_t x)
-{
-	return x && !(x & (x - 1));
-}
+_Static_assert(KVG_EINVAL == EINVAL && KVG_E2BIG == E2BIG, "kvgeom errnos");
+_Static_assert(KVG_MAX_LAYERS == CXL_KV_MAX_LAYERS &&
+	       KVG_MAX_KV_HEADS == CXL_KV_MAX_KV_HEADS &&
+	       KVG_MAX_SPACE_PAGES == CXL_KV_MAX_SPACE_PAGES, "kvgeom bounds");
 
 /**
  * cxl_kv_layout_init() - compute and validate a space's layout
  * @lo: receives the layout
  * @geo: the geometry
- * @page_size: page size in bytes (GET_FEATURES.page_size; a power of two)
+ * @page_size: page size in bytes (GET_FEATURES.page_size)
  *
- * Applies the checks SPACE_CREATE applies, so a geometry accepted here is
- * accepted by the module (given budget and cold space).
+ * The module's own check (driver/policy/kvgeom.c, the same code as
+ * SPACE_CREATE's), so a geometry accepted here is accepted by the module
+ * (given budget and cold space) and a refused one gets the same errno.
  *
- * Return: 0; -EINVAL for a NULL pointer, a limit outside the UAPI's ranges,
- * a dtype other than 1, 2, 4, a token size that is not a power of two no
- * larger than the page; -E2BIG when the space exceeds
- * CXL_KV_MAX_SPACE_PAGES pages.
+ * Return: 0; -EINVAL for a NULL pointer, a page size that is not a power of
+ * two in [512, 65536], layers not in 1..CXL_KV_MAX_LAYERS, kv_heads not in
+ * 1..CXL_KV_MAX_KV_HEADS, a dtype other than 1, 2, 4, head_dim 0, a token
+ * size (head_dim * dtype_bytes) that is not a power of two no larger than
+ * the page, max_tokens 0 (checked in this order); -E2BIG when the space
+ * exceeds CXL_KV_MAX_SPACE_PAGES pages, however large max_tokens is.
  */
 int cxl_kv_layout_init(struct cxl_kv_layout *lo,
 		       const struct cxl_kv_geometry *geo, uint32_t page_size)
 {
-	uint64_t token_bytes, stream_pages, streams;
+	struct kvg_space s;
+	struct kvg_layout l;
+	int rc;
 
-	if (!lo || !geo || !is_pow2(page_size) || page_size < 512)
+	if (!lo || !geo)
 		return -EINVAL;
-	if (geo->layers < 1 || geo->layers > CXL_KV_MAX_LAYERS)
-		return -EINVAL;
-	if (geo->kv_heads < 1 || geo->kv_heads > CXL_KV_MAX_KV_HEADS)
-		return -EINVAL;
-	if (geo->dtype_bytes != 1 && geo->dtype_bytes != 2 &&
-	    geo->dtype_bytes != 4)
-		return -EINVAL;
-	if (geo->head_dim < 1 || geo->max_tokens < 1)
-		return -EINVAL;
-	token_bytes = (uint64_t)geo->head_dim * geo->dtype_bytes;
-	if (!is_pow2(token_bytes) || token_bytes > page_size)
-		return -EINVAL;
-	if (geo->max_tokens > CXL_KV_MAX_SPACE_PAGES * (uint64_t)page_size)
-		return -E2BIG;
-	stream_pages = (geo->max_tokens * token_bytes + page_size - 1) /
-		       page_size;
-	streams = 2ULL * geo->layers * geo->kv_heads;
-	if (stream_pages * streams > CXL_KV_MAX_SPACE_PAGES)
-		return -E2BIG;
+	s.layers = geo->layers;
+	s.kv_heads = geo->kv_heads;
+	s.head_dim = geo->head_dim;
+	s.dtype_bytes = geo->dtype_bytes;
+	s.max_tokens = geo->max_tokens;
+	rc = kvg_layout(&s, page_size, &l, NULL);
+	if (rc)
+		return rc;
 	lo->geo = *geo;
-	lo->page_size = page_size;
-	lo->token_bytes = (uint32_t)token_bytes;
-	lo->tokens_per_block = page_size / (uint32_t)token_bytes;
-	lo->blocks_per_stream = (uint32_t)stream_pages;
-	lo->stream_bytes = stream_pages * page_size;
-	lo->mmap_bytes = streams * lo->stream_bytes;
+	lo->page_size = l.page_size;
+	lo->token_bytes = l.token_bytes;
+	lo->tokens_per_block = l.tokens_per_block;
+	lo->blocks_per_stream = l.blocks_per_stream;
+	lo->stream_bytes = l.stream_bytes;
+	lo->mmap_bytes = l.mmap_bytes;
 	return 0;
 }
 

@@ -4,7 +4,9 @@
 LIBCXLKV_SRCS := lib/libcxl_kv.c lib/sysfs.c lib/tiers.c lib/region.c \
 		 lib/layout.c lib/ctl.c lib/space.c lib/cmds.c lib/uring.c \
 		 lib/params.c
-LIBCXLKV_OBJS := $(patsubst %.c,$(O)/%.o,$(LIBCXLKV_SRCS))
+# the geometry module is the policy core's (driver/policy/kvgeom.c)
+LIBCXLKV_OBJS := $(patsubst %.c,$(O)/%.o,$(LIBCXLKV_SRCS)) \
+		 $(O)/driver/policy/kvgeom.o
 LIBCXLKV_A := $(O)/libcxl_kv.a
 LIBCXLKV_SONAME := libcxl_kv.so.1
 LIBCXLKV_SO := $(O)/libcxl_kv.so.1.0.0

@@ -89,6 +89,9 @@ int main(int argc, char **argv)
 	struct kvp_state *st[MAX_SEQ];
 	struct kvp_params par;
 	struct kvp_geom g;
+	struct kvg_space gs;
+	struct kvg_layout lo;
+	enum kvg_why why;
 	struct kvp_cand *cand;
 	uint32_t *blks, *prio, step = 0;
 	uint64_t psize, pages, blocks, total_blocks, warm_budget, warm;
@@ -113,13 +116,23 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!nseq || nseq > MAX_SEQ || !dim || !dtype || PAGE % (dim * dtype) ||
-	    warm_frac <= 0 || warm_frac > 1)
+	if (!nseq || nseq > MAX_SEQ || warm_frac <= 0 || warm_frac > 1)
 		usage();
+	gs.layers = layers;
+	gs.kv_heads = heads;
+	gs.head_dim = dim;
+	gs.dtype_bytes = dtype;
+	gs.max_tokens = tokens;
+	/* a space the module would create, laid out as the module does */
+	if (kvg_layout(&gs, PAGE, &lo, &why)) {
+		fprintf(stderr, "kvscale: SPACE_CREATE refuses the geometry: %s\n",
+			kvg_why_str(why));
+		return 1;
+	}
 	g.layers = layers;
 	g.kv_heads = heads;
-	g.tokens_per_block = PAGE / (dim * dtype);
-	g.blocks_per_head = (tokens + g.tokens_per_block - 1) / g.tokens_per_block;
+	g.tokens_per_block = lo.tokens_per_block;
+	g.blocks_per_head = lo.blocks_per_stream;
 	if (hints > g.blocks_per_head)
 		hints = g.blocks_per_head;
 	psize = kvp_state_size(&g);

@@ -4,7 +4,7 @@
  *
  * Freestanding C: no libc, no kernel headers, no floating point, no
  * allocation, no global mutable state.  The same sources are compiled into
- * the cxl_kv module (Kbuild: driver/policy/kvpolicy.o) and into userspace
+ * the cxl_kv module (Kbuild: driver/policy/kv*.o) and into userspace
  * ($(O)/libkvpolicy.a: kvsim, kvtrace, unit tests).
  *
  * Model
@@ -40,6 +40,8 @@
 #ifndef KVPOLICY_H
 #define KVPOLICY_H
 
+#include "kvgeom.h"
+
 typedef __UINT8_TYPE__ kvp_u8;
 typedef __UINT16_TYPE__ kvp_u16;
 typedef __UINT32_TYPE__ kvp_u32;
@@ -49,6 +51,7 @@ typedef __INT64_TYPE__ kvp_s64;
 
 /* Negative return values; equal to the Linux errno numbers. */
 #define KVP_ENOENT	2
+#define KVP_E2BIG	KVG_E2BIG
 #define KVP_EBUSY	16
 #define KVP_EINVAL	22
 #define KVP_ENOSPC	28
@@ -58,10 +61,13 @@ typedef __INT64_TYPE__ kvp_s64;
 #define KVP_SHIFT	16
 #define KVP_ONE		(1u << KVP_SHIFT)	/* 1.0 in Q16 */
 
-/* Geometry limits (any model up to 1024 layers x 256 KV-heads). */
-#define KVP_MAX_LAYERS		1024u
-#define KVP_MAX_KV_HEADS	256u
-#define KVP_MAX_ENTRIES		(1u << 30)	/* layers*heads*blocks */
+/*
+ * Geometry limits (any model up to 1024 layers x 256 KV-heads): kvgeom.h's,
+ * checked by kvg_blocks_check().
+ */
+#define KVP_MAX_LAYERS		KVG_POL_MAX_LAYERS
+#define KVP_MAX_KV_HEADS	KVG_POL_MAX_KV_HEADS
+#define KVP_MAX_ENTRIES		KVG_POL_MAX_ENTRIES	/* layers*heads*blocks */
 #define KVP_PF_WINDOW_MAX	32u		/* hard cap on W (blocks) */
 
 /**
@@ -71,7 +77,7 @@ typedef __INT64_TYPE__ kvp_s64;
  * @blocks_per_head: blocks per (layer, head) = max context / tokens_per_block.
  * @tokens_per_block: tokens per block (16 for 4 KiB pages, head_dim 128,
  *                   fp16); used to turn the token-based protections into
- *                   blocks.  1..65536.
+ *                   blocks.  1..KVG_POL_MAX_TPB (65536).
  */
 struct kvp_geom {
 	kvp_u32 layers;

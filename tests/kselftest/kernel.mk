@@ -9,6 +9,9 @@ KV_KTESTS := kv_ctl kv_integrity kv_policy kv_uring kv_stress kv_bench kv_multi 
 KV_KTESTS += kv_pipe
 # shared prefixes (issue 15)
 KV_KTESTS += kv_share kv_share_bench
+# one geometry table for the module and the library (tests/geom_cases.h)
+KV_KTESTS += kv_geom
 KTEST_PROGS += $(KV_KTESTS)
 $(addprefix $(O)/ktest/,$(KV_KTESTS)): tests/kselftest/kv_test.h tests/kselftest/kv_dm.h
 ktest: $(addprefix $(O)/ktest/,$(KV_KTESTS))
+$(O)/ktest/kv_geom: tests/geom_cases.h

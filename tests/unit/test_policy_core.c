@@ -89,7 +89,7 @@ Test(policy_params, geometry)
 	cr_assert_eq(kvp_geom_validate(&bad), -KVP_EINVAL);
 	bad = g;
 	bad.blocks_per_head = 1u << 20;
-	cr_assert_eq(kvp_geom_validate(&bad), -KVP_ERANGE);
+	cr_assert_eq(kvp_geom_validate(&bad), -KVP_E2BIG);
 	/* 8 bytes per entry, plus per-head and header overhead */
 	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 16 * 128 * 64 + 4096);
 	kvp_params_default(&p);
