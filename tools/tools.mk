@@ -19,7 +19,7 @@ $(CXLKV_BIN): $(O)/tools/cxl-kv.o $(O)/tools/cxl-kv-apply.o $(TOOLS_COMMON_OBJS)
 
 # decode drives the policy issue's trace generator (tools/kvtrace_*.c)
 CXLKV_BENCH_OBJS := $(addprefix $(O)/tools/,cxl-kv-bench.o bench_serve.o \
-	bench_decode.o bench_mem.o bench_uoffload.o bench_cxlkv.o bench_report.o \
+	bench_decode.o bench_decode_run.o bench_mem.o bench_uoffload.o bench_cxlkv.o bench_report.o \
 	bench_util.o)
 $(CXLKV_BENCH): $(CXLKV_BENCH_OBJS) \
 		$(TOOLS_COMMON_OBJS) $(addprefix $(O)/tools/,kvtrace_gen.o \
