@@ -339,11 +339,7 @@ static void uring_dying_cases(int ctl)
 	/* writes held instead of reads */
 	kv_dm_delay_table(dm_hold_w, sizeof(dm_hold_w), dm_linear, 0, HOLD_MS);
 	ret = ret ?: res ?: kv_dm_switch(&dm, "delay", dm_hold);
-	memset(&a, 0, sizeof(a));
-	a.nr_nodes = 1;
-	a.nodes[0] = kv_warm_node();
-	a.budget_pages = 4 * UC_PAGES;	/* the worker stays idle */
-	a.nr_cold = 1;
+	kv_attach_req(&a, 4 * UC_PAGES, 1, 0);	/* the worker stays idle */
 	a.cold[0].path = (uintptr_t)dm.path;
 	ret = ret ?: kv_ioctl(ctl, CXL_KV_ATTACH, &a);
 	kv_geom(&c, UC_LAYERS, UC_HEADS, 128, UC_BPH * 16);
