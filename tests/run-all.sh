@@ -30,6 +30,35 @@ topos=${TOPOS:-nvdimm cxl}
 pass=0 fail=0 skip=0 bad=0 crit=
 t0=$(date +%s)
 
+# guest_suite TOPO SUITE HEADING WHAT [nonempty]: one guest boot of SUITE
+# (a list name, or several joined by commas) on TOPO; adds its KTAP totals.
+# A failed boot, a boot without results ("WHAT produced no results") or,
+# with "nonempty", one that passed nothing sets bad.  Returns 1 without
+# results.  The caller's CXLKV_GUEST_ENV, TEST_TIMEOUT and VM_TIMEOUT reach
+# tests/vm/run.sh.
+guest_suite() {
+	local topo=$1 suite=$2 heading=$3 what=$4 nonempty=${5:-} vrc line p f s
+
+	echo
+	echo "== $heading =="
+	tests/vm/run.sh --topo "$topo" --suite "$suite"
+	vrc=$?
+	line=$(grep '^ktap\[' "$O/vm/results-$topo-${suite//,/+}.txt" 2>/dev/null | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$what produced no results" >&2
+		bad=1
+		return 1
+	fi
+	read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
+	if [ -n "$nonempty" ] && [ "${p:-0}" -eq 0 ]; then
+		echo "$what ran no test" >&2
+		bad=1
+	fi
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	[ $vrc -eq 0 ] || bad=1
+	return 0
+}
+
 echo "== host unit tests (Criterion) =="
 if [ -x "$O/unit-tests" ]; then
 	"$O/unit-tests" --jobs 2 2>&1 | tee "$O/unit.log"
@@ -89,24 +118,8 @@ hostc="host checks: $hp passed, $hf failed"
 echo "$hostc"
 
 for topo in $topos; do
-	echo
-	echo "== guest suites $suites on $topo =="
-	tests/vm/run.sh --topo "$topo" --suite "$suites"
-	vrc=$?
-	res=$O/vm/results-$topo-${suites//,/+}.txt
-	line=$(grep '^ktap\[' "$res" 2>/dev/null | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "guest suite on $topo produced no results" >&2
-		bad=1
-		continue
-	fi
-	read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
-	if [ "${p:-0}" -eq 0 ]; then
-		echo "guest suite on $topo ran no test" >&2
-		bad=1
-	fi
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
-	[ $vrc -eq 0 ] || bad=1
+	guest_suite "$topo" "$suites" "guest suites $suites on $topo" \
+		"guest suite on $topo" nonempty
 done
 
 # The deploy boot (tests/kselftest/deploy.list): the tiers from the installed
@@ -114,19 +127,7 @@ done
 deploy_topos=${DEPLOY_TOPOS-$topos}
 for topo in $deploy_topos; do
 	[ -f tests/kselftest/deploy.list ] || break
-	echo
-	echo "== deploy boot on $topo =="
-	tests/vm/run.sh --topo "$topo" --suite deploy
-	vrc=$?
-	line=$(grep '^ktap\[' "$O/vm/results-$topo-deploy.txt" 2>/dev/null | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "deploy boot on $topo produced no results" >&2
-		bad=1
-		continue
-	fi
-	read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
-	[ $vrc -eq 0 ] || bad=1
+	guest_suite "$topo" deploy "deploy boot on $topo" "deploy boot on $topo"
 done
 
 # The fuzzer (tests/kselftest/fuzz.list) for a fixed budget on each topology.
@@ -135,46 +136,20 @@ fuzz_lines=
 for topo in $topos; do
 	[ "$fuzz_secs" -gt 0 ] || break
 	seed=${CI_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
-	echo
-	echo "== fuzz on $topo: seed $seed, ${fuzz_secs}s =="
 	CXLKV_GUEST_ENV="FUZZ_SEED=$seed FUZZ_SECONDS=$fuzz_secs" \
 	TEST_TIMEOUT=$((fuzz_secs + 150)) VM_TIMEOUT=$((fuzz_secs + 360)) \
-		tests/vm/run.sh --topo "$topo" --suite fuzz
-	vrc=$?
-	res=$O/vm/results-$topo-fuzz.txt
-	line=$(grep '^ktap\[' "$res" 2>/dev/null | tail -n 1)
+		guest_suite "$topo" fuzz "fuzz on $topo: seed $seed, ${fuzz_secs}s" \
+		"fuzz on $topo"
 	sum=$(grep -a '^fuzz-summary:' "$O/vm/console-$topo-fuzz.log" 2>/dev/null | tail -n 1)
 	fuzz_lines="$fuzz_lines${fuzz_lines:+
 }fuzz[$topo]: ${sum#fuzz-summary: }"
 	[ -n "$sum" ] || fuzz_lines="${fuzz_lines}no summary (seed $seed): the guest died or hung"
-	if [ -z "$line" ]; then
-		echo "fuzz on $topo produced no results" >&2
-		bad=1
-		continue
-	fi
-	read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
-	[ $vrc -eq 0 ] || bad=1
 done
 
 # The cold tier over NVMe-over-Fabrics (tests/kselftest/nvmeof.list), one
 # nvdimm boot (CI_NVMEOF=0 leaves it out).
 nvmeof=${CI_NVMEOF:-1}
-if [ "$nvmeof" = 1 ]; then
-	echo
-	echo "== nvmeof on nvdimm =="
-	tests/vm/run.sh --topo nvdimm --suite nvmeof
-	vrc=$?
-	line=$(grep '^ktap\[' "$O/vm/results-nvdimm-nvmeof.txt" 2>/dev/null | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "nvmeof produced no results" >&2
-		bad=1
-	else
-		read -r p f s <<< "$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' <<< "$line")"
-		pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
-	fi
-	[ $vrc -eq 0 ] || bad=1
-fi
+[ "$nvmeof" = 1 ] && guest_suite nvdimm nvmeof "nvmeof on nvdimm" nvmeof
 
 echo
 echo "== totals =="

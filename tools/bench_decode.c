@@ -28,15 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libcxl_kv.h>
 
 #include "bench.h"
-#include "bench_be.h"
+#include "bench_decode.h"
 #include "common.h"
-#include "kvtrace_gen.h"
 
 /*
  * Default compute per layer: Llama-3-8B (bf16, 16.06 GB of weights) decoding
@@ -45,161 +43,6 @@
  * 150 us per layer.
  */
 #define DEFAULT_COMPUTE_US 150.0
-
-struct seq {
-	struct kvtrace t;
-	uint64_t cur;			/* next trace word */
-	uint64_t written;		/* tokens in every stream */
-	struct be_read **rd, **prev;	/* per layer: this step's, last step's */
-	uint32_t *nrd, *nprev;
-};
-
-struct decode {
-	struct bench_be be;
-	struct seq *sq;
-	uint32_t nseq, layers, cap;
-	uint64_t seed, step;
-	uint32_t token_bytes, tpb;
-	double compute_us;
-	int spin;
-	uint64_t verified_bytes, mismatches, pages_read, misses;
-	double *step_s;
-	uint32_t nsteps, steps_cap;
-	/* cxl-kv: the step times with / without demotions during the step */
-	double *dem_s, *idle_s;
-	uint32_t ndem, nidle;
-};
-
-static int write_tokens(struct decode *d, uint32_t s, uint32_t n)
-{
-	struct seq *q = &d->sq[s];
-	const struct cxl_kv_layout *lo = &d->be.lo;
-	uint64_t end = q->written + n;
-
-	if (end > lo->geo.max_tokens)
-		return -ERANGE;
-	for (uint32_t l = 0; l < lo->geo.layers; l++)
-		for (uint32_t h = 0; h < lo->geo.kv_heads; h++)
-			for (unsigned int k = 0; k < 2; k++)
-				for (uint64_t t = q->written; t < end; ) {
-					uint32_t b = (uint32_t)(t / d->tpb);
-					uint64_t bend = (uint64_t)(b + 1) * d->tpb;
-					unsigned char *p;
-
-					p = d->be.ops->page(&d->be, s, l, h, k, b, 1);
-					if (!p)
-						return -EIO;
-					for (; t < end && t < bend; t++)
-						bench_pattern(d->seed + s, l, h, k, t,
-							      p + (t % d->tpb) * d->token_bytes,
-							      d->token_bytes);
-				}
-	q->written = end;
-	return 0;
-}
-
-/* Read and verify the written tokens of one block, K and V. */
-static int read_block(struct decode *d, uint32_t s, uint32_t l,
-		      const struct be_read *rd)
-{
-	struct seq *q = &d->sq[s];
-	uint64_t first = (uint64_t)rd->block * d->tpb, end = first + d->tpb;
-
-	if (end > q->written)
-		end = q->written;
-	if (end <= first)
-		return 0;
-	for (unsigned int k = 0; k < 2; k++) {
-		const unsigned char *p = d->be.ops->page(&d->be, s, l, rd->head, k,
-							 rd->block, 0);
-
-		if (!p)
-			return -EIO;
-		for (uint64_t t = first; t < end; t++) {
-			if ((d->be.o.cold_format & CXL_KV_FMT_MASK) >= CXL_KV_FMT_INT8) {
-				/* lossy: read, not verifiable against the pattern */
-				(void)*(volatile const unsigned char *)(p + (t - first) * d->token_bytes);
-				continue;
-			}
-			if (bench_check(d->seed + s, l, rd->head, k, t,
-					p + (t - first) * d->token_bytes,
-					d->token_bytes)) {
-				if (d->mismatches++ < 5)
-					printf("# MISMATCH seq %u layer %u head %u %c "
-					       "token %llu (block %u, step %llu)\n", s, l,
-					       rd->head, k ? 'V' : 'K',
-					       (unsigned long long)t, rd->block,
-					       (unsigned long long)d->step);
-			} else {
-				d->verified_bytes += d->token_bytes;
-			}
-		}
-	}
-	d->pages_read += 2;
-	return d->be.ops->note_read ? d->be.ops->note_read(&d->be, s, l, rd) : 0;
-}
-
-/*
- * Parse the next step of sequence s: its WRITE count and, per layer, its
- * reads.  Returns 1 for a step, 0 at the end of the trace, -errno.
- */
-static int parse_step(struct decode *d, uint32_t s, uint64_t *step,
-		      uint32_t *nwrite, int *reads)
-{
-	struct seq *q = &d->sq[s];
-	const struct kvtrace *t = &q->t;
-	int have = 0;
-
-	*nwrite = 0;
-	*reads = 0;
-	for (uint32_t l = 0; l < d->layers; l++) {
-		struct be_read *x = q->prev[l];
-
-		/* this step's reads become last step's */
-		q->prev[l] = q->rd[l];
-		q->nprev[l] = q->nrd[l];
-		q->rd[l] = x;
-		q->nrd[l] = 0;
-	}
-	while (q->cur < t->n) {
-		uint32_t w = t->w[q->cur], op = KVTRACE_OP(w);
-
-		if (op == KVTRACE_OP_STEP) {
-			if (have)
-				return 1;
-			have = 1;
-			*step = w & 0x0fffffff;
-			q->cur++;
-		} else if (op == KVTRACE_OP_WRITE) {
-			*nwrite += w & 0x0fffffff;
-			q->cur++;
-		} else if (op == KVTRACE_OP_READ) {
-			uint32_t l = (w >> 18) & 0x3ff, h = (w >> 10) & 0xff;
-			uint32_t n = w & 0x3ff;
-
-			if (l >= d->layers || q->cur + n >= t->n)
-				return -EINVAL;
-			q->cur++;
-			for (uint32_t b = 0; b < n; b++, q->cur++) {
-				uint32_t e = t->w[q->cur];
-				struct be_read *r;
-
-				if (q->nrd[l] >= d->cap)
-					continue;
-				r = &q->rd[l][q->nrd[l]++];
-				r->head = (uint16_t)h;
-				r->block = e >> 16;
-				r->mass = (uint16_t)(e & 0xffff);
-			}
-			*reads = 1;
-		} else if (op == KVTRACE_OP_KIND) {
-			q->cur++;
-		} else {
-			return -EINVAL;
-		}
-	}
-	return have;
-}
 
 static const char decode_usage[] =
 "decode options: --backend dram|swap|swap+zswap|uoffload|cxl-kv  --sequences N\n"
@@ -212,7 +55,17 @@ static const char decode_usage[] =
 "    format; a lossy one changes what is read back, so its blocks are read\n"
 "    but not verified: verified_bytes counts only exact formats)\n";
 
-int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
+/* the options that shape the trace and the space (decode_setup) */
+struct decode_args {
+	uint32_t layers, kv_heads, prompt, steps, chunk;
+	double ratio;
+	char *knobs[32];
+	int nknobs;
+};
+
+/* The options into @d and @a: -1 to go on, else the exit code. */
+static int decode_options(struct decode *d, struct decode_args *a,
+			  int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "preset", required_argument, NULL, 'P' },
@@ -250,30 +103,16 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *preset = "llama3-8b", *plot_prefix = NULL, *rows = NULL;
-	uint32_t layers = 0, kv_heads = 0, head_dim = 128, dtype = 2, prompt = 0;
-	uint32_t steps = 0, chunk = 0, preset_prompt;
-	double ratio = 4.0, progress = 10.0, t0, last_progress, tdec0 = 0;
-	double ks0 = 0, ks1;
-	uint64_t v, budget = 0, dec_pages0 = 0, dec_misses0 = 0;
-	struct decode d;
-	struct be_opts *bo;
-	struct kvtrace_cfg cfg;
-	struct kvtrace_genstats gs;
-	struct cxl_kv_features f;
-	struct cxl_kv_info info;
-	struct cxl_kv_stats st, stsum, gst0, gst1;
-	struct be_counters c0, c1;
-	struct rusage ru0, ru1;
-	char *knobs[32], *end, label[64];
-	int nknobs = 0, c, rc, failed = 0, have_info, decoding = 0;
-	FILE *csv = NULL;
+	struct be_opts *bo = &d->be.o;
+	uint64_t v;
+	char *end;
+	int c;
 
-	memset(&d, 0, sizeof(d));
-	memset(&c0, 0, sizeof(c0));
-	memset(&gst0, 0xff, sizeof(gst0));
-	memset(&ru0, 0, sizeof(ru0));
-	bo = &d.be.o;
+	d->preset = "llama3-8b";
+	d->head_dim = 128;
+	d->dtype = 2;
+	d->progress = 10.0;
+	a->ratio = 4.0;
 	bo->name = "cxl-kv";
 	bo->hints = bo->access = bo->prefetch = bo->layer_batch = 1;
 	bo->depth = 2;
@@ -282,24 +121,24 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	bo->cold_dev = getenv("CXLKV_NVME2");
 	bo->swap_dev = getenv("CXLKV_SWAP");
 	bo->sequences = 1;
-	d.compute_us = DEFAULT_COMPUTE_US;
-	d.seed = 1;
+	d->compute_us = DEFAULT_COMPUTE_US;
+	d->seed = 1;
 	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'P': preset = optarg; break;
+		case 'P': d->preset = optarg; break;
 		case 'L': case 'H': case 'D': case 'T': case 'p': case 's':
 		case 'c': case 'S': case 'w': case 'n': case 'd': case 'm':
 		case 'W':
 			if (parse_u64(optarg, &v) || (c != 'S' && v > UINT32_MAX))
 				return bench_usage("numeric option out of range");
-			if (c == 'L') layers = (uint32_t)v;
-			if (c == 'H') kv_heads = (uint32_t)v;
-			if (c == 'D') head_dim = (uint32_t)v;
-			if (c == 'T') dtype = (uint32_t)v;
-			if (c == 'p') prompt = (uint32_t)v;
-			if (c == 's') steps = (uint32_t)v;
-			if (c == 'c') chunk = (uint32_t)v;
-			if (c == 'S') d.seed = v;
+			if (c == 'L') a->layers = (uint32_t)v;
+			if (c == 'H') a->kv_heads = (uint32_t)v;
+			if (c == 'D') d->head_dim = (uint32_t)v;
+			if (c == 'T') d->dtype = (uint32_t)v;
+			if (c == 'p') a->prompt = (uint32_t)v;
+			if (c == 's') a->steps = (uint32_t)v;
+			if (c == 'c') a->chunk = (uint32_t)v;
+			if (c == 'S') d->seed = v;
 			if (c == 'w') bo->window = v;
 			if (c == 'n') bo->sequences = (uint32_t)v;
 			if (c == 'd') bo->depth = (uint32_t)v;
@@ -307,34 +146,34 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			if (c == 'W') bo->warm_node = (int)v;
 			break;
 		case 'r':
-			ratio = strtod(optarg, &end);
-			if (*end || ratio <= 0 || ratio > 1000)
+			a->ratio = strtod(optarg, &end);
+			if (*end || a->ratio <= 0 || a->ratio > 1000)
 				return bench_usage("--ratio takes a positive number");
 			break;
 		case 'g':
-			progress = strtod(optarg, &end);
-			if (*end || progress < 0)
+			d->progress = strtod(optarg, &end);
+			if (*end || d->progress < 0)
 				return bench_usage("--progress takes seconds");
 			break;
 		case 'C':
-			d.compute_us = strtod(optarg, &end);
-			if (*end || d.compute_us < 0 || d.compute_us > 1e6)
+			d->compute_us = strtod(optarg, &end);
+			if (*end || d->compute_us < 0 || d->compute_us > 1e6)
 				return bench_usage("--compute-us-per-layer: 0..1e6");
 			break;
 		case 'B':
-			if (parse_size(optarg, &budget) || !budget)
+			if (parse_size(optarg, &d->budget) || !d->budget)
 				return bench_usage("--budget takes a size");
 			break;
-		case 'o': plot_prefix = optarg; break;
+		case 'o': d->plot_prefix = optarg; break;
 		case 'b': bo->name = optarg; break;
 		case 'V': bo->cold_dev = optarg; break;
 		case 'X': bo->swap_dev = optarg; break;
-		case 'R': rows = optarg; break;
+		case 'R': d->rows = optarg; break;
 		case 'u': bo->uring = 1; break;
 		case 1: bo->hints = 0; break;
 		case 2: bo->prefetch = 0; break;
 		case 3: bo->access = 0; break;
-		case 4: d.spin = 1; break;
+		case 4: d->spin = 1; break;
 		case 5: bo->pipeline = 1; break;
 		case 6: bo->layer_batch = 0; break;
 		case 7:
@@ -343,9 +182,9 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			break;
 		case 8: bo->pipeline = bo->user_pipeline = 1; break;
 		case 'k':
-			if (nknobs >= 32)
+			if (a->nknobs >= 32)
 				return bench_usage("too many -k");
-			knobs[nknobs++] = optarg;
+			a->knobs[a->nknobs++] = optarg;
 			break;
 		case 'h': fputs(decode_usage, stdout); return 0;
 		default: return bench_usage(NULL);
@@ -356,33 +195,50 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	if (!bo->sequences || bo->sequences > 64 || !bo->depth || bo->depth > 64)
 		return bench_usage("--sequences 1..64, --depth 1..64");
 	if (!strcmp(bo->name, "dram"))
-		d.be.ops = &be_dram_ops;
+		d->be.ops = &be_dram_ops;
 	else if (!strcmp(bo->name, "swap") || !strcmp(bo->name, "swap+zswap"))
-		d.be.ops = &be_swap_ops;
+		d->be.ops = &be_swap_ops;
 	else if (!strcmp(bo->name, "uoffload"))
-		d.be.ops = &be_uoffload_ops;
+		d->be.ops = &be_uoffload_ops;
 	else if (!strcmp(bo->name, "cxl-kv"))
-		d.be.ops = &be_cxlkv_ops;
+		d->be.ops = &be_cxlkv_ops;
 	else
 		return bench_usage("unknown --backend");
-	if (kvtrace_preset(preset, &cfg))
+	return -1;
+}
+
+/*
+ * The budget, the geometry, the trace configuration and every sequence's
+ * trace and read buffers: -1 to go on, else the exit code.
+ */
+static int decode_setup(struct cxl_kv_ctx *ctx, struct decode *d,
+			const struct decode_args *a)
+{
+	struct kvtrace_cfg *cfg = &d->cfg;
+	struct be_opts *bo = &d->be.o;
+	struct cxl_kv_features f;
+	struct cxl_kv_info info;
+	uint32_t prompt = a->prompt, preset_prompt;
+	int rc, have_info;
+
+	if (kvtrace_preset(d->preset, cfg))
 		return bench_usage("unknown preset (kvtrace -l lists them)");
 	{
-		struct kvtrace_cfg tmp = cfg;
+		struct kvtrace_cfg tmp = *cfg;
 
-		for (int k = 0; k < nknobs; k++)
-			if (kvtrace_cfg_set(&tmp, knobs[k], 0))
+		for (int k = 0; k < a->nknobs; k++)
+			if (kvtrace_cfg_set(&tmp, a->knobs[k], 0))
 				return bench_usage("bad -k KNOB=VALUE");
 	}
-	preset_prompt = cfg.prompt_tokens;
-	if (layers)
-		cfg.layers = layers;
-	if (kv_heads)
-		cfg.kv_heads = kv_heads;
-	if (steps)
-		cfg.decode_steps = steps;
-	if (chunk)
-		cfg.prefill_chunk = chunk;
+	preset_prompt = cfg->prompt_tokens;
+	if (a->layers)
+		cfg->layers = a->layers;
+	if (a->kv_heads)
+		cfg->kv_heads = a->kv_heads;
+	if (a->steps)
+		cfg->decode_steps = a->steps;
+	if (a->chunk)
+		cfg->prefill_chunk = a->chunk;
 
 	/* the module is needed by cxl-kv; the others take its budget if attached */
 	have_info = !cxl_kv_get_features(ctx, &f) && !cxl_kv_get_info(ctx, &info);
@@ -390,362 +246,262 @@ int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		f.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 		info.attached = 0;
 	}
-	if (d.be.ops == &be_cxlkv_ops && (!have_info || !info.attached)) {
+	if (d->be.ops == &be_cxlkv_ops && (!have_info || !info.attached)) {
 		fprintf(stderr, "cxl-kv-bench: %s\n", have_info ?
 			"no tier set attached (cxl-kv attach)" : "no cxl_kv module");
 		return 1;
 	}
-	if (!budget) {
+	if (!d->budget) {
 		if (!have_info || !info.attached)
 			return bench_usage("--budget is needed without an attached tier set");
-		budget = info.budget_pages * f.page_size;
+		d->budget = info.budget_pages * f.page_size;
 	}
-	if (d.be.ops == &be_cxlkv_ops)
-		budget = info.budget_pages * f.page_size;
-	bo->budget_bytes = budget;
-	d.be.ctx = ctx;
-	d.be.page_size = f.page_size;
+	if (d->be.ops == &be_cxlkv_ops)
+		d->budget = info.budget_pages * f.page_size;
+	bo->budget_bytes = d->budget;
+	d->be.ctx = ctx;
+	d->be.page_size = f.page_size;
 	{
-		struct cxl_kv_geometry geo = { cfg.layers, cfg.kv_heads, head_dim,
-					       dtype, 1 };
+		struct cxl_kv_geometry geo = { cfg->layers, cfg->kv_heads,
+					       d->head_dim, d->dtype, 1 };
 
-		rc = cxl_kv_layout_init(&d.be.lo, &geo, f.page_size);
-		if (rc || f.page_size % d.be.lo.token_bytes)
+		rc = cxl_kv_layout_init(&d->be.lo, &geo, f.page_size);
+		if (rc || f.page_size % d->be.lo.token_bytes)
 			return bench_usage("geometry rejected (see the UAPI limits; "
 					   "a token vector must divide the page)");
-		cfg.tokens_per_block = d.be.lo.tokens_per_block;
+		cfg->tokens_per_block = d->be.lo.tokens_per_block;
 		if (!prompt) {
 			/* context so that all sequences' KV is ratio x the budget */
 			double per_token = 2.0 * geo.layers * geo.kv_heads *
-					   d.be.lo.token_bytes * bo->sequences;
-			double tokens = ratio * (double)budget / per_token;
+					   d->be.lo.token_bytes * bo->sequences;
+			double tokens = a->ratio * (double)d->budget / per_token;
 
-			if (tokens < cfg.decode_steps + 2 * d.be.lo.tokens_per_block)
-				tokens = cfg.decode_steps + 2 * d.be.lo.tokens_per_block;
-			prompt = (uint32_t)tokens - cfg.decode_steps;
+			if (tokens < cfg->decode_steps + 2 * d->be.lo.tokens_per_block)
+				tokens = cfg->decode_steps + 2 * d->be.lo.tokens_per_block;
+			prompt = (uint32_t)tokens - cfg->decode_steps;
 		}
 	}
 	if (prompt < preset_prompt) {
 		double frac = (double)prompt / preset_prompt;
 
-		cfg.win_local = (uint32_t)(cfg.win_local * frac + 0.5);
-		cfg.win_mixed = (uint32_t)(cfg.win_mixed * frac + 0.5);
-		if (cfg.win_local < 1)
-			cfg.win_local = 1;
-		if (cfg.win_mixed < 1)
-			cfg.win_mixed = 1;
+		cfg->win_local = (uint32_t)(cfg->win_local * frac + 0.5);
+		cfg->win_mixed = (uint32_t)(cfg->win_mixed * frac + 0.5);
+		if (cfg->win_local < 1)
+			cfg->win_local = 1;
+		if (cfg->win_mixed < 1)
+			cfg->win_mixed = 1;
 	}
-	for (int k = 0; k < nknobs; k++)
-		kvtrace_cfg_set(&cfg, knobs[k], 0);
-	cfg.prompt_tokens = prompt;
-	if (cfg.prefill_chunk > cfg.prompt_tokens)
-		cfg.prefill_chunk = cfg.prompt_tokens;
+	for (int k = 0; k < a->nknobs; k++)
+		kvtrace_cfg_set(cfg, a->knobs[k], 0);
+	cfg->prompt_tokens = prompt;
+	if (cfg->prefill_chunk > cfg->prompt_tokens)
+		cfg->prefill_chunk = cfg->prompt_tokens;
 	{
-		struct cxl_kv_geometry geo = d.be.lo.geo;
+		struct cxl_kv_geometry geo = d->be.lo.geo;
 
-		geo.max_tokens = (uint64_t)cfg.prompt_tokens + cfg.decode_steps;
-		cxl_kv_layout_init(&d.be.lo, &geo, f.page_size);
+		geo.max_tokens = (uint64_t)cfg->prompt_tokens + cfg->decode_steps;
+		cxl_kv_layout_init(&d->be.lo, &geo, f.page_size);
 	}
 	if (!bo->window)
-		bo->window = cfg.tokens_per_block;
-	d.layers = cfg.layers;
-	d.token_bytes = d.be.lo.token_bytes;
-	d.tpb = d.be.lo.tokens_per_block;
-	d.cap = cfg.kv_heads * 1024;
-	d.nseq = bo->sequences;
-	d.sq = calloc(d.nseq, sizeof(*d.sq));
-	d.steps_cap = cfg.decode_steps + 1;
-	d.step_s = calloc(d.steps_cap, sizeof(*d.step_s));
-	d.dem_s = calloc(d.steps_cap, sizeof(*d.dem_s));
-	d.idle_s = calloc(d.steps_cap, sizeof(*d.idle_s));
-	if (!d.sq || !d.step_s || !d.dem_s || !d.idle_s)
+		bo->window = cfg->tokens_per_block;
+	d->layers = cfg->layers;
+	d->token_bytes = d->be.lo.token_bytes;
+	d->tpb = d->be.lo.tokens_per_block;
+	d->cap = cfg->kv_heads * 1024;
+	d->nseq = bo->sequences;
+	d->sq = calloc(d->nseq, sizeof(*d->sq));
+	d->steps_cap = cfg->decode_steps + 1;
+	d->step_s = calloc(d->steps_cap, sizeof(*d->step_s));
+	d->dem_s = calloc(d->steps_cap, sizeof(*d->dem_s));
+	d->idle_s = calloc(d->steps_cap, sizeof(*d->idle_s));
+	if (!d->sq || !d->step_s || !d->dem_s || !d->idle_s)
 		return 1;
-	for (uint32_t s = 0; s < d.nseq; s++) {
-		struct seq *q = &d.sq[s];
+	for (uint32_t s = 0; s < d->nseq; s++) {
+		struct seq *q = &d->sq[s];
 		struct kvtrace_genstats g2;
 
-		cfg.seed = d.seed + s;
-		rc = kvtrace_generate(&cfg, &q->t, s ? &g2 : &gs);
-		q->rd = calloc(d.layers, sizeof(*q->rd));
-		q->prev = calloc(d.layers, sizeof(*q->prev));
-		q->nrd = calloc(d.layers, sizeof(*q->nrd));
-		q->nprev = calloc(d.layers, sizeof(*q->nprev));
+		cfg->seed = d->seed + s;
+		rc = kvtrace_generate(cfg, &q->t, s ? &g2 : &d->gs);
+		q->rd = calloc(d->layers, sizeof(*q->rd));
+		q->prev = calloc(d->layers, sizeof(*q->prev));
+		q->nrd = calloc(d->layers, sizeof(*q->nrd));
+		q->nprev = calloc(d->layers, sizeof(*q->nprev));
 		if (rc || !q->rd || !q->prev || !q->nrd || !q->nprev) {
 			fprintf(stderr, "cxl-kv-bench: trace generator: %s\n",
 				strerror(rc ? -rc : ENOMEM));
 			return 1;
 		}
-		for (uint32_t l = 0; l < d.layers; l++) {
-			q->rd[l] = calloc(d.cap, sizeof(struct be_read));
-			q->prev[l] = calloc(d.cap, sizeof(struct be_read));
+		for (uint32_t l = 0; l < d->layers; l++) {
+			q->rd[l] = calloc(d->cap, sizeof(struct be_read));
+			q->prev[l] = calloc(d->cap, sizeof(struct be_read));
 			if (!q->rd[l] || !q->prev[l])
 				return 1;
 		}
 	}
-	snprintf(label, sizeof(label), "%s%s%s%s", bo->name,
-		 d.be.ops != &be_cxlkv_ops ? "" : bo->uring ? "-uring" : "-ioctl",
-		 d.be.ops == &be_cxlkv_ops && !bo->layer_batch ? "-faults" : "",
-		 !bo->pipeline ? "" : d.be.ops == &be_cxlkv_ops &&
+	snprintf(d->label, sizeof(d->label), "%s%s%s%s", bo->name,
+		 d->be.ops != &be_cxlkv_ops ? "" : bo->uring ? "-uring" : "-ioctl",
+		 d->be.ops == &be_cxlkv_ops && !bo->layer_batch ? "-faults" : "",
+		 !bo->pipeline ? "" : d->be.ops == &be_cxlkv_ops &&
 		 bo->user_pipeline ? "+upipe" : "+pipe");
+	return -1;
+}
 
-	rc = d.be.ops->open(&d.be);
-	for (uint32_t s = 0; !rc && s < d.nseq; s++)
-		rc = d.be.ops->seq_open(&d.be, s);
+/* Open the backend and every sequence and the CSV, print the header: 0 or -errno. */
+static int decode_open(struct decode *d)
+{
+	const struct kvtrace_cfg *cfg = &d->cfg;
+	struct be_opts *bo = &d->be.o;
+	int rc;
+
+	rc = d->be.ops->open(&d->be);
+	for (uint32_t s = 0; !rc && s < d->nseq; s++)
+		rc = d->be.ops->seq_open(&d->be, s);
 	if (rc) {
-		fprintf(stderr, "cxl-kv-bench: backend %s: %s\n", label, strerror(-rc));
-		failed = 1;
-		goto out;
+		fprintf(stderr, "cxl-kv-bench: backend %s: %s\n", d->label, strerror(-rc));
+		return rc;
 	}
-	if (plot_prefix) {
-		char path[512];
-
-		snprintf(path, sizeof(path), "%s.csv", plot_prefix);
-		csv = fopen(path, "w");
-		if (csv)
-			fprintf(csv, "step,hit_rate,warm_pages,cold_pages\n");
-	}
+	d->csv = bench_csv_open(d->plot_prefix, "step");
 	printf("KTAP version 1\n1..1\n");
 	printf("# decode: backend %s, %u sequence(s), geometry %ux%ux%u dtype %u, "
 	       "%u prompt + %u decode tokens, %u tokens/block, KV %llu MiB, warm "
 	       "budget %llu MiB (x%.1f), compute %.0f us/layer (%s), trace %s seed "
 	       "%llu win_local %u win_mixed %u: %llu reads, %.1f blocks/head/step, "
-	       "transport %s%s\n", label, d.nseq, cfg.layers, cfg.kv_heads,
-	       head_dim, dtype, cfg.prompt_tokens, cfg.decode_steps, d.tpb,
-	       (unsigned long long)((d.be.lo.mmap_bytes * d.nseq) >> 20),
-	       (unsigned long long)(budget >> 20),
-	       (double)d.be.lo.mmap_bytes * d.nseq / (double)budget, d.compute_us,
-	       d.spin ? "spin" : "sleep", preset, (unsigned long long)d.seed,
-	       cfg.win_local, cfg.win_mixed, (unsigned long long)gs.reads,
-	       gs.reads_per_head_step, bo->uring ? "io_uring" : "ioctl",
+	       "transport %s%s\n", d->label, d->nseq, cfg->layers, cfg->kv_heads,
+	       d->head_dim, d->dtype, cfg->prompt_tokens, cfg->decode_steps, d->tpb,
+	       (unsigned long long)((d->be.lo.mmap_bytes * d->nseq) >> 20),
+	       (unsigned long long)(d->budget >> 20),
+	       (double)d->be.lo.mmap_bytes * d->nseq / (double)d->budget,
+	       d->compute_us, d->spin ? "spin" : "sleep", d->preset,
+	       (unsigned long long)d->seed, cfg->win_local, cfg->win_mixed,
+	       (unsigned long long)d->gs.reads, d->gs.reads_per_head_step,
+	       bo->uring ? "io_uring" : "ioctl",
 	       bo->pipeline ? " + layer pipeline" : "");
 	fflush(stdout);
+	return 0;
+}
 
-	t0 = last_progress = bench_now();
-	for (;;) {
-		uint64_t step = 0;
-		uint32_t nwrite, nw0 = 0;
-		int reads, any = 0, all_reads = 1;
-		double ts;
+/* The summary, the e2e row (and --rows), the KTAP result, the plot. */
+static void decode_report(struct decode *d)
+{
+	double tdec = d->decoding ? bench_now() - d->tdec0 : 0, hit, pfacc = -1;
+	uint64_t pr = d->pages_read - d->dec_pages0, ms = d->misses - d->dec_misses0;
+	double p50, p99, p99dem = -1, p99idle = -1, ks1;
+	struct cxl_kv_stats st, stsum;
+	struct be_counters c1;
+	struct rusage ru1;
+	char row[768];
 
-		for (uint32_t s = 0; s < d.nseq; s++) {
-			rc = parse_step(&d, s, &step, &nwrite, &reads);
-			if (rc < 0) {
-				fprintf(stderr, "cxl-kv-bench: bad trace\n");
-				failed = 1;
-				break;
-			}
-			if (!rc)
-				continue;
-			any = 1;
+	getrusage(RUSAGE_SELF, &ru1);
+	ks1 = bench_kernel_cpu_s();
+	d->be.ops->counters(&d->be, &c1);
+	p50 = bench_pct(d->step_s, d->nsteps, 0.5) * 1e3;
+	p99 = bench_pct(d->step_s, d->nsteps, 0.99) * 1e3;
+	if (d->ndem)
+		p99dem = bench_pct(d->dem_s, d->ndem, 0.99) * 1e3;
+	if (d->nidle)
+		p99idle = bench_pct(d->idle_s, d->nidle, 0.99) * 1e3;
+	hit = pr ? 1.0 - (double)ms / (double)pr : 1.0;
+	if (hit < 0)
+		hit = 0;
+	memset(&stsum, 0, sizeof(stsum));
+	for (uint32_t s = 0; d->be.ops->space_stats && s < d->nseq; s++)
+		if (!d->be.ops->space_stats(&d->be, s, &st)) {
+			stsum.promotions += st.promotions;
+			stsum.demotions += st.demotions;
+			stsum.prefetch_issued += st.prefetch_issued;
+			stsum.prefetch_used += st.prefetch_used;
+			stsum.faults_cold += st.faults_cold;
 			if (!s)
-				nw0 = nwrite;
-			all_reads &= reads;
+				stsum = st;
 		}
-		if (failed || !any)
-			break;
-		d.step = step;
-		if (all_reads && !decoding) {
-			/* the decode phase starts: counters from here */
-			decoding = 1;
-			d.be.ops->counters(&d.be, &c0);
-			getrusage(RUSAGE_SELF, &ru0);
-			ks0 = bench_kernel_cpu_s();
-			tdec0 = bench_now();
-			dec_pages0 = d.pages_read;
-			dec_misses0 = d.misses;
-		}
-		ts = bench_now();
-		if (d.be.ops == &be_cxlkv_ops && all_reads &&
-		    cxl_kv_get_global_stats(ctx, &gst0))
-			gst0.demotions = UINT64_MAX;
-		for (uint32_t s = 0; s < d.nseq && !failed; s++)
-			if (write_tokens(&d, s, nw0)) {
-				fprintf(stderr, "cxl-kv-bench: write failed\n");
-				failed = 1;
-			}
-		if (all_reads && !failed) {
-			struct be_counters m0, m1;
+	if (c1.has_pf && c1.pf_pages > d->c0.pf_pages)
+		pfacc = (double)(c1.pf_used - d->c0.pf_used) /
+			(double)(c1.pf_pages - d->c0.pf_pages);
+	printf("# ---- decode summary (%s) ----\n", d->label);
+	printf("# %-22s %16.3f\n", "seconds", bench_now() - d->t0);
+	printf("# %-22s %16.3f\n", "decode_seconds", tdec);
+	printf("# %-22s %16u\n", "steps", d->nsteps);
+	printf("# %-22s %16.3f\n", "step_p50_ms", p50);
+	printf("# %-22s %16.3f\n", "step_p99_ms", p99);
+	if (d->be.ops == &be_cxlkv_ops)
+		printf("# %-22s %16.3f (%u steps)\n# %-22s %16.3f (%u steps)\n",
+		       "step_p99_demoting_ms", p99dem, d->ndem,
+		       "step_p99_quiet_ms", p99idle, d->nidle);
+	printf("# %-22s %16.1f\n", "tokens_per_s",
+	       tdec > 0 ? d->nsteps * d->nseq / tdec : 0);
+	printf("# %-22s %16llu\n", "pages_read", (unsigned long long)pr);
+	printf("# %-22s %16llu\n", "cold_faults_on_read", (unsigned long long)ms);
+	printf("# %-22s %16.3f\n", "hit_rate", hit);
+	printf("# %-22s %16.3f\n", "prefetch_accuracy", pfacc);
+	printf("# %-22s %16llu\n", "cold_read_bytes",
+	       (unsigned long long)(c1.cold_read_bytes - d->c0.cold_read_bytes));
+	printf("# %-22s %16llu\n", "cold_write_bytes",
+	       (unsigned long long)(c1.cold_write_bytes - d->c0.cold_write_bytes));
+	printf("# %-22s %16llu\n", "promotions", (unsigned long long)stsum.promotions);
+	printf("# %-22s %16llu\n", "demotions", (unsigned long long)stsum.demotions);
+	printf("# %-22s %16llu\n", "verified_bytes", (unsigned long long)d->verified_bytes);
+	printf("# %-22s %16llu\n", "mismatches", (unsigned long long)d->mismatches);
+	if (d->be.ops->space_stats && d->nseq == 1 &&
+	    !d->be.ops->space_stats(&d->be, 0, &st)) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mf = open_memstream(&buf, &len);
 
-			d.be.ops->counters(&d.be, &m0);
-			for (uint32_t l = 0; l < d.layers && !failed; l++) {
-				for (uint32_t s = 0; s < d.nseq && !failed; s++) {
-					struct seq *q = &d.sq[s];
-					uint32_t tl = l + bo->depth, pl = tl % d.layers;
-					const struct be_read *pred = NULL;
-					uint32_t np = 0;
-
-					if (bo->pipeline) {
-						pred = tl < d.layers ? q->prev[pl] : q->rd[pl];
-						np = tl < d.layers ? q->nprev[pl] : q->nrd[pl];
-					}
-					if (d.be.ops->layer_begin(&d.be, s, l, step, q->rd[l],
-								  q->nrd[l], pl, pred, np))
-						failed = 1;
-				}
-				for (uint32_t s = 0; s < d.nseq && !failed; s++)
-					for (uint32_t i = 0; i < d.sq[s].nrd[l]; i++)
-						if (read_block(&d, s, l, &d.sq[s].rd[l][i])) {
-							failed = 1;
-							break;
-						}
-				bench_compute_wait(d.compute_us, d.spin);
-			}
-			d.be.ops->counters(&d.be, &m1);
-			d.misses += m1.demand_misses - m0.demand_misses;
+		printf("# space counters:\n");
+		if (mf) {
+			stats_table(mf, &st);
+			fclose(mf);
+			for (char *ln = strtok(buf, "\n"); ln; ln = strtok(NULL, "\n"))
+				printf("#   %s\n", ln);
+			free(buf);
 		}
-		for (uint32_t s = 0; s < d.nseq && !failed; s++)
-			if (d.be.ops->step_end(&d.be, s, step, d.sq[s].written))
-				failed = 1;
-		if (all_reads && d.nsteps < d.steps_cap) {
-			double dt = bench_now() - ts;
-
-			d.step_s[d.nsteps++] = dt;
-			/* demotions (worker or write-back) during the step? */
-			if (d.be.ops == &be_cxlkv_ops && gst0.demotions != UINT64_MAX &&
-			    !cxl_kv_get_global_stats(ctx, &gst1)) {
-				if (gst1.demotions + gst1.clean_drops !=
-				    gst0.demotions + gst0.clean_drops)
-					d.dem_s[d.ndem++] = dt;
-				else
-					d.idle_s[d.nidle++] = dt;
-			}
-		}
-		if (progress > 0 && bench_now() - last_progress >= progress) {
-			last_progress = bench_now();
-			printf("# progress: step %llu tokens %llu verified %llu MiB %.0fs\n",
-			       (unsigned long long)step,
-			       (unsigned long long)d.sq[0].written,
-			       (unsigned long long)(d.verified_bytes >> 20),
-			       last_progress - t0);
-			fflush(stdout);
-		}
-		if (csv && all_reads && d.be.ops->space_stats &&
-		    !d.be.ops->space_stats(&d.be, 0, &st))
-			fprintf(csv, "%llu,%.4f,%llu,%llu\n", (unsigned long long)step,
-				d.pages_read ? 1.0 - (double)d.misses /
-				(double)d.pages_read : 0.0,
-				(unsigned long long)st.warm_pages,
-				(unsigned long long)st.cold_pages);
 	}
-	{
-		double tdec = decoding ? bench_now() - tdec0 : 0, hit, pfacc = -1;
-		uint64_t pr = d.pages_read - dec_pages0, ms = d.misses - dec_misses0;
-		double p50, p99, p99dem = -1, p99idle = -1;
+	snprintf(row, sizeof(row),
+		 "e2e-row: backend=%s ratio=%.1f compute_us=%.0f seqs=%u "
+		 "steps=%u p50_ms=%.3f p99_ms=%.3f tok_s=%.1f cold_rd_mib=%.1f "
+		 "cold_wr_mib=%.1f hit=%.3f pf_acc=%.3f user_s=%.2f sys_s=%.2f "
+		 "ksys_s=%.2f mismatches=%llu ok=%d p99_dem_ms=%.3f "
+		 "p99_quiet_ms=%.3f",
+		 d->label, (double)d->be.lo.mmap_bytes * d->nseq / (double)d->budget,
+		 d->compute_us, d->nseq, d->nsteps, p50, p99,
+		 tdec > 0 ? d->nsteps * d->nseq / tdec : 0,
+		 (double)(c1.cold_read_bytes - d->c0.cold_read_bytes) / 1048576.0,
+		 (double)(c1.cold_write_bytes - d->c0.cold_write_bytes) / 1048576.0,
+		 hit, pfacc, bench_tv_s(ru1.ru_utime) - bench_tv_s(d->ru0.ru_utime),
+		 bench_tv_s(ru1.ru_stime) - bench_tv_s(d->ru0.ru_stime),
+		 ks1 - d->ks0,
+		 (unsigned long long)d->mismatches,
+		 !d->failed && !d->mismatches, p99dem, p99idle);
+	printf("%s\n", row);
+	if (d->rows) {
+		FILE *rf = fopen(d->rows, "a");
 
-		getrusage(RUSAGE_SELF, &ru1);
-		ks1 = bench_kernel_cpu_s();
-		d.be.ops->counters(&d.be, &c1);
-		p50 = bench_pct(d.step_s, d.nsteps, 0.5) * 1e3;
-		p99 = bench_pct(d.step_s, d.nsteps, 0.99) * 1e3;
-		if (d.ndem)
-			p99dem = bench_pct(d.dem_s, d.ndem, 0.99) * 1e3;
-		if (d.nidle)
-			p99idle = bench_pct(d.idle_s, d.nidle, 0.99) * 1e3;
-		hit = pr ? 1.0 - (double)ms / (double)pr : 1.0;
-		if (hit < 0)
-			hit = 0;
-		memset(&stsum, 0, sizeof(stsum));
-		for (uint32_t s = 0; d.be.ops->space_stats && s < d.nseq; s++)
-			if (!d.be.ops->space_stats(&d.be, s, &st)) {
-				stsum.promotions += st.promotions;
-				stsum.demotions += st.demotions;
-				stsum.prefetch_issued += st.prefetch_issued;
-				stsum.prefetch_used += st.prefetch_used;
-				stsum.faults_cold += st.faults_cold;
-				if (!s)
-					stsum = st;
-			}
-		if (c1.has_pf && c1.pf_pages > c0.pf_pages)
-			pfacc = (double)(c1.pf_used - c0.pf_used) /
-				(double)(c1.pf_pages - c0.pf_pages);
-		printf("# ---- decode summary (%s) ----\n", label);
-		printf("# %-22s %16.3f\n", "seconds", bench_now() - t0);
-		printf("# %-22s %16.3f\n", "decode_seconds", tdec);
-		printf("# %-22s %16u\n", "steps", d.nsteps);
-		printf("# %-22s %16.3f\n", "step_p50_ms", p50);
-		printf("# %-22s %16.3f\n", "step_p99_ms", p99);
-		if (d.be.ops == &be_cxlkv_ops)
-			printf("# %-22s %16.3f (%u steps)\n# %-22s %16.3f (%u steps)\n",
-			       "step_p99_demoting_ms", p99dem, d.ndem,
-			       "step_p99_quiet_ms", p99idle, d.nidle);
-		printf("# %-22s %16.1f\n", "tokens_per_s",
-		       tdec > 0 ? d.nsteps * d.nseq / tdec : 0);
-		printf("# %-22s %16llu\n", "pages_read", (unsigned long long)pr);
-		printf("# %-22s %16llu\n", "cold_faults_on_read", (unsigned long long)ms);
-		printf("# %-22s %16.3f\n", "hit_rate", hit);
-		printf("# %-22s %16.3f\n", "prefetch_accuracy", pfacc);
-		printf("# %-22s %16llu\n", "cold_read_bytes",
-		       (unsigned long long)(c1.cold_read_bytes - c0.cold_read_bytes));
-		printf("# %-22s %16llu\n", "cold_write_bytes",
-		       (unsigned long long)(c1.cold_write_bytes - c0.cold_write_bytes));
-		printf("# %-22s %16llu\n", "promotions", (unsigned long long)stsum.promotions);
-		printf("# %-22s %16llu\n", "demotions", (unsigned long long)stsum.demotions);
-		printf("# %-22s %16llu\n", "verified_bytes", (unsigned long long)d.verified_bytes);
-		printf("# %-22s %16llu\n", "mismatches", (unsigned long long)d.mismatches);
-		if (d.be.ops->space_stats && d.nseq == 1 &&
-		    !d.be.ops->space_stats(&d.be, 0, &st)) {
-			char *buf = NULL;
-			size_t len = 0;
-			FILE *mf = open_memstream(&buf, &len);
-
-			printf("# space counters:\n");
-			if (mf) {
-				stats_table(mf, &st);
-				fclose(mf);
-				for (char *ln = strtok(buf, "\n"); ln; ln = strtok(NULL, "\n"))
-					printf("#   %s\n", ln);
-				free(buf);
-			}
+		if (rf) {
+			fprintf(rf, "%s\n", row);
+			fclose(rf);
 		}
-		{
-			char row[768];
-
-			snprintf(row, sizeof(row),
-				 "e2e-row: backend=%s ratio=%.1f compute_us=%.0f seqs=%u "
-				 "steps=%u p50_ms=%.3f p99_ms=%.3f tok_s=%.1f cold_rd_mib=%.1f "
-				 "cold_wr_mib=%.1f hit=%.3f pf_acc=%.3f user_s=%.2f sys_s=%.2f "
-				 "ksys_s=%.2f mismatches=%llu ok=%d p99_dem_ms=%.3f "
-				 "p99_quiet_ms=%.3f",
-				 label, (double)d.be.lo.mmap_bytes * d.nseq / (double)budget,
-				 d.compute_us, d.nseq, d.nsteps, p50, p99,
-				 tdec > 0 ? d.nsteps * d.nseq / tdec : 0,
-				 (double)(c1.cold_read_bytes - c0.cold_read_bytes) / 1048576.0,
-				 (double)(c1.cold_write_bytes - c0.cold_write_bytes) / 1048576.0,
-				 hit, pfacc, bench_tv_s(ru1.ru_utime) - bench_tv_s(ru0.ru_utime),
-				 bench_tv_s(ru1.ru_stime) - bench_tv_s(ru0.ru_stime),
-				 ks1 - ks0,
-				 (unsigned long long)d.mismatches,
-				 !failed && !d.mismatches, p99dem, p99idle);
-			printf("%s\n", row);
-			if (rows) {
-				FILE *rf = fopen(rows, "a");
-
-				if (rf) {
-					fprintf(rf, "%s\n", row);
-					fclose(rf);
-				}
-			}
-		}
-		printf("%sok 1 decode\n", failed || d.mismatches ? "not " : "");
-		printf("run-summary: hit_rate=%.3f promotions=%llu demotions=%llu "
-		       "verified_bytes=%llu prefetch_accuracy=%.3f\n", hit,
-		       (unsigned long long)stsum.promotions,
-		       (unsigned long long)stsum.demotions,
-		       (unsigned long long)d.verified_bytes,
-		       stsum.prefetch_issued ?
-		       (double)stsum.prefetch_used / stsum.prefetch_issued : -1.0);
-		fflush(stdout);
 	}
-	if (csv) {
-		fclose(csv);
-		bench_plot(plot_prefix, "cxl-kv-bench decode: hit rate, warm and cold pages");
-	}
-out:
-	d.be.ops->close(&d.be);
-	for (uint32_t s = 0; s < d.nseq; s++) {
-		struct seq *q = &d.sq[s];
+	printf("%sok 1 decode\n", d->failed || d->mismatches ? "not " : "");
+	printf("run-summary: hit_rate=%.3f promotions=%llu demotions=%llu "
+	       "verified_bytes=%llu prefetch_accuracy=%.3f\n", hit,
+	       (unsigned long long)stsum.promotions,
+	       (unsigned long long)stsum.demotions,
+	       (unsigned long long)d->verified_bytes,
+	       stsum.prefetch_issued ?
+	       (double)stsum.prefetch_used / stsum.prefetch_issued : -1.0);
+	fflush(stdout);
+	bench_csv_close(d->csv, d->plot_prefix, "step",
+			"cxl-kv-bench decode: hit rate, warm and cold pages");
+}
 
-		for (uint32_t l = 0; q->rd && l < d.layers; l++) {
+/* Close the backend, free the traces and buffers: the exit code. */
+static int decode_free(struct decode *d)
+{
+	d->be.ops->close(&d->be);
+	for (uint32_t s = 0; s < d->nseq; s++) {
+		struct seq *q = &d->sq[s];
+
+		for (uint32_t l = 0; q->rd && l < d->layers; l++) {
 			free(q->rd[l]);
 			free(q->prev[l]);
 		}
@@ -755,9 +511,35 @@ out:
 		free(q->nprev);
 		kvtrace_free(&q->t);
 	}
-	free(d.sq);
-	free(d.step_s);
-	free(d.dem_s);
-	free(d.idle_s);
-	return failed || d.mismatches ? 1 : 0;
+	free(d->sq);
+	free(d->step_s);
+	free(d->dem_s);
+	free(d->idle_s);
+	return d->failed || d->mismatches ? 1 : 0;
+}
+
+int bench_decode(struct cxl_kv_ctx *ctx, int argc, char **argv)
+{
+	struct decode_args a;
+	struct decode d;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&d, 0, sizeof(d));
+	memset(&d.gst0, 0xff, sizeof(d.gst0));
+	rc = decode_options(&d, &a, argc, argv);
+	if (rc >= 0)
+		return rc;
+	rc = decode_setup(ctx, &d, &a);
+	if (rc >= 0)
+		return rc;
+	if (decode_open(&d)) {
+		d.failed = 1;
+	} else {
+		d.t0 = d.last_progress = bench_now();
+		while (decode_step(&d))
+			;
+		decode_report(&d);
+	}
+	return decode_free(&d);
 }

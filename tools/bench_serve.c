@@ -245,14 +245,7 @@ int bench_serve(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "cxl-kv-bench: map: %s\n", strerror(-rc));
 		goto out_space;
 	}
-	if (plot_prefix) {
-		char p[512];
-
-		snprintf(p, sizeof(p), "%s.csv", plot_prefix);
-		csv = fopen(p, "w");
-		if (csv)
-			fprintf(csv, "request,hit_rate,warm_pages,cold_pages\n");
-	}
+	csv = bench_csv_open(plot_prefix, "request");
 	printf("KTAP version 1\n1..1\n");
 	printf("# serve: %s, geometry %ux%ux%u, %u tokens per block id, %u slots "
 	       "(space %llu MiB, warm budget %llu MiB)\n", path, geo.layers,
@@ -318,10 +311,8 @@ int bench_serve(struct cxl_kv_ctx *ctx, int argc, char **argv)
 			fflush(stdout);
 		}
 		if (csv && !cxl_kv_space_stats(s.space, &st))
-			fprintf(csv, "%llu,%.4f,%llu,%llu\n", (unsigned long long)reqs,
-				blocks ? (double)hits / (double)blocks : 0.0,
-				(unsigned long long)st.warm_pages,
-				(unsigned long long)st.cold_pages);
+			bench_csv_row(csv, reqs, blocks ? (double)hits /
+				      (double)blocks : 0.0, &st);
 	}
 	if (cxl_kv_space_stats(s.space, &st))
 		memset(&st, 0, sizeof(st));
@@ -354,18 +345,8 @@ int bench_serve(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		       (unsigned long long)st.demotions,
 		       (unsigned long long)s.verified_bytes);
 	}
-	if (csv) {
-		char cmd[1024];
-
-		fclose(csv);
-		snprintf(cmd, sizeof(cmd),
-			 "command -v gnuplot >/dev/null 2>&1 && gnuplot -e \"set terminal png "
-			 "noenhanced size 900,500; set output '%s.png'; set datafile separator ','; "
-			 "set key autotitle columnhead; set xlabel 'request'; set y2tics; "
-			 "plot '%s.csv' using 1:2 with lines, '' using 1:3 with lines axes x1y2, "
-			 "'' using 1:4 with lines axes x1y2\"", plot_prefix, plot_prefix);
-		printf("# plot: %s\n", system(cmd) ? "gnuplot missing or failed" : "written");
-	}
+	bench_csv_close(csv, plot_prefix, "request",
+			"cxl-kv-bench serve: prefix hit rate, warm and cold pages");
 	ret = s.mismatches ? 1 : 0;
 out_space:
 	cxl_kv_space_close(s.space);

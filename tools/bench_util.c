@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench_util.c - helpers of cxl-kv-bench decode: the compute wait,
- * percentiles, CPU time.
+ * bench_util.c - helpers of cxl-kv-bench decode and serve: the compute
+ * wait, percentiles, CPU time, the --plot CSV.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,3 +80,33 @@ double bench_tv_s(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
 }
 
+FILE *bench_csv_open(const char *prefix, const char *x)
+{
+	char path[512];
+	FILE *csv;
+
+	if (!prefix)
+		return NULL;
+	snprintf(path, sizeof(path), "%s.csv", prefix);
+	csv = fopen(path, "w");
+	if (csv)
+		fprintf(csv, "%s,hit_rate,warm_pages,cold_pages\n", x);
+	return csv;
+}
+
+void bench_csv_row(FILE *csv, uint64_t x, double hit,
+		   const struct cxl_kv_stats *st)
+{
+	fprintf(csv, "%llu,%.4f,%llu,%llu\n", (unsigned long long)x, hit,
+		(unsigned long long)st->warm_pages,
+		(unsigned long long)st->cold_pages);
+}
+
+void bench_csv_close(FILE *csv, const char *prefix, const char *x,
+		     const char *what)
+{
+	if (!csv)
+		return;
+	fclose(csv);
+	bench_plot(prefix, x, what);
+}

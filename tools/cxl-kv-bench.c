@@ -144,7 +144,7 @@ int bench_check(uint64_t seed, uint32_t layer, uint32_t head,
 	return diff ? -1 : 0;
 }
 
-void bench_plot(const char *prefix, const char *what)
+void bench_plot(const char *prefix, const char *x, const char *what)
 {
 	char cmd[1024];
 
@@ -155,10 +155,10 @@ void bench_plot(const char *prefix, const char *what)
 	snprintf(cmd, sizeof(cmd),
 		 "gnuplot -e \"set terminal png noenhanced size 900,500; set output '%s.png'; "
 		 "set datafile separator ','; set key autotitle columnhead; "
-		 "set xlabel 'step'; set y2tics; set ytics nomirror; "
+		 "set xlabel '%s'; set y2tics; set ytics nomirror; "
 		 "set title '%s'; plot '%s.csv' using 1:2 with lines axes x1y1, "
 		 "'' using 1:3 with lines axes x1y2, '' using 1:4 with lines axes x1y2\"",
-		 prefix, what, prefix);
+		 prefix, x, what, prefix);
 	if (system(cmd))
 		printf("# plot: gnuplot failed\n");
 	else

@@ -16,66 +16,10 @@
  * step and reads.  Everything is driven by one seeded xorshift64* stream.
  */
 #include <errno.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvtrace_gen.h"
-
-enum { H_LOCAL, H_MIXED, H_RETR };
-
-struct gq {
-	int type;
-	double sink;		/* mass on block 0 */
-	float *w;		/* base importance per block */
-	float *g;		/* AR(1) noise state per block */
-	uint32_t *flip;		/* step of the next on/off flip */
-	uint8_t *on;		/* active? */
-	uint8_t *was_off;	/* has been quiet at least once */
-	uint32_t *needle;	/* retrieval: needle start blocks */
-	uint32_t *nspan;	/* retrieval: needle span lengths */
-	uint32_t *old;		/* retrieval: earlier needle spots (ring) */
-	uint32_t nold;
-	uint32_t prev_top[8], nprev;
-};
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnext(struct rng *r)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 2685821657736338717ull;
-}
-
-static double runif(struct rng *r)
-{
-	return ((rnext(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static uint32_t rbelow(struct rng *r, uint32_t n)
-{
-	return n ? (uint32_t)((rnext(r) >> 32) * n >> 32) : 0;
-}
-
-/* approximately N(0,1): Irwin-Hall with 4 terms, scaled */
-static double rnorm(struct rng *r)
-{
-	return (runif(r) + runif(r) + runif(r) + runif(r) - 2.0) * 1.7320508;
-}
-
-static uint32_t rgeom(struct rng *r, double mean)
-{
-	double u = runif(r);
-
-	if (mean <= 1.0)
-		return 1;
-	return 1 + (uint32_t)(-log(u) * mean);
-}
+#include "kvtrace_model.h"
 
 void kvtrace_cfg_default(struct kvtrace_cfg *c)
 {
@@ -185,7 +129,7 @@ int kvtrace_preset(const char *name, struct kvtrace_cfg *c)
 	return 0;
 }
 
-static int emit(struct kvtrace *t, uint32_t w)
+int emit(struct kvtrace *t, uint32_t w)
 {
 	if (t->n == t->cap) {
 		uint64_t nc = t->cap ? t->cap * 2 : 1 << 16;
@@ -200,7 +144,7 @@ static int emit(struct kvtrace *t, uint32_t w)
 	return 0;
 }
 
-static uint32_t mass_q16(double m)
+uint32_t mass_q16(double m)
 {
 	double v = m * 65536.0 + 0.5;
 
@@ -244,7 +188,7 @@ static void topk(uint32_t *idx, const float *key, uint32_t n, uint32_t k)
 	}
 }
 
-static void new_block(const struct kvtrace_cfg *c, struct gq *q, uint32_t b,
+void new_block(const struct kvtrace_cfg *c, struct gq *q, uint32_t b,
 		      uint32_t step, struct rng *r)
 {
 	q->w[b] = (float)pow(runif(r), -1.0 / c->pareto);
@@ -254,7 +198,7 @@ static void new_block(const struct kvtrace_cfg *c, struct gq *q, uint32_t b,
 	q->flip[b] = step + rgeom(r, q->on[b] ? c->on_steps : c->off_steps);
 }
 
-static void place_needle(const struct kvtrace_cfg *c, struct gq *q,
+void place_needle(const struct kvtrace_cfg *c, struct gq *q,
 			 uint32_t i, uint32_t nb, struct rng *r)
 {
 	uint32_t hi = nb > c->win_mixed + 2 ? nb - c->win_mixed - 1 : 1;
@@ -270,7 +214,7 @@ static void place_needle(const struct kvtrace_cfg *c, struct gq *q,
 }
 
 /* the decode reads of one head at a step (context nb blocks); emits READ */
-static int head_reads(const struct kvtrace_cfg *c, struct gq *q, uint32_t qi,
+int head_reads(const struct kvtrace_cfg *c, struct gq *q, uint32_t qi,
 		      uint32_t nb, uint32_t step, struct rng *rr,
 		      struct kvtrace *t, struct kvtrace_genstats *gs,
 		      uint32_t *idx, float *eff, uint32_t *rd_b, double *rd_m)
@@ -425,414 +369,86 @@ static int head_init(const struct kvtrace_cfg *c, struct gq *q, uint32_t bph,
 	return 0;
 }
 
-static int generate_serve(const struct kvtrace_cfg *c, struct kvtrace *t,
-			  struct kvtrace_genstats *gs);
-
-int kvtrace_generate(const struct kvtrace_cfg *c, struct kvtrace *t,
-		     struct kvtrace_genstats *gs)
+/* the header of a generated trace of @layers x c->kv_heads queues */
+void trace_begin(const struct kvtrace_cfg *c, struct kvtrace *t,
+		 struct kvtrace_genstats *gs, uint32_t layers, uint32_t bph,
+		 uint32_t decode_steps)
 {
-	uint32_t nq = c->layers * c->kv_heads, tpb = c->tokens_per_block;
-	uint32_t total = c->prompt_tokens + c->decode_steps;
-	uint32_t bph = (total + tpb - 1) / tpb;
-	uint32_t *idx, *rd_b, step = 0, pos = 0, qi, i;
-	double *rd_m;
-	struct gq *qs;
-	struct rng r = { c->seed * 0x9e3779b97f4a7c15ull + 12345 };
-	float *eff;
-	int ret = -ENOMEM;
-
-	if (c->seqs > 1)
-		return generate_serve(c, t, gs);
-	if (!nq || nq > 1024 * 256 || c->layers > 1023 || c->kv_heads > 255 ||
-	    !tpb || bph > 65535 || !c->prefill_chunk || !c->prompt_tokens)
-		return -EINVAL;
 	memset(t, 0, sizeof(*t));
 	memset(gs, 0, sizeof(*gs));
 	memcpy(t->h.magic, KVTRACE_MAGIC, 8);
 	t->h.version = 1;
-	t->h.layers = c->layers;
+	t->h.layers = layers;
 	t->h.kv_heads = c->kv_heads;
 	t->h.blocks_per_head = bph;
-	t->h.tokens_per_block = tpb;
+	t->h.tokens_per_block = c->tokens_per_block;
 	t->h.prompt_tokens = c->prompt_tokens;
-	t->h.decode_steps = c->decode_steps;
+	t->h.decode_steps = decode_steps;
 	t->h.prefill_chunk = c->prefill_chunk;
 	t->h.seed = c->seed;
-
-	qs = calloc(nq, sizeof(*qs));
-	idx = calloc(bph, sizeof(*idx));
-	eff = calloc(bph, sizeof(*eff));
-	rd_b = calloc(bph, sizeof(*rd_b));
-	rd_m = calloc(bph, sizeof(*rd_m));
-	if (!qs || !idx || !eff || !rd_b || !rd_m)
-		goto out;
-	for (qi = 0; qi < nq; qi++) {
-		struct gq *q = &qs[qi];
-		double u = runif(&r);
-
-		if (head_init(c, q, bph, u, &r, gs))
-			goto out;
-	}
-
-	for (qi = 0; qi < nq; qi++)
-		if (emit(t, KVTRACE_OP_KIND << 28 | (qi / c->kv_heads) << 18 |
-			    (qi % c->kv_heads) << 10 | (uint32_t)qs[qi].type))
-			goto out;
-
-	/* prefill: chunks of writes, one step each */
-	while (pos < c->prompt_tokens) {
-		uint32_t n = c->prompt_tokens - pos, b0, b1, b;
-
-		if (n > c->prefill_chunk)
-			n = c->prefill_chunk;
-		b0 = pos / tpb;
-		b1 = (pos + n - 1) / tpb;
-		for (qi = 0; qi < nq; qi++)
-			for (b = b0; b <= b1; b++)
-				if (b * tpb >= pos || b == 0)
-					new_block(c, &qs[qi], b, step, &r);
-		if (emit(t, KVTRACE_OP_STEP << 28 | step) ||
-		    emit(t, KVTRACE_OP_WRITE << 28 | n))
-			goto out;
-		pos += n;
-		step++;
-	}
-	for (qi = 0; qi < nq; qi++)
-		if (qs[qi].type == H_RETR)
-			for (i = 0; i < c->needles; i++)
-				place_needle(c, &qs[qi], i,
-					     (c->prompt_tokens + tpb - 1) / tpb,
-					     &r);
-
-	/* decode: one token written per step, reads per head */
-	for (uint32_t d = 0; d < c->decode_steps; d++, step++) {
-		uint32_t nb;
-
-		if (pos % tpb == 0)
-			for (qi = 0; qi < nq; qi++)
-				new_block(c, &qs[qi], pos / tpb, step, &r);
-		pos++;
-		nb = (pos + tpb - 1) / tpb;
-		if (emit(t, KVTRACE_OP_STEP << 28 | step) ||
-		    emit(t, KVTRACE_OP_WRITE << 28 | 1))
-			goto out;
-		for (qi = 0; qi < nq; qi++)
-			if (head_reads(c, &qs[qi], qi, nb, step, &r, t, gs, idx,
-				       eff, rd_b, rd_m))
-				goto out;
-		gs->steps++;
-	}
-	t->h.nwords = t->n;
-	gs->reads_per_head_step = gs->steps ? (double)gs->reads / gs->steps / nq : 0;
-	gs->hh_persistence = gs->pers_n ? gs->pers_sum / gs->pers_n : 0;
-	gs->sink_mass = gs->sink_n ? gs->sink_sum / gs->sink_n : 0;
-	gs->local_mass_local = gs->loc_n ? gs->loc_sum / gs->loc_n : 0;
-	ret = 0;
-out:
-	if (qs)
-		for (qi = 0; qi < nq; qi++) {
-			free(qs[qi].w);
-			free(qs[qi].g);
-			free(qs[qi].flip);
-			free(qs[qi].on);
-			free(qs[qi].was_off);
-			free(qs[qi].needle);
-			free(qs[qi].nspan);
-			free(qs[qi].old);
-		}
-	free(qs);
-	free(idx);
-	free(eff);
-	free(rd_b);
-	free(rd_m);
-	if (ret)
-		kvtrace_free(t);
-	return ret;
 }
 
 /*
- * Serving: c->seqs sessions run at once, each on its own c->layers x
- * kv_heads queues (global layer = seq * layers + layer), all in one tier.
- * A session: a prompt of prompt_tokens, then turns x (prefill of the turn's
- * new tokens in chunks, turn_decode decode steps, a think time of mean
- * 'think' idle steps); later turns add turn_tokens.  Sessions start
- * staggered by think / seqs steps.  A prefill chunk reads, for every head
- * that is not local, every block of the session so far (full attention over
- * the reused prefix; local heads read their sink and window only): the
- * prefill bursts between the other sessions' decode steps.  Decode reads are
- * those of the single-sequence generator.
+ * Allocate @nq heads and the scratch of head_reads(), pick each head's kind
+ * and emit it (KIND words, in queue order).  0 or -ENOMEM; the caller frees
+ * with gen_bufs_free() either way.
  */
-enum { S_THINK, S_PREFILL, S_DECODE, S_DONE };
-
-static int generate_serve(const struct kvtrace_cfg *c, struct kvtrace *t,
-			  struct kvtrace_genstats *gs)
+int heads_init(const struct kvtrace_cfg *c, struct gen_bufs *gb, uint32_t nq,
+	       uint32_t bph, struct rng *r, struct kvtrace *t,
+	       struct kvtrace_genstats *gs)
 {
-	uint32_t L = c->layers, H = c->kv_heads, tpb = c->tokens_per_block;
-	uint32_t nseq = c->seqs, nq = nseq * L * H, total, bph, step = 0;
-	uint32_t *idx = NULL, *rd_b = NULL, *pos = NULL, *left = NULL;
-	uint32_t *turn = NULL, *until = NULL, qi, s, i, b, done = 0;
-	uint8_t *state = NULL;
-	double *rd_m = NULL;
-	struct gq *qs = NULL;
-	struct rng r = { c->seed * 0x9e3779b97f4a7c15ull + 12345 };
-	float *eff = NULL;
-	int ret = -ENOMEM;
+	uint32_t qi;
 
-	total = c->prompt_tokens + (c->turns ? c->turns - 1 : 0) * c->turn_tokens +
-		c->turns * c->turn_decode;
-	bph = (total + tpb - 1) / tpb;
-	if (nseq > 4095 || !L || nseq * L > 1023 || !H || H > 255 || !tpb ||
-	    bph > 65535 || !c->prefill_chunk || c->prefill_chunk > 65535 ||
-	    !c->prompt_tokens || !c->turns || c->turn_tokens > 65535 ||
-	    (uint64_t)c->prompt_tokens + (uint64_t)c->turns *
-	    (c->turn_tokens + c->turn_decode) > (1u << 24))
-		return -EINVAL;
-	memset(t, 0, sizeof(*t));
-	memset(gs, 0, sizeof(*gs));
-	memcpy(t->h.magic, KVTRACE_MAGIC, 8);
-	t->h.version = 1;
-	t->h.layers = nseq * L;
-	t->h.kv_heads = H;
-	t->h.blocks_per_head = bph;
-	t->h.tokens_per_block = tpb;
-	t->h.prompt_tokens = c->prompt_tokens;
-	t->h.decode_steps = c->turns * c->turn_decode;
-	t->h.prefill_chunk = c->prefill_chunk;
-	t->h.seed = c->seed;
-	t->h.reserved[0] = nseq;
-
-	qs = calloc(nq, sizeof(*qs));
-	idx = calloc(bph, sizeof(*idx));
-	eff = calloc(bph, sizeof(*eff));
-	rd_b = calloc(bph + 1, sizeof(*rd_b));
-	rd_m = calloc(bph + 1, sizeof(*rd_m));
-	pos = calloc(nseq, sizeof(*pos));
-	left = calloc(nseq, sizeof(*left));
-	turn = calloc(nseq, sizeof(*turn));
-	until = calloc(nseq, sizeof(*until));
-	state = calloc(nseq, 1);
-	if (!qs || !idx || !eff || !rd_b || !rd_m || !pos || !left || !turn ||
-	    !until || !state)
-		goto out;
+	gb->qs = calloc(nq, sizeof(*gb->qs));
+	gb->idx = calloc(bph, sizeof(*gb->idx));
+	gb->eff = calloc(bph, sizeof(*gb->eff));
+	gb->rd_b = calloc(bph + 1, sizeof(*gb->rd_b));
+	gb->rd_m = calloc(bph + 1, sizeof(*gb->rd_m));
+	if (!gb->qs || !gb->idx || !gb->eff || !gb->rd_b || !gb->rd_m)
+		return -ENOMEM;
 	for (qi = 0; qi < nq; qi++) {
-		struct gq *q = &qs[qi];
-		double u = runif(&r);
+		struct gq *q = &gb->qs[qi];
+		double u = runif(r);
 
-		if (head_init(c, q, bph, u, &r, gs))
-			goto out;
-		if (emit(t, KVTRACE_OP_KIND << 28 | (qi / H) << 18 |
-			    (qi % H) << 10 | (uint32_t)q->type))
-			goto out;
-	}
-	for (s = 0; s < nseq; s++) {
-		state[s] = S_THINK;
-		until[s] = (uint32_t)(s * c->think / nseq);
-		left[s] = c->prompt_tokens;
-	}
-	while (done < nseq) {
-		if (emit(t, KVTRACE_OP_STEP << 28 | step))
-			goto out;
-		for (s = 0; s < nseq; s++) {
-			uint32_t q0 = s * L * H, n, nb;
-
-			if (state[s] == S_THINK && step >= until[s])
-				state[s] = S_PREFILL;
-			if (state[s] == S_PREFILL) {
-				n = left[s] < c->prefill_chunk ? left[s] :
-				    c->prefill_chunk;
-				for (b = (pos[s] + tpb - 1) / tpb;
-				     b * tpb < pos[s] + n; b++)
-					for (qi = q0; qi < q0 + L * H; qi++)
-						new_block(c, &qs[qi], b, step, &r);
-				if (emit(t, KVTRACE_OP_SWRITE << 28 | s << 16 | n))
-					goto out;
-				pos[s] += n;
-				left[s] -= n;
-				nb = (pos[s] + tpb - 1) / tpb;
-				for (qi = q0; qi < q0 + L * H && nb > 1; qi++) {
-					struct gq *q = &qs[qi];
-					uint32_t lo = 1, nr = 0;
-
-					if (q->type == H_LOCAL)
-						lo = nb > c->win_local + 1 ?
-						     nb - c->win_local : 1;
-					if (emit(t, KVTRACE_OP_READ << 28 |
-						    (qi / H) << 18 | (qi % H) << 10 |
-						    (nb - lo + 1 > 1023 ? 1023 :
-						     nb - lo + 1)))
-						goto out;
-					for (b = 0; b < nb && nr < 1023; b++) {
-						if (b && b < lo)
-							continue;
-						if (emit(t, b << 16 |
-							 mass_q16(1.0 / (nb - lo + 1))))
-							goto out;
-						nr++;
-					}
-					gs->reads += nr;
-				}
-				if (!left[s]) {
-					state[s] = S_DECODE;
-					left[s] = c->turn_decode;
-					for (qi = q0; qi < q0 + L * H; qi++)
-						if (qs[qi].type == H_RETR)
-							for (i = 0; i < c->needles; i++)
-								place_needle(c, &qs[qi], i,
-									     nb, &r);
-				}
-			} else if (state[s] == S_DECODE) {
-				if (pos[s] % tpb == 0)
-					for (qi = q0; qi < q0 + L * H; qi++)
-						new_block(c, &qs[qi], pos[s] / tpb,
-							  step, &r);
-				pos[s]++;
-				nb = (pos[s] + tpb - 1) / tpb;
-				if (emit(t, KVTRACE_OP_SWRITE << 28 | s << 16 | 1))
-					goto out;
-				for (qi = q0; qi < q0 + L * H; qi++)
-					if (head_reads(c, &qs[qi], qi, nb, step,
-						       &r, t, gs, idx, eff,
-						       rd_b, rd_m))
-						goto out;
-				if (!--left[s]) {
-					if (++turn[s] == c->turns) {
-						state[s] = S_DONE;
-						done++;
-					} else {
-						state[s] = S_THINK;
-						until[s] = step + rgeom(&r, c->think);
-						left[s] = c->turn_tokens;
-					}
-				}
-			}
-		}
-		gs->steps++;
-		step++;
-	}
-	t->h.nwords = t->n;
-	gs->reads_per_head_step = gs->steps ? (double)gs->reads / gs->steps / nq : 0;
-	gs->hh_persistence = gs->pers_n ? gs->pers_sum / gs->pers_n : 0;
-	gs->sink_mass = gs->sink_n ? gs->sink_sum / gs->sink_n : 0;
-	gs->local_mass_local = gs->loc_n ? gs->loc_sum / gs->loc_n : 0;
-	ret = 0;
-out:
-	if (qs)
-		for (qi = 0; qi < nq; qi++) {
-			free(qs[qi].w);
-			free(qs[qi].g);
-			free(qs[qi].flip);
-			free(qs[qi].on);
-			free(qs[qi].was_off);
-			free(qs[qi].needle);
-			free(qs[qi].nspan);
-			free(qs[qi].old);
-		}
-	free(qs);
-	free(idx);
-	free(eff);
-	free(rd_b);
-	free(rd_m);
-	free(pos);
-	free(left);
-	free(turn);
-	free(until);
-	free(state);
-	if (ret)
-		kvtrace_free(t);
-	return ret;
-}
-
-int kvtrace_save(const struct kvtrace *t, const char *path)
-{
-	FILE *f = fopen(path, "wb");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fwrite(&t->h, sizeof(t->h), 1, f) == 1 &&
-	     fwrite(t->w, 4, t->n, f) == t->n;
-	if (fclose(f))
-		ok = 0;
-	return ok ? 0 : -EIO;
-}
-
-int kvtrace_load(const char *path, struct kvtrace *t)
-{
-	FILE *f = fopen(path, "rb");
-	int ret = -EINVAL;
-
-	memset(t, 0, sizeof(*t));
-	if (!f)
-		return -errno;
-	if (fread(&t->h, sizeof(t->h), 1, f) != 1 ||
-	    memcmp(t->h.magic, KVTRACE_MAGIC, 8) || t->h.version != 1 ||
-	    !t->h.layers || !t->h.kv_heads || !t->h.blocks_per_head ||
-	    t->h.nwords > (1ull << 32))
-		goto out;
-	t->w = malloc(t->h.nwords * 4 + 4);
-	if (!t->w) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (fread(t->w, 4, t->h.nwords, f) != t->h.nwords)
-		goto out;
-	t->n = t->cap = t->h.nwords;
-	ret = 0;
-out:
-	fclose(f);
-	if (ret)
-		kvtrace_free(t);
-	return ret;
-}
-
-int kvtrace_dump_text(const struct kvtrace *t, void *file)
-{
-	FILE *f = file;
-	uint64_t i = 0;
-
-	fprintf(f, "# kvtrace v1 layers=%u kv_heads=%u blocks_per_head=%u "
-		"tokens_per_block=%u prompt=%u decode=%u seed=%llu\n",
-		t->h.layers, t->h.kv_heads, t->h.blocks_per_head,
-		t->h.tokens_per_block, t->h.prompt_tokens, t->h.decode_steps,
-		(unsigned long long)t->h.seed);
-	while (i < t->n) {
-		uint32_t w = t->w[i++], n, j;
-
-		switch (KVTRACE_OP(w)) {
-		case KVTRACE_OP_STEP:
-			fprintf(f, "S %u\n", w & 0x0fffffff);
-			break;
-		case KVTRACE_OP_WRITE:
-			fprintf(f, "W %u\n", w & 0x0fffffff);
-			break;
-		case KVTRACE_OP_SWRITE:
-			fprintf(f, "w %u %u\n", (w >> 16) & 0xfff, w & 0xffff);
-			break;
-		case KVTRACE_OP_KIND:
-			fprintf(f, "K %u %u %s\n", (w >> 18) & 1023,
-				(w >> 10) & 255, (w & 1023) == 0 ? "local" :
-				(w & 1023) == 1 ? "mixed" : "retrieval");
-			break;
-		case KVTRACE_OP_READ:
-			n = w & 1023;
-			fprintf(f, "R %u %u", (w >> 18) & 1023, (w >> 10) & 255);
-			for (j = 0; j < n && i < t->n; j++, i++)
-				fprintf(f, " %u:%.4f", t->w[i] >> 16,
-					(t->w[i] & 0xffff) / 65536.0);
-			fputc('\n', f);
-			break;
-		default:
-			return -EINVAL;
-		}
+		if (head_init(c, q, bph, u, r, gs))
+			return -ENOMEM;
+		if (emit(t, KVTRACE_OP_KIND << 28 | (qi / c->kv_heads) << 18 |
+			    (qi % c->kv_heads) << 10 | (uint32_t)q->type))
+			return -ENOMEM;
 	}
 	return 0;
 }
 
-void kvtrace_free(struct kvtrace *t)
+/* the trace's length and the summary figures, at the end of a generator */
+void gen_finish(struct kvtrace *t, struct kvtrace_genstats *gs, uint32_t nq)
 {
-	free(t->w);
-	t->w = NULL;
-	t->n = t->cap = 0;
+	t->h.nwords = t->n;
+	gs->reads_per_head_step = gs->steps ? (double)gs->reads / gs->steps / nq : 0;
+	gs->hh_persistence = gs->pers_n ? gs->pers_sum / gs->pers_n : 0;
+	gs->sink_mass = gs->sink_n ? gs->sink_sum / gs->sink_n : 0;
+	gs->local_mass_local = gs->loc_n ? gs->loc_sum / gs->loc_n : 0;
+}
+
+void gen_bufs_free(struct gen_bufs *gb, uint32_t nq)
+{
+	uint32_t qi;
+
+	if (gb->qs)
+		for (qi = 0; qi < nq; qi++) {
+			free(gb->qs[qi].w);
+			free(gb->qs[qi].g);
+			free(gb->qs[qi].flip);
+			free(gb->qs[qi].on);
+			free(gb->qs[qi].was_off);
+			free(gb->qs[qi].needle);
+			free(gb->qs[qi].nspan);
+			free(gb->qs[qi].old);
+		}
+	free(gb->qs);
+	free(gb->idx);
+	free(gb->eff);
+	free(gb->rd_b);
+	free(gb->rd_m);
 }
 
 /*

@@ -2,7 +2,9 @@
 # Policy tools: kvtrace (trace generator) and kvsim (replay simulator), both
 # linking the same policy core as the module ($(O)/libkvpolicy.a).
 KVSIM_LIB := $(O)/libkvsim.a
-KVSIM_LIB_OBJS := $(O)/tools/kvtrace_gen.o $(O)/tools/kvsim_engine.o
+KVSIM_LIB_OBJS := $(addprefix $(O)/tools/,kvtrace_gen.o kvtrace_workload.o \
+	kvtrace_io.o kvsim_events.o \
+	kvsim_baselines.o kvsim_engine.o)
 
 $(KVSIM_LIB): $(KVSIM_LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -19,12 +19,13 @@ CXLKV_CLI_OBJS := $(addprefix $(O)/tools/cxl-kv/,main.o list.o region.o \
 $(CXLKV_BIN): $(CXLKV_CLI_OBJS) $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) $(TOOLS_LIBS) -lm
 
-# decode drives the policy issue's trace generator (tools/kvtrace_gen.c)
+# decode drives the policy issue's trace generator (tools/kvtrace_*.c)
 CXLKV_BENCH_OBJS := $(addprefix $(O)/tools/,cxl-kv-bench.o bench_serve.o \
-	bench_decode.o bench_mem.o bench_uoffload.o bench_cxlkv.o bench_report.o \
+	bench_decode.o bench_decode_run.o bench_mem.o bench_uoffload.o bench_cxlkv.o bench_report.o \
 	bench_util.o)
 $(CXLKV_BENCH): $(CXLKV_BENCH_OBJS) \
-		$(TOOLS_COMMON_OBJS) $(O)/tools/kvtrace_gen.o $(LIBCXLKV_A)
+		$(TOOLS_COMMON_OBJS) $(addprefix $(O)/tools/,kvtrace_gen.o \
+		kvtrace_workload.o kvtrace_io.o) $(LIBCXLKV_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) $(TOOLS_LIBS) -lm
 
 .PHONY: install-tools

@@ -562,21 +562,19 @@ static void promote_done_on_eio(int ctl)
 {
 	struct cxl_kv_space_create c;
 	struct cxl_kv_attach a;
-	char devt[32], params[64];
+	char params[64];
 	struct kv_dm dm;
 	uint64_t done = 0, bm[1];
 	int fd = -1, ret, warm;
 	char *m = MAP_FAILED;
 
-	if (kv_devt(kv_nvme2(), devt, sizeof(devt)) ||
-	    kv_dm_open(&dm, DM_NAME, DM_SECTORS)) {
+	ret = kv_dm_over(&dm, DM_NAME, DM_SECTORS, kv_nvme2(), params,
+			 sizeof(params), NULL, 0, 0);
+	if (ret == -ENODEV) {
 		ktap_skip("promote_eio_done_zero", "no nvme2 or no device-mapper");
 		ktap_skip("promote_done_resident", "no nvme2 or no device-mapper");
 		return;
 	}
-	snprintf(params, sizeof(params), "%s 0", devt);
-	kv_dm_remove(&dm);
-	ret = kv_dm_create(&dm, "linear", params);
 	kv_detach_quiet(ctl);
 	kv_attach_req(&a, 1024, 1, 0);
 	a.cold[0].path = (uintptr_t)dm.path;

@@ -212,4 +212,17 @@ static inline int kv_dm_over(struct kv_dm *d, const char *name,
 	return kv_dm_create(d, "linear", linear);
 }
 
+/*
+ * The "delay" table over the device of @linear (a table that
+ * kv_dm_over() made) that holds reads for @rd_ms and writes for @wr_ms.
+ */
+static inline void kv_dm_delay_table(char *buf, size_t len, const char *linear,
+				     int rd_ms, int wr_ms)
+{
+	int n = (int)strcspn(linear, " ");
+
+	snprintf(buf, len, "%.*s 0 %d %.*s 0 %d", n, linear, rd_ms, n, linear,
+		 wr_ms);
+}
+
 #endif /* CXL_KV_KV_DM_H */

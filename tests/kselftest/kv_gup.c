@@ -31,6 +31,7 @@
 #define NCASES		9
 
 static struct kv_dm dm;
+static char dm_linear[64];
 static char *mm;
 static int sfd;
 static uint64_t want[NPG];	/* the oracle: seed of each page, 0 = zero */
@@ -141,15 +142,12 @@ static void dio_done(struct dio *d, uint64_t seed)
 
 static int setup_dm(void)
 {
-	char devt[32], tbl[128];
+	char tbl[128];
 	int ret;
 
-	if (kv_devt(kv_nvme2(), devt, sizeof(devt)) ||
-	    kv_dm_open(&dm, DM_NAME, DM_SECTORS))
-		return -ENODEV;
-	kv_dm_remove(&dm);	/* leftovers of an earlier run */
-	snprintf(tbl, sizeof(tbl), "%s 0 %d %s 0 0", devt, HOLD_MS, devt);
-	ret = kv_dm_create(&dm, "delay", tbl);
+	ret = kv_dm_over(&dm, DM_NAME, DM_SECTORS, kv_nvme2(), dm_linear,
+			 sizeof(dm_linear), tbl, sizeof(tbl), HOLD_MS);
+	ret = ret ?: kv_dm_switch(&dm, "delay", tbl);
 	if (ret)
 		return ret;
 	dmfd = open(dm.path, O_RDWR | O_DIRECT | O_CLOEXEC);
@@ -376,16 +374,12 @@ static void *demoter(void *arg)
  */
 static void case_churn(void)
 {
-	char devt[32], tbl[128];
 	struct churn c = { 0 };
 	pthread_t th;
 	int bad, err = 0, rounds = 40;
 	uint64_t g0 = gup_kept();
 
-	if (!kv_devt(kv_nvme2(), devt, sizeof(devt))) {
-		snprintf(tbl, sizeof(tbl), "%s 0", devt);
-		err = kv_dm_switch(&dm, "linear", tbl);
-	}
+	err = kv_dm_switch(&dm, "linear", dm_linear);
 	err = err ?: dev_prepare(501);
 	pthread_create(&th, NULL, demoter, &c);
 	for (int r = 0; r < rounds && !err; r++) {

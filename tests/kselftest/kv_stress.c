@@ -320,32 +320,26 @@ static void uring_dying_cases(int ctl)
 	struct cxl_kv_stats g;
 	struct cxl_kv_attach a;
 	struct io_uring ring;
-	char devt[32], ok = 0;
+	char ok = 0;
 	uint64_t p0, p1 = 0, warm = 0, bad;
 	int emitted = ktap.n, fd = -1, ret, res, pfd[2], st2 = 0;
 	pid_t pid;
 	char *mm = MAP_FAILED;
 
-	if (kv_devt(kv_nvme2(), devt, sizeof(devt)) ||
-	    kv_dm_open(&dm, DM_NAME, DM_SECTORS)) {
+	/* 1: the tier set again, with the delay device as its cold tier. */
+	ret = kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 });
+	res = kv_dm_over(&dm, DM_NAME, DM_SECTORS, kv_nvme2(), dm_linear,
+			 sizeof(dm_linear), dm_hold, sizeof(dm_hold), HOLD_MS);
+	if (res == -ENODEV) {
+		kv_attach(ctl, BUDGET, 2, 32 << 20);	/* as it was */
 		while (ktap.n < (unsigned int)emitted + NURING)
 			ktap_skip("uring_dying", "no CXLKV_NVME2 or no device-mapper control");
 		return;
 	}
-	snprintf(dm_linear, sizeof(dm_linear), "%s 0", devt);
-	snprintf(dm_hold, sizeof(dm_hold), "%s 0 %d %s 0 0", devt, HOLD_MS, devt);
 	/* writes held instead of reads */
-	snprintf(dm_hold_w, sizeof(dm_hold_w), "%s 0 0 %s 0 %d", devt, devt, HOLD_MS);
-
-	/* 1: the tier set again, with the delay device as its cold tier. */
-	ret = kv_ioctl(ctl, CXL_KV_DETACH, &(struct cxl_kv_detach){ 0 });
-	kv_dm_remove(&dm);	/* leftovers of an earlier run */
-	ret = ret ?: kv_dm_create(&dm, "delay", dm_hold);
-	memset(&a, 0, sizeof(a));
-	a.nr_nodes = 1;
-	a.nodes[0] = kv_warm_node();
-	a.budget_pages = 4 * UC_PAGES;	/* the worker stays idle */
-	a.nr_cold = 1;
+	kv_dm_delay_table(dm_hold_w, sizeof(dm_hold_w), dm_linear, 0, HOLD_MS);
+	ret = ret ?: res ?: kv_dm_switch(&dm, "delay", dm_hold);
+	kv_attach_req(&a, 4 * UC_PAGES, 1, 0);	/* the worker stays idle */
 	a.cold[0].path = (uintptr_t)dm.path;
 	ret = ret ?: kv_ioctl(ctl, CXL_KV_ATTACH, &a);
 	kv_geom(&c, UC_LAYERS, UC_HEADS, 128, UC_BPH * 16);
