@@ -235,32 +235,34 @@ static void kv_prot_offer(struct kv_reclaim *rc, u32 *nb, u32 want, u32 blk,
 
 /*
  * The warm, unpinned, protected blocks of @sp with the highest eviction
- * priority, at most @want, into @rc->blks (ascending).  Walks every block,
- * dropping the lock every KV_PROT_SCAN blocks; the demotion checks again.
+ * priority, at most @want, into @rc->blks (ascending).  Visits only the
+ * protected blocks (kvp_protected_next(): a few per head), not every block
+ * of the space, dropping the lock every KV_PROT_SCAN of them; the demotion
+ * checks again.
  */
 static u32 kv_prot_collect(struct kv_reclaim *rc, struct kv_space *sp,
 			   u32 want)
 {
-	u32 nblk = sp->nr_pages / 2, blk, nb = 0, tau;
+	u32 nblk = sp->nr_pages / 2, blk, nb = 0, tau, seen = 0;
 	struct kvp_entry_info info;
 	struct kvp_params par;
 
 	mutex_lock(&sp->lock);
 	kvp_get_params(sp->pol, &par);
 	tau = par.tau_steps ?: 1;
-	for (blk = 0; blk < nblk && !sp->dead; blk++) {
+	for (blk = kvp_protected_next(sp->pol, 0); blk < nblk && !sp->dead;
+	     blk = kvp_protected_next(sp->pol, blk + 1)) {
 		const struct kv_entry *k = &sp->ent[kv_block_pg(sp, blk, 0)];
 		const struct kv_entry *v = &sp->ent[kv_block_pg(sp, blk, 1)];
 
-		if (blk && !(blk % KV_PROT_SCAN)) {
+		if (++seen % KV_PROT_SCAN == 0) {
 			mutex_unlock(&sp->lock);
 			cond_resched();
 			mutex_lock(&sp->lock);
 		}
 		if (k->state != KV_WARM && v->state != KV_WARM)
 			continue;
-		if (kvp_is_protected(sp->pol, blk) != 1 ||
-		    kvp_entry_get(sp->pol, blk, &info) ||
+		if (kvp_entry_get(sp->pol, blk, &info) ||
 		    info.tier != KVP_TIER_WARM || info.pins)
 			continue;
 		kv_prot_offer(rc, &nb, want, blk,

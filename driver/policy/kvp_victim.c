@@ -75,6 +75,43 @@ int kvp_is_protected(const struct kvp_state *st, kvp_u32 idx)
 			     idx - q * st->g.blocks_per_head);
 }
 
+/**
+ * kvp_protected_next() - the next written protected block.
+ * @st: state.
+ * @idx: global block index to start at (may be >= the number of entries).
+ *
+ * The protected blocks of a head are its first sink_blocks and its last
+ * recent_blocks written ones: at most sink_blocks + recent_blocks per head,
+ * so walking them with this costs O(heads + protected blocks), not
+ * O(entries) as asking kvp_is_protected() of every block does (the demotion
+ * worker's fallback under pressure, on a space of millions of blocks).
+ *
+ * Return: the lowest global index >= @idx of a block that is protected and
+ * below its head's written length, or the number of entries if there is
+ * none (always, without KVP_P_PROTECT).
+ */
+kvp_u32 kvp_protected_next(const struct kvp_state *st, kvp_u32 idx)
+{
+	kvp_u32 bph = st->g.blocks_per_head;
+
+	if (!(st->p.flags & KVP_P_PROTECT))
+		return st->nent;
+	while (idx < st->nent) {
+		kvp_u32 q = kvp_queue_of(st, idx), base = q * bph;
+		kvp_u32 blk = idx - base, len = kvp_heads(st)[q].len, rs;
+
+		if (len > bph)
+			len = bph;
+		rs = len > st->recent_blocks ? len - st->recent_blocks : 0;
+		if (blk >= st->sink_blocks && blk < rs)
+			blk = rs;	/* past the sinks: the recent window */
+		if (blk < len)
+			return base + blk;
+		idx = base + bph;	/* the next head */
+	}
+	return st->nent;
+}
+
 /*
  * Priority of an eligible entry now; PREFILL ignores scores (pure age).
  * The age counts the current step (age = now - last + 1): with age 0 every

@@ -308,6 +308,7 @@ int kvp_phase(const struct kvp_state *st);
 int kvp_entry_get(const struct kvp_state *st, kvp_u32 idx,
 		  struct kvp_entry_info *out);
 int kvp_is_protected(const struct kvp_state *st, kvp_u32 idx);
+kvp_u32 kvp_protected_next(const struct kvp_state *st, kvp_u32 idx);
 void kvp_get_stats(const struct kvp_state *st, struct kvp_stats *out);
 kvp_u64 kvp_warm_count(const struct kvp_state *st);
 

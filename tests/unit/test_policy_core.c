@@ -252,6 +252,57 @@ Test(policy_core, victims_fuzz)
 	}
 }
 
+/*
+ * kvp_protected_next() visits exactly the written blocks kvp_is_protected()
+ * says are protected, in order, on heads of every length (0, shorter than
+ * the sinks, overlapping sink and recent windows, longer), with and without
+ * KVP_P_PROTECT.
+ */
+Test(policy_core, protected_next_matches_is_protected)
+{
+	struct kvp_geom g = { 3, 5, 40, 16 };
+	kvp_u32 nent = g.layers * g.kv_heads * g.blocks_per_head;
+
+	for (int round = 0; round < 24; round++) {
+		struct kvp_params p;
+		struct kvp_state *st;
+		kvp_u32 len[15], got = 0, want = 0, next;
+
+		kvp_params_default(&p);
+		p.sink_tokens = rnd(5) * 16 + rnd(2);	/* 0..4 blocks, or a bit more */
+		p.recent_tokens = rnd(8) * 16 + rnd(16);
+		if (round % 6 == 5)
+			p.flags &= ~KVP_P_PROTECT;
+		cr_assert_eq(kvp_params_validate(&p), 0);
+		st = mk(&g, &p);
+		for (kvp_u32 q = 0; q < 15; q++) {
+			len[q] = round == 0 ? 0 : rnd(g.blocks_per_head + 1);
+			for (kvp_u32 b = 0; b < len[q]; b++)
+				cr_assert_eq(kvp_on_write(st, q * g.blocks_per_head + b, 1), 0);
+		}
+		next = kvp_protected_next(st, 0);
+		for (kvp_u32 i = 0; i < nent; i++) {
+			kvp_u32 q = i / g.blocks_per_head;
+
+			if (kvp_is_protected(st, i) != 1 ||
+			    i - q * g.blocks_per_head >= len[q])
+				continue;
+			want++;
+			cr_assert_eq(next, i, "round %d: next %u, expected %u",
+				     round, next, i);
+			got++;
+			next = kvp_protected_next(st, i + 1);
+		}
+		cr_assert_eq(next, nent, "round %d: %u after the last", round, next);
+		cr_assert_eq(got, want);
+		cr_assert_eq(kvp_protected_next(st, nent), nent);
+		cr_assert_eq(kvp_protected_next(st, nent + 7), nent);
+		if (!(p.flags & KVP_P_PROTECT))
+			cr_assert_eq(want, 0);
+		free(st);
+	}
+}
+
 Test(policy_core, evicting_abort)
 {
 	struct kvp_geom g = { 1, 1, 32, 16 };
