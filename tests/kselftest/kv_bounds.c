@@ -243,8 +243,13 @@ static void pin_killed(int fd, double pin_time)
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	reap = kv_now() - t0;
+	/*
+	 * Killed at a fifth of the PIN: a PIN that ran on to the end would be
+	 * reaped after about 4/5 of pin_time; half of it leaves room for a
+	 * loaded host (a third failed once at load 10: 0.453 s of 1.088 s).
+	 */
 	TD("pin_killed_midway_drops_pins", WIFSIGNALED(st) &&
-	  reap < pin_time / 3 && pinned(fd, 0, 64) == 0,
+	  reap < pin_time / 2 && pinned(fd, 0, 64) == 0,
 	  "killed %d, reaped %.3f s after SIGKILL (a PIN takes %.3f s), pinned %u",
 	  WIFSIGNALED(st), reap, pin_time, pinned(fd, 0, 64));
 	if (pinned(fd, 0, 64))
