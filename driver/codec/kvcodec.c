@@ -183,9 +183,16 @@ static int kvc_lossy(int fmt)
 	return fmt == KVC_INT8 || fmt == KVC_FP8 || fmt == KVC_INT4;
 }
 
-static kvc_u32 kvc_groups(const struct kvc_geom *g)
+/* Elements of a V group: a token's channels, int4 in slices of KVC_INT4_VG. */
+static kvc_u32 kvc_vgroup(int fmt, const struct kvc_geom *g)
 {
-	return g->is_v ? kvc_tokens(g) : g->head_dim;
+	return fmt == KVC_INT4 && g->head_dim > KVC_INT4_VG ? KVC_INT4_VG :
+							       g->head_dim;
+}
+
+kvc_u32 kvc_groups(int fmt, const struct kvc_geom *g)
+{
+	return g->is_v ? KVC_PAGE / 2 / kvc_vgroup(fmt, g) : g->head_dim;
 }
 
 static int kvc_geom_ok(const struct kvc_geom *g)
@@ -200,7 +207,7 @@ kvc_u32 kvc_lossy_size(int fmt, const struct kvc_geom *g)
 
 	if (!kvc_lossy(fmt) || !kvc_geom_ok(g))
 		return 0;
-	return KVC_HDR + kvc_groups(g) + (fmt == KVC_INT4 ? n / 2 : n);
+	return KVC_HDR + kvc_groups(fmt, g) + (fmt == KVC_INT4 ? n / 2 : n);
 }
 
 static kvc_u8 kvc_hflags(int fmt, const struct kvc_geom *g)
@@ -245,14 +252,13 @@ kvc_s32 kvc_check(int fmt, const struct kvc_geom *g, const void *obj,
 	return (kvc_s32)plen;
 }
 
-/* Group @gi: its @n elements are at index first + i * step. */
-static void kvc_group(const struct kvc_geom *g, kvc_u32 gi, kvc_u32 *first,
-		      kvc_u32 *step, kvc_u32 *n)
+void kvc_group(int fmt, const struct kvc_geom *g, kvc_u32 gi, kvc_u32 *first,
+	       kvc_u32 *step, kvc_u32 *n)
 {
 	if (g->is_v) {
-		*first = gi * g->head_dim;
+		*n = kvc_vgroup(fmt, g);
+		*first = gi * *n;
 		*step = 1;
-		*n = g->head_dim;
 	} else {
 		*first = gi;
 		*step = g->head_dim;
@@ -273,7 +279,7 @@ kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
 	for (i = 0; i < KVC_PAGE / 2; i++)
 		if (kvc_nonfinite(kvc_ld16(s, i), bf16))
 			return 0;
-	ng = kvc_groups(g);
+	ng = kvc_groups(fmt, g);
 	data = codes + ng;
 	if (fmt == KVC_INT4)
 		for (i = 0; i < KVC_PAGE / 4; i++)
@@ -282,7 +288,7 @@ kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
 		kvc_u32 first, step, j, idx, mx = 0;
 		int code;
 
-		kvc_group(g, gi, &first, &step, &n);
+		kvc_group(fmt, g, gi, &first, &step, &n);
 		for (j = 0, idx = first; j < n; j++, idx += step) {
 			kvc_u32 m = kvc_ld16(s, idx) & 0x7fff;
 
@@ -394,13 +400,13 @@ int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	if (!size || len < size ||
 	    kvc_check(fmt, g, obj, len) != (kvc_s32)(size - KVC_HDR))
 		return -KVC_EINVAL;
-	ng = kvc_groups(g);
+	ng = kvc_groups(fmt, g);
 	data = codes + ng;
 	for (gi = 0; gi < ng; gi++) {
 		kvc_u32 first, step, j, idx;
 		int code = codes[gi];
 
-		kvc_group(g, gi, &first, &step, &n);
+		kvc_group(fmt, g, gi, &first, &step, &n);
 		for (j = 0, idx = first; j < n; j++, idx += step) {
 			kvc_s32 q;
 
