@@ -117,7 +117,7 @@ void kvc_header(int fmt, const struct kvc_geom *g, void *obj, kvc_u32 plen);
 kvc_s32 kvc_check(int fmt, const struct kvc_geom *g, const void *obj,
 		  kvc_u32 len);
 
-/* The checksum: 32-bit FNV-1a-like mix over bytes. */
+/* The checksum: a 64-bit FNV-like mix over 8-byte words, folded to 32. */
 kvc_u32 kvc_sum(kvc_u32 h, const void *p, kvc_u32 n);
 #define KVC_SUM_SEED	2166136261u
 
