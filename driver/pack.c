@@ -40,7 +40,7 @@
 #include "kv.h"
 #include "kvcodec.h"
 
-#define KV_PACK_MAX	4080		/* larger objects are written raw */
+#define KV_PACK_MAX	KVC_OBJ_MAX	/* larger objects are written raw */
 #define KV_PACK_MIN	32		/* at most 129 objects touch a slot */
 /* KV_PACK_MAX and KV_PACK_MIN fit kv_entry.obj: 8 bits of 16-byte units */
 #define KV_PACK_MAXU	256		/* units of a chunk (255 at most) */

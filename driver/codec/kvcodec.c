@@ -554,6 +554,22 @@ int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	return 0;
 }
 
+kvc_u32 kvc_reference(int fmt, const struct kvc_geom *g, const void *src,
+		      void *obj, void *dst)
+{
+	const kvc_u8 *s = src;
+	kvc_u8 *d = dst;
+	kvc_u32 len = 0, i;
+
+	if (kvc_lossy_size(fmt, g) <= KVC_OBJ_MAX)
+		len = kvc_encode(fmt, g, src, obj);
+	if (len && !kvc_decode(fmt, g, obj, len, dst))
+		return len;
+	for (i = 0; i < KVC_PAGE; i++)
+		d[i] = s[i];
+	return 0;
+}
+
 void kvc_planes_split(const void *src, void *dst)
 {
 	const kvc_u8 *s = src;

@@ -107,6 +107,19 @@ kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
 int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	       kvc_u32 len, void *dst);
 
+/* The largest object the module stores packed; larger ones go raw. */
+#define KVC_OBJ_MAX	4080u
+
+/*
+ * What a promoted page holds after the page @src (KVC_PAGE bytes) was
+ * demoted in lossy format @fmt: writes it to @dst (KVC_PAGE bytes) using
+ * @obj (KVC_PAGE + KVC_HDR bytes) as scratch.  Returns the object's size,
+ * or 0 where the module writes the page raw (@dst is then a copy of @src):
+ * the reference the tests compare the module's pages with.
+ */
+kvc_u32 kvc_reference(int fmt, const struct kvc_geom *g, const void *src,
+		      void *obj, void *dst);
+
 /* Fill in the header of an object whose payload (@plen bytes) follows it. */
 void kvc_header(int fmt, const struct kvc_geom *g, void *obj, kvc_u32 plen);
 

@@ -295,3 +295,32 @@ Test(codec, table_dequant_equals_the_conversion)
 					     "fp8 %#x code %d bf16 %d", b, code, bf);
 		}
 }
+
+Test(codec, reference_is_the_round_trip_or_the_page)
+{
+	struct kvq_rng r = { 17 };
+	static uint8_t obj2[KVC_PAGE + KVC_HDR];
+	static uint16_t ref[NEL];
+	struct kvc_geom g = { 128, 0, 1 };
+	uint32_t len;
+
+	random_page(&r, 0, 1);
+	len = kvc_encode(KVC_INT8, &g, in, obj);
+	cr_assert_eq(kvc_decode(KVC_INT8, &g, obj, len, out), 0);
+	cr_assert_eq(kvc_reference(KVC_INT8, &g, in, obj2, ref), len);
+	cr_assert_arr_eq(ref, out, sizeof(ref));
+	/* a NaN, raw and lossless pages: the page itself */
+	in[5] = 0x7e00;
+	cr_assert_eq(kvc_reference(KVC_INT8, &g, in, obj2, ref), 0);
+	cr_assert_arr_eq(ref, in, sizeof(ref));
+	cr_assert_eq(kvc_reference(KVC_RAW, &g, in, obj2, ref), 0);
+	cr_assert_eq(kvc_reference(KVC_LOSSLESS, &g, in, obj2, ref), 0);
+	cr_assert_arr_eq(ref, in, sizeof(ref));
+	/* a K page of head_dim 2048: 4104 bytes of object, above KVC_OBJ_MAX */
+	g = (struct kvc_geom){ 2048, 0, 0 };
+	random_page(&r, 0, 1);
+	cr_assert_gt(kvc_lossy_size(KVC_INT8, &g), KVC_OBJ_MAX);
+	cr_assert_eq(kvc_reference(KVC_INT8, &g, in, obj2, ref), 0);
+	cr_assert_arr_eq(ref, in, sizeof(ref));
+	cr_assert_gt(kvc_reference(KVC_INT4, &g, in, obj2, ref), 0);
+}
