@@ -284,6 +284,23 @@ static long fz_put(struct fz *f, struct fz_space *s, uint64_t pg, const void *bu
 	return fz_copy(p, buf, FZ_PAGE) ? -1 : (long)FZ_PAGE;
 }
 
+/* DEMOTE the block that holds page @pg of @s (its K and V pages). */
+static void fz_demote_block(struct fz *f, struct fz_space *s, uint64_t pg)
+{
+	uint64_t bps = s->geo.blocks_per_stream;
+	uint64_t st = pg / bps / 2;
+	struct cxl_kv_range rg = {
+		.layer = (uint16_t)(st / s->geo.kv_heads),
+		.head = (uint16_t)(st % s->geo.kv_heads),
+		.first_block = (uint32_t)(pg % bps),
+		.nr_blocks = 1,
+	};
+	struct cxl_kv_ranges q = { .ranges = (uintptr_t)&rg, .count = 1 };
+
+	if (s->fd >= 0)
+		fz_sys_ioctl(f, s->fd, CXL_KV_DEMOTE, &q);
+}
+
 /* Copy page @pg of the mapping into @buf by one of the paths; bytes moved. */
 static long fz_get(struct fz *f, struct fz_space *s, uint64_t pg, void *buf, int how)
 {
@@ -317,20 +334,8 @@ static long fz_get(struct fz *f, struct fz_space *s, uint64_t pg, void *buf, int
 		fcntl(pp[1], F_SETPIPE_SZ, 65536);
 		n = vmsplice(pp[1], &r, 1, 0);
 		if (n == FZ_PAGE) {
-			if (s->fd >= 0 && fz_below(f, 2)) {
-				/* demote the very block the pipe holds */
-				uint64_t bps = s->geo.blocks_per_stream;
-				uint64_t st = pg / bps / 2;
-				struct cxl_kv_range rg = {
-					.layer = (uint16_t)(st / s->geo.kv_heads),
-					.head = (uint16_t)(st % s->geo.kv_heads),
-					.first_block = (uint32_t)(pg % bps),
-					.nr_blocks = 1,
-				};
-				struct cxl_kv_ranges q = { .ranges = (uintptr_t)&rg, .count = 1 };
-
-				fz_sys_ioctl(f, s->fd, CXL_KV_DEMOTE, &q);
-			}
+			if (fz_below(f, 2))
+				fz_demote_block(f, s, pg);	/* the one the pipe holds */
 			n = read(pp[0], buf, FZ_PAGE);
 		}
 		close(pp[0]);
@@ -383,6 +388,9 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 		if (s->seq[pg - s->wbase])
 			want = fz_ver(s, pg, s->seq[pg - s->wbase]);
 	}
+	/* a space with a cold format: often through the codec and back */
+	if (s->fmt && fz_below(f, 2))
+		fz_demote_block(f, s, pg);
 	n = fz_get(f, s, pg, buf, how);
 	if (n != FZ_PAGE) {
 		if (how == 0)
