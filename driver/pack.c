@@ -40,7 +40,7 @@
 #include "kv.h"
 #include "kvcodec.h"
 
-#define KV_PACK_MAX	4080		/* larger objects are written raw */
+#define KV_PACK_MAX	KVC_OBJ_MAX	/* larger objects are written raw */
 #define KV_PACK_MIN	32		/* at most 129 objects touch a slot */
 /* KV_PACK_MAX and KV_PACK_MIN fit kv_entry.obj: 8 bits of 16-byte units */
 #define KV_PACK_MAXU	256		/* units of a chunk (255 at most) */
@@ -63,8 +63,8 @@ struct kv_pack {
 
 /**
  * struct kv_packer - a demoter's encoder state (one task, no lock)
- * @objs: the chunk's objects, KV_PACK_MAX bytes apart (by zap index),
- *	zeroed (the padding of an object reaches the device).
+ * @objs: the chunk's objects, KV_PACK_MAX bytes apart (by zap index); the
+ *	padding after each is zeroed as it is encoded.
  * @objs_cap: objects @objs holds (the largest chunk so far).
  * @planes: the byte planes of a page (lossless).
  * @cctx: zstd context in @ws (lossless), NULL until needed.
@@ -462,6 +462,9 @@ u32 kv_pack_prepare(struct kv_space *sp, struct kv_packer **pkrp,
 		}
 		pkr->len[i] = round_up(max_t(u32, len, KV_PACK_MIN),
 				       KV_OBJ_UNIT);
+		/* the padding reaches the device: not an older object's bytes */
+		memset(pkr->objs + (size_t)i * KV_PACK_MAX + len, 0,
+		       pkr->len[i] - len);
 		left += pkr->len[i];
 		pkr->order[nobj++] = i;
 	}

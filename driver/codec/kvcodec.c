@@ -38,24 +38,21 @@ static int kvc_bitlen(kvc_u64 x)
 }
 
 /* x >> s rounded to nearest, ties to even; s may be <= 0 (shift left). */
-static kvc_u64 kvc_shr_rne(kvc_u64 x, int s)
+static inline kvc_u64 kvc_shr_rne(kvc_u64 x, int s)
 {
-	kvc_u64 q, rem, half;
-
 	if (s <= 0)
 		return kvc_bitlen(x) - s > 63 ? ~0ull : x << -s;
 	if (s > 63)
 		return 0;
-	q = x >> s;
-	rem = x & ((1ull << s) - 1);
-	half = 1ull << (s - 1);
-	if (rem > half || (rem == half && (q & 1)))
-		q++;
-	return q;
+	/* + half - 1, + 1 more when the quotient is odd; x < 2^63 here */
+	if (x >> 63)
+		return (x >> s) + (((x >> (s - 1)) & 1) &&
+				   ((x & ((1ull << (s - 1)) - 1)) || ((x >> s) & 1)));
+	return (x + (1ull << (s - 1)) - 1 + ((x >> s) & 1)) >> s;
 }
 
 /* Bits (no sign) of the float nearest to n * 2^e2 in format @f, saturated. */
-static kvc_u32 kvc_to_float(kvc_u64 n, int e2, const struct kvc_ffmt *f)
+static inline kvc_u32 kvc_to_float(kvc_u64 n, int e2, const struct kvc_ffmt *f)
 {
 	int l, x;
 	kvc_u64 m, bits;
@@ -87,11 +84,6 @@ static kvc_u32 kvc_unpack(kvc_u32 h, int bf16, int *e)
 	return ex ? m | (1u << mb) : m;
 }
 
-static int kvc_nonfinite(kvc_u32 h, int bf16)
-{
-	return bf16 ? (h & 0x7f80) == 0x7f80 : (h & 0x7c00) == 0x7c00;
-}
-
 /* |x| / scale(code) as n * 2^-30: returns n and sets *e2 (= E - k - 30). */
 static kvc_u64 kvc_div_scale(kvc_u32 mag, int bf16, int code, int *e2)
 {
@@ -109,14 +101,6 @@ static kvc_s32 kvc_quant_int(kvc_u32 mag, int bf16, int code, kvc_s32 qmax)
 	kvc_u64 q = kvc_shr_rne(n, -e2);
 
 	return q > (kvc_u64)qmax ? qmax : (kvc_s32)q;
-}
-
-static kvc_u32 kvc_quant_fp8(kvc_u32 mag, int bf16, int code)
-{
-	int e2;
-	kvc_u64 n = kvc_div_scale(mag, bf16, code, &e2);
-
-	return kvc_to_float(n, e2, &kvc_e4m3);
 }
 
 /* Does a group whose largest magnitude is @mag fit scale @code? */
@@ -137,12 +121,19 @@ static int kvc_fits(kvc_u32 mag, int bf16, int code, int fmt)
 /* The smallest scale code (1..255) that @mag fits, or 0 if none. */
 static int kvc_pick_code(kvc_u32 mag, int bf16, int fmt)
 {
-	int e, x, code, top = fmt == KVC_INT8 ? 7 : fmt == KVC_FP8 ? 9 : 3;
-	kvc_u32 m = kvc_unpack(mag, bf16, &e);
+	int e, x, q4, code, top = fmt == KVC_INT8 ? 7 : fmt == KVC_FP8 ? 9 : 3;
+	kvc_u32 m = kvc_unpack(mag, bf16, &e), mn;
 
-	/* log2(mag) is in [x, x + 1); the scale is about mag / 2^(top - 1) */
+	/*
+	 * log2(mag) is in [x + q4 / 4, x + (q4 + 1) / 4) (q4 from the top
+	 * mantissa bits against 2^(1/4), 2^(2/4), 2^(3/4) in Q31); the scale
+	 * that fits is above mag / 2^(top - 0.2): start a quarter octave
+	 * below mag / 2^top, at most 3 steps from the answer.
+	 */
 	x = kvc_bitlen(m) - 1 + e;
-	code = 128 + 4 * (x - top) - 4;
+	mn = (kvc_u32)((kvc_u64)m << (32 - kvc_bitlen(m)));
+	q4 = (mn >= 0x9837f051u) + (mn >= 0xb504f334u) + (mn >= 0xd744fccbu);
+	code = 128 + 4 * (x - top) + q4 - 1;
 	if (code < 1)
 		code = 1;
 	for (; code <= 255; code++)
@@ -155,27 +146,47 @@ static int kvc_pick_code(kvc_u32 mag, int bf16, int fmt)
 	return code;
 }
 
-static kvc_u32 kvc_ld16(const kvc_u8 *p, kvc_u32 i)
+static inline kvc_u32 kvc_ld16(const kvc_u8 *p, kvc_u32 i)
 {
 	return p[2 * i] | (kvc_u32)p[2 * i + 1] << 8;
 }
 
-static void kvc_st16(kvc_u8 *p, kvc_u32 i, kvc_u32 v)
+static inline void kvc_st16(kvc_u8 *p, kvc_u32 i, kvc_u32 v)
 {
 	p[2 * i] = (kvc_u8)v;
 	p[2 * i + 1] = (kvc_u8)(v >> 8);
 }
 
+static kvc_u64 kvc_ld64(const kvc_u8 *p)
+{
+	return (kvc_u64)p[0] | (kvc_u64)p[1] << 8 | (kvc_u64)p[2] << 16 |
+	       (kvc_u64)p[3] << 24 | (kvc_u64)p[4] << 32 | (kvc_u64)p[5] << 40 |
+	       (kvc_u64)p[6] << 48 | (kvc_u64)p[7] << 56;
+}
+
+#define KVC_SUM_MUL	0x100000001b3ull	/* the 64-bit FNV prime */
+
+/*
+ * Eight bytes a step: x = (x ^ word) * prime, then x ^= x >> 32 so the
+ * high bits reach the low ones.  Each step is a bijection of x for a given
+ * word and injective in the word for a given x: one changed word always
+ * changes the 64-bit state; the result folds it to 32 bits.
+ */
 kvc_u32 kvc_sum(kvc_u32 h, const void *p, kvc_u32 n)
 {
 	const kvc_u8 *b = p;
+	kvc_u64 x = (h | (kvc_u64)n << 32) * KVC_SUM_MUL;
 	kvc_u32 i;
 
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 16777619u;
+	for (i = 0; i + 8 <= n; i += 8) {
+		x = (x ^ kvc_ld64(b + i)) * KVC_SUM_MUL;
+		x ^= x >> 32;
 	}
-	return h;
+	for (; i < n; i++) {
+		x = (x ^ b[i]) * KVC_SUM_MUL;
+		x ^= x >> 32;
+	}
+	return (kvc_u32)(x ^ (x >> 32));
 }
 
 static int kvc_lossy(int fmt)
@@ -183,9 +194,16 @@ static int kvc_lossy(int fmt)
 	return fmt == KVC_INT8 || fmt == KVC_FP8 || fmt == KVC_INT4;
 }
 
-static kvc_u32 kvc_groups(const struct kvc_geom *g)
+/* Elements of a V group: a token's channels, int4 in slices of KVC_INT4_VG. */
+static kvc_u32 kvc_vgroup(int fmt, const struct kvc_geom *g)
 {
-	return g->is_v ? kvc_tokens(g) : g->head_dim;
+	return fmt == KVC_INT4 && g->head_dim > KVC_INT4_VG ? KVC_INT4_VG :
+							       g->head_dim;
+}
+
+kvc_u32 kvc_groups(int fmt, const struct kvc_geom *g)
+{
+	return g->is_v ? KVC_PAGE / 2 / kvc_vgroup(fmt, g) : g->head_dim;
 }
 
 static int kvc_geom_ok(const struct kvc_geom *g)
@@ -200,7 +218,7 @@ kvc_u32 kvc_lossy_size(int fmt, const struct kvc_geom *g)
 
 	if (!kvc_lossy(fmt) || !kvc_geom_ok(g))
 		return 0;
-	return KVC_HDR + kvc_groups(g) + (fmt == KVC_INT4 ? n / 2 : n);
+	return KVC_HDR + kvc_groups(fmt, g) + (fmt == KVC_INT4 ? n / 2 : n);
 }
 
 static kvc_u8 kvc_hflags(int fmt, const struct kvc_geom *g)
@@ -245,19 +263,67 @@ kvc_s32 kvc_check(int fmt, const struct kvc_geom *g, const void *obj,
 	return (kvc_s32)plen;
 }
 
-/* Group @gi: its @n elements are at index first + i * step. */
-static void kvc_group(const struct kvc_geom *g, kvc_u32 gi, kvc_u32 *first,
-		      kvc_u32 *step, kvc_u32 *n)
+void kvc_group(int fmt, const struct kvc_geom *g, kvc_u32 gi, kvc_u32 *first,
+	       kvc_u32 *step, kvc_u32 *n)
 {
 	if (g->is_v) {
-		*first = gi * g->head_dim;
+		*n = kvc_vgroup(fmt, g);
+		*first = gi * *n;
 		*step = 1;
-		*n = g->head_dim;
 	} else {
 		*first = gi;
 		*step = g->head_dim;
 		*n = kvc_tokens(g);
 	}
+}
+
+/*
+ * The quantizer of one group, its divisions turned into a multiply and a
+ * shift: |x| / scale = m * rcp[f] * 2^-(sbase - ex), m the significand,
+ * ex the biased exponent (1 for subnormals).
+ */
+struct kvc_qp {
+	kvc_u64 rcp;
+	int sbase;
+	int mb;
+	kvc_u32 mmask;
+};
+
+static inline void kvc_qp_init(struct kvc_qp *p, int code, int bf16)
+{
+	int c = code - 128;
+
+	p->mb = bf16 ? 7 : 10;
+	p->mmask = (1u << p->mb) - 1;
+	p->rcp = kvc_rcp[c & 3];
+	p->sbase = (c >> 2) + KVC_Q + (bf16 ? 127 : 15) + p->mb;
+}
+
+/* n and its shift: |x| / scale = n * 2^-*s. */
+static inline kvc_u64 kvc_qp_div(const struct kvc_qp *p, kvc_u32 mag, int *s)
+{
+	kvc_u32 ex = mag >> p->mb, m = mag & p->mmask;
+
+	if (ex)
+		m |= p->mmask + 1;
+	else
+		ex = 1;
+	*s = p->sbase - (int)ex;
+	return m * p->rcp;
+}
+
+/* round(|x| / scale), ties to even, at most @qmax (kvc_quant_int()). */
+static inline kvc_u32 kvc_qp_int(const struct kvc_qp *p, kvc_u32 mag, kvc_u32 qmax)
+{
+	int s;
+	kvc_u64 n = kvc_qp_div(p, mag, &s);
+
+	if (s > 63)
+		return 0;
+	if (s <= 0)		/* not for a group that fits its scale */
+		return qmax;
+	n = (n + (1ull << (s - 1)) - 1 + ((n >> s) & 1)) >> s;
+	return n > qmax ? qmax : (kvc_u32)n;
 }
 
 kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
@@ -266,29 +332,32 @@ kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
 	const kvc_u8 *s = src;
 	kvc_u8 *o = dst, *codes = o + KVC_HDR, *data;
 	kvc_u32 size = kvc_lossy_size(fmt, g), ng, gi, i, n;
+	kvc_u32 qmax = fmt == KVC_INT8 ? 127 : 7;
+	kvc_u32 inf = g->bf16 ? 0x7f80 : 0x7c00;
 	int bf16 = g->bf16 ? 1 : 0;
 
 	if (!size)
 		return 0;
-	for (i = 0; i < KVC_PAGE / 2; i++)
-		if (kvc_nonfinite(kvc_ld16(s, i), bf16))
-			return 0;
-	ng = kvc_groups(g);
+	ng = kvc_groups(fmt, g);
 	data = codes + ng;
 	if (fmt == KVC_INT4)
 		for (i = 0; i < KVC_PAGE / 4; i++)
 			data[i] = 0;
 	for (gi = 0; gi < ng; gi++) {
 		kvc_u32 first, step, j, idx, mx = 0;
+		struct kvc_qp qp;
 		int code;
 
-		kvc_group(g, gi, &first, &step, &n);
+		kvc_group(fmt, g, gi, &first, &step, &n);
 		for (j = 0, idx = first; j < n; j++, idx += step) {
 			kvc_u32 m = kvc_ld16(s, idx) & 0x7fff;
 
 			if (m > mx)
 				mx = m;
 		}
+		/* NaN and Inf are the largest magnitudes: such a page goes raw */
+		if (mx >= inf)
+			return 0;
 		code = 0;
 		if (mx) {
 			code = kvc_pick_code(mx, bf16, fmt);
@@ -296,25 +365,37 @@ kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
 				return 0;	/* outside the scales' range */
 		}
 		codes[gi] = (kvc_u8)code;
-		for (j = 0, idx = first; j < n; j++, idx += step) {
-			kvc_u32 h = kvc_ld16(s, idx), mag = h & 0x7fff;
-			int neg = h >> 15;
-			kvc_s32 q;
+		if (!code) {
+			for (j = 0, idx = first; j < n; j++, idx += step)
+				if (fmt != KVC_INT4)
+					data[idx] = 0;
+			continue;
+		}
+		kvc_qp_init(&qp, code, bf16);
+		if (fmt == KVC_FP8) {
+			for (j = 0, idx = first; j < n; j++, idx += step) {
+				kvc_u32 h = kvc_ld16(s, idx), b;
+				int sh;
+				kvc_u64 v = kvc_qp_div(&qp, h & 0x7fff, &sh);
 
-			if (fmt == KVC_FP8) {
-				kvc_u32 b = code ? kvc_quant_fp8(mag, bf16, code) : 0;
-
-				data[idx] = (kvc_u8)(b ? b | (kvc_u32)neg << 7 : 0);
-				continue;
+				b = kvc_to_float(v, -sh, &kvc_e4m3);
+				data[idx] = (kvc_u8)(b ? b | (h >> 15) << 7 : 0);
 			}
-			q = code ? kvc_quant_int(mag, bf16, code,
-						 fmt == KVC_INT8 ? 127 : 7) : 0;
-			if (neg)
-				q = -q;
-			if (fmt == KVC_INT8)
-				data[idx] = (kvc_u8)q;
-			else
+		} else if (fmt == KVC_INT8) {
+			for (j = 0, idx = first; j < n; j++, idx += step) {
+				kvc_u32 h = kvc_ld16(s, idx);
+				kvc_u32 q = kvc_qp_int(&qp, h & 0x7fff, qmax);
+
+				data[idx] = (kvc_u8)(h >> 15 ? -q : q);
+			}
+		} else {
+			for (j = 0, idx = first; j < n; j++, idx += step) {
+				kvc_u32 h = kvc_ld16(s, idx);
+				kvc_u32 q = kvc_qp_int(&qp, h & 0x7fff, qmax);
+
+				q = h >> 15 ? -q : q;
 				data[idx / 2] |= (kvc_u8)((q & 15) << (4 * (idx & 1)));
+			}
 		}
 	}
 	kvc_header(fmt, g, o, size - KVC_HDR);
@@ -383,38 +464,109 @@ kvc_u16 kvc_dequant_fast(int fmt, kvc_s32 q, int code, int bf16)
 	return (kvc_u16)((t + ((kvc_u32)k << mb)) | (neg ? 0x8000u : 0));
 }
 
+/* The dequantization table of @fmt for quarter octave @f (kvcodec_tab.h). */
+static const kvc_u16 *kvc_tab(int fmt, int f, int bf16)
+{
+	if (fmt == KVC_FP8)
+		return bf16 ? kvc_fp8_bf16[f] : kvc_fp8_fp16[f];
+	return bf16 ? kvc_int_bf16[f] : kvc_int_fp16[f];
+}
+
+/* Element @j of group (first, step) as a table index and a sign bit. */
+static inline kvc_u32 kvc_elem(int fmt, const kvc_u8 *data, kvc_u32 idx,
+			kvc_u32 *neg)
+{
+	kvc_u32 b;
+
+	if (fmt == KVC_FP8) {
+		b = data[idx];
+		*neg = b >> 7;
+		return b & 0x7f;
+	}
+	if (fmt == KVC_INT8) {
+		b = data[idx];
+		*neg = b >> 7;
+		/* -128 (never encoded) reads as 0 */
+		return (*neg ? 256 - b : b) & 0x7f;
+	}
+	b = (data[idx / 2] >> (4 * (idx & 1))) & 15;
+	*neg = b >> 3;
+	return *neg ? 16 - b : b;
+}
+
 int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	       kvc_u32 len, void *dst)
 {
 	kvc_u32 size = kvc_lossy_size(fmt, g), ng, gi, n;
 	const kvc_u8 *codes = (const kvc_u8 *)obj + KVC_HDR, *data;
 	kvc_u8 *d = dst;
-	int bf16 = g->bf16 ? 1 : 0;
+	int bf16 = g->bf16 ? 1 : 0, mb = bf16 ? 7 : 10;
+	kvc_u32 top = fmt == KVC_INT4 ? 8 : 127, maxex = bf16 ? 254 : 30;
 
 	if (!size || len < size ||
 	    kvc_check(fmt, g, obj, len) != (kvc_s32)(size - KVC_HDR))
 		return -KVC_EINVAL;
-	ng = kvc_groups(g);
+	ng = kvc_groups(fmt, g);
 	data = codes + ng;
 	for (gi = 0; gi < ng; gi++) {
-		kvc_u32 first, step, j, idx;
-		int code = codes[gi];
+		kvc_u32 first, step, j, idx, a, neg, t, add;
+		int code = codes[gi], c = code - 128, k = c >> 2;
+		const kvc_u16 *tab = kvc_tab(fmt, c & 3, bf16);
+		kvc_s32 lo, hi;
 
-		kvc_group(g, gi, &first, &step, &n);
-		for (j = 0, idx = first; j < n; j++, idx += step) {
-			kvc_s32 q;
-
-			if (fmt == KVC_FP8) {
-				q = data[idx];
-			} else if (fmt == KVC_INT8) {
-				q = (__INT8_TYPE__)data[idx];
-			} else {
-				q = (data[idx / 2] >> (4 * (idx & 1))) & 15;
-				q = q > 7 ? q - 16 : q;
+		kvc_group(fmt, g, gi, &first, &step, &n);
+		/*
+		 * Fast: every result of the group is normal, so adding k to
+		 * the exponent field of the table's value is exact.
+		 */
+		lo = (kvc_s32)(tab[1] >> mb) + k;
+		hi = (kvc_s32)(tab[top] >> mb) + k;
+		add = (kvc_u32)k << mb;
+		if (!code) {
+			for (j = 0, idx = first; j < n; j++, idx += step)
+				kvc_st16(d, idx, 0);
+			continue;
+		}
+		if (lo < 1 || hi > (kvc_s32)maxex) {
+			/* per element, the others through the conversion */
+			for (j = 0, idx = first; j < n; j++, idx += step) {
+				a = kvc_elem(fmt, data, idx, &neg);
+				t = tab[a];
+				if (t && (t >> mb) + (kvc_u32)k - 1 < maxex) {
+					kvc_st16(d, idx, (t + add) | neg << 15);
+					continue;
+				}
+				if (fmt == KVC_FP8)
+					a |= neg << 7;
+				else if (neg)
+					a = -a;
+				kvc_st16(d, idx, kvc_dequant_fast(fmt, (kvc_s32)a,
+								  code, bf16));
 			}
-			kvc_st16(d, idx, kvc_dequant_fast(fmt, q, code, bf16));
+			continue;
+		}
+		for (j = 0, idx = first; j < n; j++, idx += step) {
+			a = kvc_elem(fmt, data, idx, &neg);
+			t = tab[a];
+			kvc_st16(d, idx, t ? (t + add) | neg << 15 : 0);
 		}
 	}
+	return 0;
+}
+
+kvc_u32 kvc_reference(int fmt, const struct kvc_geom *g, const void *src,
+		      void *obj, void *dst)
+{
+	const kvc_u8 *s = src;
+	kvc_u8 *d = dst;
+	kvc_u32 len = 0, i;
+
+	if (kvc_lossy_size(fmt, g) <= KVC_OBJ_MAX)
+		len = kvc_encode(fmt, g, src, obj);
+	if (len && !kvc_decode(fmt, g, obj, len, dst))
+		return len;
+	for (i = 0; i < KVC_PAGE; i++)
+		d[i] = s[i];
 	return 0;
 }
 

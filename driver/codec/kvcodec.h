@@ -13,7 +13,7 @@
  * t * head_dim + d.  The lossy formats quantize in groups with one scale
  * each, K per channel (a group is one channel d over the page's tokens: keys
  * have outlier channels) and V per token (a group is one token over its
- * channels).  A scale is one byte c: 2^((c - 128) / 4), a quarter octave
+ * channels; KVC_INT4: over each KVC_INT4_VG of them).  A scale is one byte c: 2^((c - 128) / 4), a quarter octave
  * apart; c = 0 marks a group of zeros.  The elements are
  *   KVC_INT8: round(x / scale), [-127, 127], one byte each;
  *   KVC_FP8:  x / scale rounded to OCP e4m3 (max 448), one byte each;
@@ -28,7 +28,7 @@
  *   byte 1   format (KVC_*) | KVC_H_V (a V page) | KVC_H_BF16
  *   2..3     payload bytes, little endian
  *   4..7     kvc_sum() of bytes 0..3 and the payload, little endian
- * Lossy payload: the group scale codes (head_dim for K, tokens for V), then
+ * Lossy payload: the group scale codes (kvc_groups()), then
  * the elements.  KVC_LOSSLESS payload: whatever the caller's compressor made
  * of kvc_planes_split()'s output (the module: zstd).
  */
@@ -77,6 +77,16 @@ static inline kvc_u32 kvc_tokens(const struct kvc_geom *g)
 	return KVC_PAGE / 2 / g->head_dim;
 }
 
+/* Elements of an int4 V group (a slice of a token's channels). */
+#define KVC_INT4_VG	32u
+
+/* Scale groups of a lossy page of @fmt for @g. */
+kvc_u32 kvc_groups(int fmt, const struct kvc_geom *g);
+
+/* Group @gi of @fmt for @g: its @n elements are at index first + i * step. */
+void kvc_group(int fmt, const struct kvc_geom *g, kvc_u32 gi, kvc_u32 *first,
+	       kvc_u32 *step, kvc_u32 *n);
+
 /* Bytes of a lossy object of @fmt for @g (header included), 0 if not lossy. */
 kvc_u32 kvc_lossy_size(int fmt, const struct kvc_geom *g);
 
@@ -97,6 +107,19 @@ kvc_u32 kvc_encode(int fmt, const struct kvc_geom *g, const void *src,
 int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	       kvc_u32 len, void *dst);
 
+/* The largest object the module stores packed; larger ones go raw. */
+#define KVC_OBJ_MAX	4080u
+
+/*
+ * What a promoted page holds after the page @src (KVC_PAGE bytes) was
+ * demoted in lossy format @fmt: writes it to @dst (KVC_PAGE bytes) using
+ * @obj (KVC_PAGE + KVC_HDR bytes) as scratch.  Returns the object's size,
+ * or 0 where the module writes the page raw (@dst is then a copy of @src):
+ * the reference the tests compare the module's pages with.
+ */
+kvc_u32 kvc_reference(int fmt, const struct kvc_geom *g, const void *src,
+		      void *obj, void *dst);
+
 /* Fill in the header of an object whose payload (@plen bytes) follows it. */
 void kvc_header(int fmt, const struct kvc_geom *g, void *obj, kvc_u32 plen);
 
@@ -107,7 +130,7 @@ void kvc_header(int fmt, const struct kvc_geom *g, void *obj, kvc_u32 plen);
 kvc_s32 kvc_check(int fmt, const struct kvc_geom *g, const void *obj,
 		  kvc_u32 len);
 
-/* The checksum: 32-bit FNV-1a-like mix over bytes. */
+/* The checksum: a 64-bit FNV-like mix over 8-byte words, folded to 32. */
 kvc_u32 kvc_sum(kvc_u32 h, const void *p, kvc_u32 n);
 #define KVC_SUM_SEED	2166136261u
 

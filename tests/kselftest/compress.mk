@@ -7,7 +7,8 @@ KTEST_PROGS += $(KVC_KTESTS)
 
 $(addprefix $(O)/ktest/,$(KVC_KTESTS)): $(O)/ktest/%: tests/kselftest/%.c \
 		tests/kselftest/ktap.h tests/kselftest/kv_test.h \
-		tests/kselftest/kv_dm.h $(KVQ_OBJ) $(KVC_LIB)
+		tests/kselftest/kv_dm.h tests/kselftest/kv_compress.h $(KVQ_OBJ) \
+		$(KVC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/kselftest -o $@ $< $(KVQ_OBJ) $(KVC_LIB) \
 		-luring -lnuma -lpthread -lm

@@ -28,7 +28,7 @@
 #include <math.h>
 
 #include "kv_test.h"
-#include "kvcodec.h"
+#include "kv_compress.h"
 #include "kvq.h"
 
 #define T(name, cond, ...) ktap_result(KTAP_CHECK(cond, __VA_ARGS__), name)
@@ -67,34 +67,15 @@ static int cmp_d(const void *a, const void *b)
 
 static int move_all(int fd, unsigned long cmd, uint64_t *done)
 {
-	struct cxl_kv_range r[LAYERS * HEADS];
-	struct cxl_kv_ranges q = { .ranges = (uintptr_t)r };
-	int ret;
-
-	for (int l = 0; l < LAYERS; l++)
-		for (int h = 0; h < HEADS; h++)
-			r[q.count++] = (struct cxl_kv_range){
-				.layer = (uint16_t)l, .head = (uint16_t)h,
-				.nr_blocks = BPH };
-	ret = kv_ioctl(fd, cmd, &q);
-	if (done)
-		*done = q.done;
-	return ret;
+	return kvc_move_streams(fd, cmd, LAYERS, HEADS, BPH, done);
 }
 
 /* The codec's round trip of every page (raw where it refuses). */
 static void expect(int f)
 {
-	for (uint64_t pg = 0; pg < PAGES; pg++) {
-		struct kvc_geom g = { HDIM, 0, (uint8_t)((pg / BPH) & 1) };
-		static uint8_t obj[KVC_PAGE];
-		const uint16_t *in = orig + pg * EL;
-		uint16_t *out = want + pg * EL;
-		uint32_t len = f >= CXL_KV_FMT_INT8 ? kvc_encode(f, &g, in, obj) : 0;
-
-		if (!len || kvc_decode(f, &g, obj, len, out))
-			memcpy(out, in, KVC_PAGE);
-	}
+	for (uint64_t pg = 0; pg < PAGES; pg++)
+		kvc_expect((uint64_t)f, HDIM, BPH, pg, orig + pg * EL,
+			   want + pg * EL);
 }
 
 struct fsp {

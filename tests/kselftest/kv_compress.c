@@ -28,8 +28,8 @@
 #include <math.h>
 
 #include "kv_test.h"
+#include "kv_compress.h"
 #include "kv_dm.h"
-#include "kvcodec.h"
 #include "kvq.h"
 
 #define T(name, cond, ...) ktap_result(KTAP_CHECK(cond, __VA_ARGS__), name)
@@ -71,15 +71,10 @@ static struct kv_dm dm;
 /* Expected contents of page @pg after a demotion: the codec's round trip. */
 static void expect_page(struct sp *s, uint64_t pg)
 {
-	int bf16 = !!(s->fmt & CXL_KV_FMT_F_BF16);
-	int f = (int)(s->fmt & CXL_KV_FMT_MASK);
-	struct kvc_geom g = { HDIM, (uint8_t)bf16, (uint8_t)((pg / BPH) & 1) };
-	static uint8_t obj[KVC_PAGE];
-	uint16_t *in = s->orig + pg * 2048, *out = s->want + pg * 2048;
-	uint32_t len = f >= CXL_KV_FMT_INT8 ? kvc_encode(f, &g, in, obj) : 0;
+	uint32_t len = kvc_expect(s->fmt, HDIM, BPH, pg, s->orig + pg * 2048,
+				  s->want + pg * 2048);
 
-	if (!len || kvc_decode(f, &g, obj, len, out)) {
-		memcpy(out, in, KVC_PAGE);
+	if (!len) {
 		s->raw_pages++;
 		return;
 	}
@@ -128,19 +123,7 @@ static uint64_t compare(struct sp *s, const uint16_t *ref, const char *what)
 
 static int move_all(int fd, unsigned long cmd, int layers, uint64_t *done)
 {
-	struct cxl_kv_range r[LAYERS * HEADS];
-	struct cxl_kv_ranges q = { .ranges = (uintptr_t)r };
-	int ret;
-
-	for (int l = 0; l < layers; l++)
-		for (int h = 0; h < HEADS; h++)
-			r[q.count++] = (struct cxl_kv_range){
-				.layer = (uint16_t)l, .head = (uint16_t)h,
-				.nr_blocks = BPH };
-	ret = kv_ioctl(fd, cmd, &q);
-	if (done)
-		*done = q.done;
-	return ret;
+	return kvc_move_streams(fd, cmd, layers, HEADS, BPH, done);
 }
 
 static int create(int ctl, uint64_t fmt, uint32_t dtype)

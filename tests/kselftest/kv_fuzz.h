@@ -43,6 +43,7 @@ struct fz_shared {
 	atomic_ullong cmds_ok;
 	atomic_ullong uring_cmds;
 	atomic_ullong pages_checked;
+	atomic_ullong pages_decoded;	/* checked against the codec's round trip */
 	atomic_ullong pages_written;
 	atomic_ullong sigbus;
 	atomic_ullong kills;		/* children killed mid-operation */
@@ -57,6 +58,7 @@ struct fz_shared {
 struct fz_space {
 	int fd;				/* -1: closed (the mapping may live on) */
 	struct cxl_kv_space_create geo;
+	uint64_t fmt;			/* its cold format (CXL_KV_FMT_*, flags) */
 	uint64_t npages;		/* mmap_bytes / page */
 	char *map;			/* whole-space mapping or NULL */
 	uint16_t tag;			/* in every version written here */

@@ -10,7 +10,11 @@
  * pattern (word 0 = version = tag << 48 | page << 20 | seq, every other word
  * a hash of the version and its index) into a window of the space, and
  * records the seq of each page.  Every page read back must hold exactly the
- * recorded version, or zeros if it was never written; a page whose write
+ * recorded version, or zeros if it was never written; in a space with a
+ * lossy cold format (int8, fp8, int4) the pattern has bit 14 of every
+ * 16-bit element clear (finite values, so the pages encode) and a page may
+ * instead hold, whole, what the codec (libkvcodec.a, as the module) decodes
+ * from it: the exact page or the round trip, never a mix; a page whose write
  * was cut short (SIGBUS, partial GUP copy) or that served as a command
  * argument is "wild" (not checked) until it is written whole again.  A
  * forked child racing the writer (which may be in the middle of a page)
@@ -33,6 +37,7 @@
 #include <unistd.h>
 
 #include "kv_fuzz.h"
+#include "kvcodec.h"
 
 #define FZ_WORDS	(FZ_PAGE / 8)
 
@@ -97,6 +102,38 @@ static void fz_fill(uint64_t *p, uint64_t v)
 		p[w] = fz_word(v, w);
 }
 
+static int fz_lossy(const struct fz_space *s)
+{
+	return (s->fmt & CXL_KV_FMT_MASK) >= CXL_KV_FMT_INT8;
+}
+
+/* What a write of version @v leaves in a page of @s: the pattern, masked. */
+static void fz_fill_space(const struct fz_space *s, uint64_t *p, uint64_t v)
+{
+	fz_fill(p, v);
+	if (fz_lossy(s))
+		for (uint64_t w = 0; w < FZ_WORDS; w++)
+			p[w] &= 0xbfffbfffbfffbfffULL;
+}
+
+/*
+ * The page @img of page @pg of a lossy space after a demotion and a
+ * promotion: the codec's round trip, or @img itself where the module writes
+ * the page raw (it does not encode, or its object would exceed KVC_OBJ_MAX).
+ */
+static void fz_roundtrip(const struct fz_space *s, uint64_t pg,
+			 const uint64_t *img, uint64_t *out)
+{
+	struct kvc_geom g = {
+		.head_dim = s->geo.head_dim,
+		.bf16 = !!(s->fmt & CXL_KV_FMT_F_BF16),
+		.is_v = (uint8_t)((pg / s->geo.blocks_per_stream) & 1),
+	};
+	uint8_t obj[KVC_PAGE + KVC_HDR];
+
+	kvc_reference((int)(s->fmt & CXL_KV_FMT_MASK), &g, img, obj, out);
+}
+
 /* First bad word + 1 of a page that should hold version @v (0: zeros). */
 static uint64_t fz_bad_word(const uint64_t *p, uint64_t v)
 {
@@ -145,6 +182,21 @@ int fz_space_open(struct fz *f, struct fz_space *s)
 	for (int i = 0; i < FZ_SPACES; i++)
 		huge |= f->sp[i].huge;
 	fz_geometry(f, c, 1);
+	/*
+	 * A third of the spaces keep their cold pages in a cold format:
+	 * lossless (bit-exact) for any dtype; int8, fp8, int4 (fp16 or bf16)
+	 * for 2-byte elements.
+	 */
+	if (fz_one_in(f, 3)) {
+		uint64_t fmt = CXL_KV_FMT_LOSSLESS;
+
+		if (c->dtype_bytes == 2) {
+			fmt += fz_below(f, CXL_KV_FMT_NR - CXL_KV_FMT_LOSSLESS);
+			if (fz_one_in(f, 3))
+				fmt |= CXL_KV_FMT_F_BF16;
+		}
+		CXL_KV_SPACE_COLD_FORMAT(c) = fmt;
+	}
 	/* one space of a million pages or more per worker at a time */
 	if (huge && (uint64_t)c->layers * c->kv_heads * c->max_tokens > 1 << 16)
 		c->max_tokens = 1 + fz_below(f, 4096);
@@ -152,6 +204,7 @@ int fz_space_open(struct fz *f, struct fz_space *s)
 	if (ret)
 		return (int)ret;
 	s->fd = (int)c->fd;
+	s->fmt = CXL_KV_SPACE_COLD_FORMAT(c);
 	s->npages = c->mmap_bytes / FZ_PAGE;
 	s->huge = s->npages > (1 << 20);
 	s->map = mmap(NULL, c->mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
@@ -170,8 +223,9 @@ int fz_space_open(struct fz *f, struct fz_space *s)
 	}
 	s->seq = calloc(FZ_WINDOW, sizeof(*s->seq));
 	s->wild = calloc(FZ_WINDOW, 1);
-	fz_log(f, "space fd %d %ux%ux%ux%u tokens %llu pages %llu window %llu+%u\n",
+	fz_log(f, "space fd %d %ux%ux%ux%u format %#llx tokens %llu pages %llu window %llu+%u\n",
 	       s->fd, c->layers, c->kv_heads, c->head_dim, c->dtype_bytes,
+	       (unsigned long long)s->fmt,
 	       (unsigned long long)c->max_tokens, (unsigned long long)s->npages,
 	       (unsigned long long)s->wbase, s->wlen);
 	return 0;
@@ -230,6 +284,23 @@ static long fz_put(struct fz *f, struct fz_space *s, uint64_t pg, const void *bu
 	return fz_copy(p, buf, FZ_PAGE) ? -1 : (long)FZ_PAGE;
 }
 
+/* DEMOTE the block that holds page @pg of @s (its K and V pages). */
+static void fz_demote_block(struct fz *f, struct fz_space *s, uint64_t pg)
+{
+	uint64_t bps = s->geo.blocks_per_stream;
+	uint64_t st = pg / bps / 2;
+	struct cxl_kv_range rg = {
+		.layer = (uint16_t)(st / s->geo.kv_heads),
+		.head = (uint16_t)(st % s->geo.kv_heads),
+		.first_block = (uint32_t)(pg % bps),
+		.nr_blocks = 1,
+	};
+	struct cxl_kv_ranges q = { .ranges = (uintptr_t)&rg, .count = 1 };
+
+	if (s->fd >= 0)
+		fz_sys_ioctl(f, s->fd, CXL_KV_DEMOTE, &q);
+}
+
 /* Copy page @pg of the mapping into @buf by one of the paths; bytes moved. */
 static long fz_get(struct fz *f, struct fz_space *s, uint64_t pg, void *buf, int how)
 {
@@ -263,20 +334,8 @@ static long fz_get(struct fz *f, struct fz_space *s, uint64_t pg, void *buf, int
 		fcntl(pp[1], F_SETPIPE_SZ, 65536);
 		n = vmsplice(pp[1], &r, 1, 0);
 		if (n == FZ_PAGE) {
-			if (s->fd >= 0 && fz_below(f, 2)) {
-				/* demote the very block the pipe holds */
-				uint64_t bps = s->geo.blocks_per_stream;
-				uint64_t st = pg / bps / 2;
-				struct cxl_kv_range rg = {
-					.layer = (uint16_t)(st / s->geo.kv_heads),
-					.head = (uint16_t)(st % s->geo.kv_heads),
-					.first_block = (uint32_t)(pg % bps),
-					.nr_blocks = 1,
-				};
-				struct cxl_kv_ranges q = { .ranges = (uintptr_t)&rg, .count = 1 };
-
-				fz_sys_ioctl(f, s->fd, CXL_KV_DEMOTE, &q);
-			}
+			if (fz_below(f, 2))
+				fz_demote_block(f, s, pg);	/* the one the pipe holds */
 			n = read(pp[0], buf, FZ_PAGE);
 		}
 		close(pp[0]);
@@ -298,7 +357,7 @@ void fz_write_page(struct fz *f, struct fz_space *s, uint64_t pg)
 	if (!s->map || f->child)	/* the oracle is the parent's */
 		return;
 	seq = seq ? seq : 1;
-	fz_fill(buf, fz_ver(s, pg, seq));
+	fz_fill_space(s, buf, fz_ver(s, pg, seq));
 	n = fz_put(f, s, pg, buf, how);
 	if (n == FZ_PAGE) {
 		s->seq[i] = seq;
@@ -316,7 +375,7 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 {
 	static const char *const paths[] = { "load", "process_vm_readv",
 		"/proc/self/mem", "O_DIRECT write", "vmsplice" };
-	uint64_t buf[FZ_WORDS], want = 0, bad;
+	uint64_t buf[FZ_WORDS], img[FZ_WORDS], ref[FZ_WORDS], want = 0, bad;
 	int how = fz_below(f, 2) ? 0 : 1 + (int)fz_below(f, 4);
 	int in = pg >= s->wbase && pg < s->wbase + s->wlen;
 	long n;
@@ -329,6 +388,9 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 		if (s->seq[pg - s->wbase])
 			want = fz_ver(s, pg, s->seq[pg - s->wbase]);
 	}
+	/* a space with a cold format: often through the codec and back */
+	if (s->fmt && fz_below(f, 2))
+		fz_demote_block(f, s, pg);
 	n = fz_get(f, s, pg, buf, how);
 	if (n != FZ_PAGE) {
 		if (how == 0)
@@ -336,6 +398,30 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 		return;
 	}
 	atomic_fetch_add(&f->sh->pages_checked, 1);
+	if (fz_lossy(s)) {
+		/* the exact page or, whole, the codec's round trip of it */
+		memset(img, 0, sizeof(img));
+		if (want)
+			fz_fill_space(s, img, want);
+		if (!memcmp(buf, img, FZ_PAGE))
+			return;
+		fz_roundtrip(s, pg, img, ref);
+		if (!memcmp(buf, ref, FZ_PAGE)) {
+			atomic_fetch_add(&f->sh->pages_decoded, 1);
+			return;
+		}
+		for (bad = 0; bad < FZ_WORDS && buf[bad] == ref[bad]; bad++)
+			;
+		fz_fail(f, "data mismatch: lossy space tag %#x (format %#llx, %ux%ux%u, %llu tokens, fd %d) page %llu read by %s: neither the version %#llx%s written nor its round trip through the codec: word %llu is %#llx, exact %#llx, decoded %#llx",
+			s->tag, (unsigned long long)s->fmt, s->geo.layers,
+			s->geo.kv_heads, s->geo.head_dim,
+			(unsigned long long)s->geo.max_tokens, s->fd,
+			(unsigned long long)pg, paths[how],
+			(unsigned long long)want, want ? "" : " (zeros)",
+			(unsigned long long)bad, (unsigned long long)buf[bad],
+			(unsigned long long)img[bad], (unsigned long long)ref[bad]);
+		return;
+	}
 	bad = fz_bad_word(buf, want);
 	if (bad)
 		fz_fail(f, "data mismatch: space tag %#x (%ux%ux%ux%u, %llu tokens, fd %d) page %llu read by %s: word %llu is %#llx, want %#llx (version %#llx%s)",
@@ -447,7 +533,8 @@ static void fz_map_op(struct fz *f, struct fz_space *s)
 		if (prot & PROT_EXEC)
 			fz_fail(f, "mmap(PROT_EXEC) of a space succeeded");
 		/* (a child races the writer: it cannot expect one version) */
-		if (!f->child && !fz_copy(&w, m, 8) && w && off >= s->wbase &&
+		if (!f->child && !fz_lossy(s) && !fz_copy(&w, m, 8) && w &&
+		    off >= s->wbase &&
 		    off < s->wbase + s->wlen &&
 		    !s->wild[off - s->wbase] &&
 		    w != fz_ver(s, off, s->seq[off - s->wbase]) &&
@@ -570,7 +657,8 @@ static void fz_child_check(struct fz *f, struct fz_space *s, uint64_t pg)
 	uint64_t buf[FZ_WORDS], i = pg - s->wbase;
 	uint32_t seq0 = s->seq[i];
 
-	if (!s->map || s->wild[i] ||
+	/* (a lossy page holds no version word by word: the parent checks it) */
+	if (!s->map || s->wild[i] || fz_lossy(s) ||
 	    fz_load_words(buf, (const volatile uint64_t *)(s->map + pg * FZ_PAGE)))
 		return;
 	atomic_fetch_add(&f->sh->pages_checked, 1);

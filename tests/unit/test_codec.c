@@ -24,22 +24,6 @@ static double scale_of(uint8_t c)
 	return ldexp(pow(2.0, ((c - 128) & 3) / 4.0), (c - 128) >> 2);
 }
 
-static void group_of(const struct kvc_geom *g, uint32_t gi, uint32_t *first,
-		     uint32_t *step, uint32_t *n)
-{
-	uint32_t tok = kvc_tokens(g);
-
-	if (g->is_v) {
-		*first = gi * g->head_dim;
-		*step = 1;
-		*n = g->head_dim;
-	} else {
-		*first = gi;
-		*step = g->head_dim;
-		*n = tok;
-	}
-}
-
 /* Encode, decode and check every element against the double reference. */
 static void check_page(int fmt, const struct kvc_geom *g)
 {
@@ -48,13 +32,14 @@ static void check_page(int fmt, const struct kvc_geom *g)
 
 	cr_assert_eq(len, kvc_lossy_size(fmt, g), "fmt %d len %u", fmt, len);
 	cr_assert_eq(kvc_decode(fmt, g, obj, len, out), 0);
-	ng = g->is_v ? kvc_tokens(g) : g->head_dim;
+	ng = kvc_groups(fmt, g);
 	for (gi = 0; gi < ng; gi++) {
 		uint32_t first, step, n, j, idx;
 		uint8_t c = obj[KVC_HDR + gi];
 		double mx = 0, s = scale_of(c);
 
-		group_of(g, gi, &first, &step, &n);
+		kvc_group(fmt, g, gi, &first, &step, &n);
+		cr_assert_eq(ng * n, (uint32_t)NEL);
 		for (j = 0, idx = first; j < n; j++, idx += step)
 			mx = fmax(mx, fabs(kvq_h2f(in[idx], g->bf16)));
 		if (mx == 0) {
@@ -137,6 +122,27 @@ Test(codec, outlier_channels_keep_the_others_exact)
 	/* with V's per-token groups the same page loses the small values */
 	g.is_v = 1;
 	check_page(KVC_INT8, &g);
+}
+
+Test(codec, int4_v_outlier_coarsens_only_its_slice)
+{
+	struct kvq_rng r = { 8 };
+	struct kvc_geom g = { 128, 0, 1 };
+	double err[4] = { 0 };
+
+	random_page(&r, 0, 1.0);
+	for (int t = 0; t < 16; t++)
+		in[t * 128 + 37] = kvq_f2h(100.0f, 0);	/* slice 1 of each token */
+	check_page(KVC_INT4, &g);
+	for (int i = 0; i < NEL; i++)
+		if (i % 128 != 37)
+			err[i % 128 / 32] = fmax(err[i % 128 / 32],
+						 fabs(kvq_h2f(out[i], 0) - kvq_h2f(in[i], 0)));
+	/* the other slices keep a step of their own (max ~4 / 7) */
+	cr_assert_leq(err[0], 0.5, "slice 0 err %g", err[0]);
+	cr_assert_leq(err[2], 0.5, "slice 2 err %g", err[2]);
+	cr_assert_leq(err[3], 0.5, "slice 3 err %g", err[3]);
+	cr_assert_geq(err[1], 0.9, "slice 1 err %g", err[1]);
 }
 
 Test(codec, zero_page)
@@ -233,6 +239,10 @@ Test(codec, sizes_and_planes)
 	cr_assert_eq(kvc_lossy_size(KVC_INT8, &k), 8 + 128 + 2048);
 	cr_assert_eq(kvc_lossy_size(KVC_INT8, &v), 8 + 16 + 2048);
 	cr_assert_eq(kvc_lossy_size(KVC_INT4, &k), 8 + 128 + 1024);
+	/* int4 V: a scale per 32 channels of a token */
+	cr_assert_eq(kvc_lossy_size(KVC_INT4, &v), 8 + 64 + 1024);
+	v.head_dim = 16;
+	cr_assert_eq(kvc_lossy_size(KVC_INT4, &v), 8 + 128 + 1024);
 	cr_assert_eq(kvc_lossy_size(KVC_RAW, &k), 0);
 	cr_assert_eq(kvc_lossy_size(KVC_LOSSLESS, &k), 0);
 	for (int i = 0; i < (int)KVC_PAGE; i++)
@@ -251,11 +261,12 @@ Test(codec, synthetic_kv_meets_the_targets)
 	/*
 	 * The error of a softmax average of zero-mean V rows is about the rms
 	 * relative error of one element: int8 meets the issue's 1 %; fp8
-	 * (e4m3, 3 mantissa bits) measured 3.6 % and int4 (15 levels) 14.3 %
-	 * against targets of 1 % and 5 % (see kvcodec-quality).  These bounds
+	 * (e4m3, 3 mantissa bits) measured 3.6 % and int4 (15 levels, V in
+	 * groups of 32 channels) 13.2 % against targets of 1 % and 5 % (see
+	 * kvcodec-quality).  These bounds
 	 * catch a regression, they do not claim the targets.
 	 */
-	static const double tgt[3] = { 0.01, 0.04, 0.15 };
+	static const double tgt[3] = { 0.01, 0.04, 0.14 };
 	uint64_t bytes;
 
 	kvq_gen_stream(1, T, D, 0, k, v);
@@ -283,4 +294,33 @@ Test(codec, table_dequant_equals_the_conversion)
 					     kvc_dequant_fp8((uint8_t)b, (uint8_t)code, bf),
 					     "fp8 %#x code %d bf16 %d", b, code, bf);
 		}
+}
+
+Test(codec, reference_is_the_round_trip_or_the_page)
+{
+	struct kvq_rng r = { 17 };
+	static uint8_t obj2[KVC_PAGE + KVC_HDR];
+	static uint16_t ref[NEL];
+	struct kvc_geom g = { 128, 0, 1 };
+	uint32_t len;
+
+	random_page(&r, 0, 1);
+	len = kvc_encode(KVC_INT8, &g, in, obj);
+	cr_assert_eq(kvc_decode(KVC_INT8, &g, obj, len, out), 0);
+	cr_assert_eq(kvc_reference(KVC_INT8, &g, in, obj2, ref), len);
+	cr_assert_arr_eq(ref, out, sizeof(ref));
+	/* a NaN, raw and lossless pages: the page itself */
+	in[5] = 0x7e00;
+	cr_assert_eq(kvc_reference(KVC_INT8, &g, in, obj2, ref), 0);
+	cr_assert_arr_eq(ref, in, sizeof(ref));
+	cr_assert_eq(kvc_reference(KVC_RAW, &g, in, obj2, ref), 0);
+	cr_assert_eq(kvc_reference(KVC_LOSSLESS, &g, in, obj2, ref), 0);
+	cr_assert_arr_eq(ref, in, sizeof(ref));
+	/* a K page of head_dim 2048: 4104 bytes of object, above KVC_OBJ_MAX */
+	g = (struct kvc_geom){ 2048, 0, 0 };
+	random_page(&r, 0, 1);
+	cr_assert_gt(kvc_lossy_size(KVC_INT8, &g), KVC_OBJ_MAX);
+	cr_assert_eq(kvc_reference(KVC_INT8, &g, in, obj2, ref), 0);
+	cr_assert_arr_eq(ref, in, sizeof(ref));
+	cr_assert_gt(kvc_reference(KVC_INT4, &g, in, obj2, ref), 0);
 }
