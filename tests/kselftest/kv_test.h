@@ -274,8 +274,13 @@ static inline void kv_prep_cmd(struct io_uring_sqe *sqe, int fd,
 	uc->flags = 0;
 }
 
-static inline int kv_uring_one(struct io_uring *ring, int fd,
-			       unsigned long cmd, void *arg, size_t len)
+/*
+ * Submit one uring_cmd and wait for it; @hdr_flags goes into
+ * cxl_kv_uring_cmd.flags (0: valid).  Returns cqe->res or a liburing error.
+ */
+static inline int kv_uring_one_flags(struct io_uring *ring, int fd,
+				     unsigned long cmd, void *arg, size_t len,
+				     uint32_t hdr_flags)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	struct io_uring_cqe *cqe;
@@ -284,6 +289,7 @@ static inline int kv_uring_one(struct io_uring *ring, int fd,
 	if (!sqe)
 		return -EBUSY;
 	kv_prep_cmd(sqe, fd, cmd, arg, len, 1);
+	((struct cxl_kv_uring_cmd *)sqe->cmd)->flags = hdr_flags;
 	ret = io_uring_submit(ring);
 	if (ret < 0)
 		return ret;
@@ -293,6 +299,12 @@ static inline int kv_uring_one(struct io_uring *ring, int fd,
 	ret = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
 	return ret;
+}
+
+static inline int kv_uring_one(struct io_uring *ring, int fd,
+			       unsigned long cmd, void *arg, size_t len)
+{
+	return kv_uring_one_flags(ring, fd, cmd, arg, len, 0);
 }
 
 /* ---- leak counters ---------------------------------------------------- */

@@ -53,29 +53,6 @@ static int uring_as_nobody(unsigned long cmd, void *arg, size_t len)
 	return WIFEXITED(st) ? -WEXITSTATUS(st) : -1000;
 }
 
-/* One uring_cmd with a non-zero cxl_kv_uring_cmd.flags. */
-static int uring_flags(struct io_uring *ring, int fd, unsigned long cmd,
-		       void *arg, size_t len)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	if (!sqe)
-		return -EBUSY;
-	kv_prep_cmd(sqe, fd, cmd, arg, len, 1);
-	((struct cxl_kv_uring_cmd *)sqe->cmd)->flags = 1;
-	ret = io_uring_submit(ring);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_wait_cqe(ring, &cqe);
-	if (ret < 0)
-		return ret;
-	ret = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return ret;
-}
-
 int main(void)
 {
 	struct cxl_kv_space_create c;
@@ -169,8 +146,11 @@ int main(void)
 		T("uring_err_space_on_ctl", kv_uring_one(&ring, ctl, CXL_KV_HINTS, &q, sizeof(q)) == -ENOTTY, "-");
 		T("uring_err_ctl_unknown", kv_uring_one(&ring, ctl, _IOWR(CXL_KV_IOC_TYPE, 0x1f, struct cxl_kv_stats),
 						       &s0, sizeof(s0)) == -ENOTTY, "-");
-		T("uring_err_flags", uring_flags(&ring, fd, CXL_KV_SPACE_STATS, &s0, sizeof(s0)) == -EINVAL &&
-		  uring_flags(&ring, ctl, CXL_KV_GLOBAL_STATS, &s0, sizeof(s0)) == -EINVAL, "-");
+		T("uring_err_flags",
+		  kv_uring_one_flags(&ring, fd, CXL_KV_SPACE_STATS, &s0,
+				     sizeof(s0), 1) == -EINVAL &&
+		  kv_uring_one_flags(&ring, ctl, CXL_KV_GLOBAL_STATS, &s0,
+				     sizeof(s0), 1) == -EINVAL, "-");
 	}
 	{
 		struct cxl_kv_attach a;
