@@ -18,8 +18,16 @@
  * atomic      a child swaps two complete sets 400 times while 200 spaces are
  *             made: each space has one set or the other, never a mix.
  * restore     writing back what it first showed restores it.
+ * load        with nothing open: modprobe cxl_kv
+ *             default_policy=tau_steps=3000,sink_tokens=9 (as modprobe.d's
+ *             options line gives it) loads with those two set and the rest
+ *             as before (commas: busybox's modprobe splits a quoted value
+ *             with a blank, the kernel then sees a stray quote); tau_steps=0 and
+ *             an unknown name make the load fail (no /dev/cxl_kv); a plain
+ *             modprobe is back at what it first showed.
  * The old module had no such parameter: every case failed on it (checked:
- * with a26be91's module in the guest kv_pdefs gave 0 passed, 11 failed).
+ * with a26be91's module in the guest kv_pdefs gave 0 passed, 11 failed,
+ * before the two load cases were added).
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -119,7 +127,7 @@ int main(void)
 
 	if (kv_preamble(&ctl))
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE");
-	ktap_plan(11);
+	ktap_plan(13);
 	kv_detach_quiet(ctl);
 	ret = kv_attach(ctl, 1024, 1, 64 << 20);
 	if (ret)
@@ -222,5 +230,37 @@ int main(void)
 	T("restore", !ret && !strcmp(after, orig), "ret %d '%s'", ret, after);
 	kv_detach_quiet(ctl);
 	close(ctl);
+
+	{
+		static const char *const bad_load[] = {
+			"default_policy=tau_steps=0", "default_policy=bogus=1",
+		};
+		int ok = 1, r;
+
+		r = system("rmmod cxl_kv && modprobe cxl_kv "
+			   "default_policy=tau_steps=3000,sink_tokens=9");
+		rd(now, sizeof(now));
+		ok &= !r && val(now, "tau_steps") == 3000 && val(now, "sink_tokens") == 9 &&
+		      val(now, "alpha_q16") == val(orig, "alpha_q16") &&
+		      val(now, "recent_tokens") == val(orig, "recent_tokens");
+		if (!ok)
+			ktap_diag("commas: %d '%s'", r, now);
+		for (size_t i = 0; i < 2; i++) {
+			char cmd[128];
+
+			snprintf(cmd, sizeof(cmd), "rmmod cxl_kv; modprobe cxl_kv %s "
+				 "2>/dev/null", bad_load[i]);
+			r = system(cmd);
+			if (!r || !access("/dev/cxl_kv", F_OK)) {
+				ktap_diag("'%s' loaded: %d", bad_load[i], r);
+				ok = 0;
+			}
+		}
+		T("load_option", ok, "-");
+		r = system("modprobe cxl_kv");
+		rd(now, sizeof(now));
+		T("load_builtin", !r && !access("/dev/cxl_kv", F_OK) &&
+		  !strcmp(now, orig), "modprobe %d '%s'", r, now);
+	}
 	return ktap_finish();
 }
