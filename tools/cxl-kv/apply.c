@@ -341,7 +341,7 @@ static int conf_check(struct cxl_kv_ctx *ctx, const struct conf *c)
 		fprintf(stderr, "cxl-kv: apply: policy: a value is out of its "
 			"range (alpha_q16 1..65536, tau_steps 1..2^26, pf_window <= "
 			"pf_window_max <= 32, phase_exit < phase_enter, ...: "
-			"cxl-kv(8), POLICY)\n");
+			"the ranges of PARAMS_SET, Documentation/uapi.rst)\n");
 		bad = 1;
 	}
 	for (unsigned int i = 0; i < c->nr_memdev; i++) {
