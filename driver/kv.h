@@ -23,6 +23,8 @@
  *        -> mapping->i_mmap_rwsem (the children's mappings)
  *   kv_tiers.spaces_lock (spinlock) is a leaf: only list walks, krefs and
  *   the per-uid space counts (struct kv_user).
+ *   kv_policy_lock (spinlock, policy_glue.c) is a leaf: the default_policy
+ *   parameter's set and get, and SPACE_CREATE's copy (under kv_ctl_lock).
  * No path takes kv_space.lock while holding another space's lock (the
  * demotion worker ranks victims across spaces but takes their locks one at
  * a time: collect, hand back, demote), and no path waits for warm budget
@@ -562,6 +564,7 @@ int kv_obj_decode(struct kv_space *sp, u64 pg, u16 obj, const void *buf,
 
 /* policy glue (policy_glue.c) */
 void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how);
+void kv_policy_defaults_get(struct kvp_params *p);
 
 /* ---------------------------------------------------------------------- */
 /* commands: the table and dispatch (cmd.c), one kv_cmd_<verb>() each       */

@@ -12,6 +12,9 @@
  * demoted -> kvp_set_cold(), kept (touched, pinned, failed) ->
  * kvp_set_resident(KVP_BY_ABORT).
  */
+#include <linux/moduleparam.h>
+#include <linux/spinlock.h>
+
 #include "kv.h"
 
 static int kv_page_tier(const struct kv_entry *e)
@@ -76,3 +79,90 @@ void kv_pol_sync_block(struct kv_space *sp, u32 blk, int how)
 		pr_debug("cxl_kv: space %llu block %u: policy refused %u -> %d: %d\n",
 			 sp->id, blk, info.tier, want, ret);
 }
+
+/*
+ * The policy a new space starts from: the module parameter default_policy
+ * ("name=value ..." as kvp_params_parse() reads it; sysfs
+ * /sys/module/cxl_kv/parameters/default_policy, modprobe options).
+ *
+ * kv_policy_lock - protects kv_policy_defaults and kv_policy_ready (leaf
+ * spinlock: SPACE_CREATE takes it under kv_ctl_lock; the parameter's set()
+ * and get() alone, set() for its whole read-modify-write).
+ */
+static DEFINE_SPINLOCK(kv_policy_lock);
+static struct kvp_params kv_policy_defaults;
+/* kv_policy_defaults holds kvp_params_default() or a set(); under the lock */
+static bool kv_policy_ready;
+
+/* The current defaults; kv_policy_lock held. */
+static void kv_policy_read_locked(struct kvp_params *p)
+{
+	lockdep_assert_held(&kv_policy_lock);
+	if (!kv_policy_ready) {
+		kvp_params_default(&kv_policy_defaults);
+		kv_policy_ready = true;
+	}
+	*p = kv_policy_defaults;
+}
+
+/**
+ * kv_policy_defaults_get() - the parameters a new space starts from.
+ * @p: out: a complete, valid set.
+ *
+ * Context: any; takes kv_policy_lock.
+ */
+void kv_policy_defaults_get(struct kvp_params *p)
+{
+	spin_lock(&kv_policy_lock);
+	kv_policy_read_locked(p);
+	spin_unlock(&kv_policy_lock);
+}
+
+/*
+ * set(): the named knobs over the current defaults, all or none: an unknown
+ * name, a bad value or a set kvp_params_validate() refuses is -EINVAL and
+ * changes nothing.  @val is bounded by kvp_params_parse().
+ */
+static int kv_policy_param_set(const char *val, const struct kernel_param *kp)
+{
+	struct kvp_params p;
+	int ret;
+
+	if (!val)
+		return -EINVAL;
+	spin_lock(&kv_policy_lock);
+	kv_policy_read_locked(&p);
+	ret = kvp_params_parse(&p, val, NULL);
+	if (!ret)
+		ret = kvp_params_validate(&p);
+	if (!ret)
+		kv_policy_defaults = p;
+	spin_unlock(&kv_policy_lock);
+	return ret ? -EINVAL : 0;
+}
+
+/* get(): every knob, "alpha_q16=16384 tau_steps=1000 ... policy_flags=15\n". */
+static int kv_policy_param_get(char *buf, const struct kernel_param *kp)
+{
+	struct kvp_params p;
+	int n;
+
+	/* buf is a page; the text with its newline always fits */
+	BUILD_BUG_ON(KVP_PARAMS_TEXT_MAX + 1 > PAGE_SIZE);
+	kv_policy_defaults_get(&p);
+	n = kvp_params_format(&p, buf, KVP_PARAMS_TEXT_MAX);
+	if (WARN_ON_ONCE(n < 0))
+		return -EINVAL;
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
+}
+
+static const struct kernel_param_ops kv_policy_param_ops = {
+	.set = kv_policy_param_set,
+	.get = kv_policy_param_get,
+};
+
+module_param_cb(default_policy, &kv_policy_param_ops, NULL, 0644);
+MODULE_PARM_DESC(default_policy,
+		 "policy a new space starts from: \"name=value ...\" over the current set (alpha_q16, tau_steps, score_shift, sink_tokens, recent_tokens, pf_window, pf_window_max, pf_epoch, phase_window, phase_enter, phase_exit, scan_limit, policy_flags; UAPI units)");

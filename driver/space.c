@@ -402,7 +402,8 @@ int kv_space_create(struct cxl_kv_space_create *c, struct file **filep)
 	sp->pol = kvzalloc(psize, GFP_KERNEL_ACCOUNT);
 	if (!sp->pol)
 		goto out_free_ent;
-	kvp_params_default(&params);
+	/* the module parameter default_policy (policy_glue.c) */
+	kv_policy_defaults_get(&params);
 	ret = kvp_init(sp->pol, psize, &pg, &params);
 	if (WARN_ON_ONCE(ret))
 		goto out_free_pol;

@@ -16,7 +16,7 @@ INSTALL_TARGETS += install-tools
 # one file per verb (tools/cxl-kv/cxl-kv.h), as ndctl's commands
 CXLKV_CLI_OBJS := $(addprefix $(O)/tools/cxl-kv/,main.o list.o region.o \
 	attach.o stats.o params.o spaces.o apply.o spaceref.o)
-$(CXLKV_BIN): $(CXLKV_CLI_OBJS) $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A)
+$(CXLKV_BIN): $(CXLKV_CLI_OBJS) $(TOOLS_COMMON_OBJS) $(LIBCXLKV_A) $(KVP_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBCXLKV_LIBS) $(TOOLS_LIBS) -lm
 
 # decode drives the policy issue's trace generator (tools/kvtrace_*.c)

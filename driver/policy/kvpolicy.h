@@ -253,6 +253,16 @@ static inline kvp_u32 kvp_idx(const struct kvp_geom *g, kvp_u32 layer,
 
 void kvp_params_default(struct kvp_params *p);
 int kvp_params_validate(const struct kvp_params *p);
+
+/*
+ * kvp_text.c: the knobs as text, "alpha_q16=16384 tau_steps=1000 ...", named
+ * as struct cxl_kv_params' fields (the module's default_policy parameter,
+ * `cxl-kv apply`'s policy key).
+ */
+#define KVP_PARAMS_NR		13	/* named knobs: every field but reserved */
+#define KVP_PARAMS_TEXT_MAX	1024	/* bytes of a text, NUL included */
+int kvp_params_parse(struct kvp_params *p, const char *s, const char **bad);
+int kvp_params_format(const struct kvp_params *p, char *buf, kvp_u32 len);
 int kvp_geom_validate(const struct kvp_geom *g);
 kvp_u64 kvp_state_size(const struct kvp_geom *g);
 int kvp_init(struct kvp_state *st, kvp_u64 size, const struct kvp_geom *g,

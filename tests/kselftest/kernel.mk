@@ -11,6 +11,8 @@ KV_KTESTS += kv_pipe
 KV_KTESTS += kv_share kv_share_bench
 # one geometry table for the module and the library (tests/geom_cases.h)
 KV_KTESTS += kv_geom
+# the module parameter default_policy (issue 11)
+KV_KTESTS += kv_pdefs
 KTEST_PROGS += $(KV_KTESTS)
 $(addprefix $(O)/ktest/,$(KV_KTESTS)): tests/kselftest/kv_test.h tests/kselftest/kv_dm.h
 ktest: $(addprefix $(O)/ktest/,$(KV_KTESTS))

@@ -169,6 +169,9 @@ if [ $DEPLOY = 1 ]; then
 		echo "budget = 16M"
 		echo "high_wmark = 80%"
 		echo "low_wmark = 70%"
+		echo "# site-wide policy defaults: two lines, one set"
+		echo "policy = alpha_q16=32768 tau_steps=2000"
+		echo "policy = sink_tokens=8, recent_tokens=32"
 	} > "$ROOT/etc/cxl-kv.conf"
 fi
 # Python 3 with numpy, only for suites that run it (a "python3 ..." or

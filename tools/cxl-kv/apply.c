@@ -17,6 +17,13 @@
  *   low_wmark = 90%          demotion worker starts, and down to which it
  *                            demotes, as percentages of the budget
  *   user_spaces, max_spaces, user_warm_pages, user_cold_slots = N (0: default)
+ *   policy = tau_steps=500 sink_tokens=8
+ *                            the policy every space created afterwards
+ *                            starts from (the module parameter
+ *                            default_policy): knobs as `cxl-kv params` names
+ *                            them, UAPI units; a knob no policy line names
+ *                            takes its built-in default; a later line's knob
+ *                            replaces an earlier one's
  *
  * Lists are separated by commas or blanks.  Every key and every name is
  * checked before anything changes (the configuration, the memdevs, the dax
@@ -26,6 +33,8 @@
  * and cold devices; the budget and limits where the configuration gives
  * them) is left alone: apply is idempotent.  One that differs is an error
  * unless --replace (detach, which fails while spaces are open, then attach).
+ * Last, with policy lines, default_policy is written unless it already
+ * shows the configured set (spaces already open keep their parameters).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +48,7 @@
 
 #include "common.h"
 #include "cxl-kv.h"
+#include "kvpolicy.h"
 
 #define CONF_MAIN	"/etc/cxl-kv.conf"
 #define CONF_DIR	"/etc/cxl-kv.d"
@@ -68,7 +78,12 @@ struct conf {
 	uint64_t lim[NR_LIMITS];
 	/* watermarks, percent of the budget; 0: the module's default */
 	unsigned int high_pct, low_pct;
+	/* policy lines over kvp_params_default(), when has_policy */
+	struct kvp_params policy;
+	int has_policy;
 };
+
+#define POLICY_PARAM	"module/cxl_kv/parameters/default_policy"
 
 /* The module's watermarks when ATTACH leaves them 0 (uapi: 95 % / 90 %). */
 #define DEF_HIGH_PCT	95
@@ -188,6 +203,20 @@ static int conf_line(struct conf *c, const char *file, unsigned int ln,
 		if (parse_pct(v, 99, &c->low_pct))
 			return conf_err(file, ln, "low_wmark takes a percentage of "
 					"the budget, 1%..99%", v);
+	} else if (!strcmp(key, "policy")) {
+		const char *bad = v;
+		char tok[48];
+
+		if (!c->has_policy)
+			kvp_params_default(&c->policy);
+		c->has_policy = 1;
+		if (kvp_params_parse(&c->policy, v, &bad)) {
+			snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(bad, " \t,"),
+				 bad);
+			return conf_err(file, ln, "policy takes NAME=VALUE ... with "
+					"the names of 'cxl-kv params' (each once), "
+					"values 0..4294967295; refused", tok);
+		}
 	} else if (!strcmp(key, "cold_max")) {
 		if (parse_size(v, &c->cold_max))
 			return conf_err(file, ln, "cold_max takes a size", v);
@@ -308,6 +337,13 @@ static int conf_check(struct cxl_kv_ctx *ctx, const struct conf *c)
 			c->high_pct ?: DEF_HIGH_PCT);
 		bad = 1;
 	}
+	if (c->has_policy && kvp_params_validate(&c->policy)) {
+		fprintf(stderr, "cxl-kv: apply: policy: a value is out of its "
+			"range (alpha_q16 1..65536, tau_steps 1..2^26, pf_window <= "
+			"pf_window_max <= 32, phase_exit < phase_enter, ...: "
+			"the ranges of PARAMS_SET, Documentation/uapi.rst)\n");
+		bad = 1;
+	}
 	for (unsigned int i = 0; i < c->nr_memdev; i++) {
 		unsigned long long sz;
 		int rc = cxl_kv_memdev_get_ram_size(ctx, c->memdev[i], &sz);
@@ -409,6 +445,46 @@ static int info_matches(const struct conf *c, const struct cxl_kv_info *in,
 	return 1;
 }
 
+/*
+ * default_policy := the configured set, unless it shows it already.
+ * Return: 1 written, 0 already so, or -errno (printed).
+ */
+static int policy_apply(const struct conf *c)
+{
+	char path[PATH_MAX], text[KVP_PARAMS_TEXT_MAX];
+	struct kvp_params cur;
+	FILE *f;
+	int rc = 0, n;
+
+	snprintf(path, sizeof(path), "%s/%s", sysfs_root, POLICY_PARAM);
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		fprintf(stderr, "cxl-kv: apply: policy: %s: %s (the module "
+			"predates default_policy?)\n", path, strerror(-rc));
+		return rc;
+	}
+	if (!fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	fclose(f);
+	kvp_params_default(&cur);
+	if (!kvp_params_parse(&cur, text, NULL) &&
+	    !memcmp(&cur, &c->policy, sizeof(cur)))
+		return 0;
+	n = kvp_params_format(&c->policy, text, sizeof(text));
+	f = n < 0 ? NULL : fopen(path, "w");
+	if (!f || fputs(text, f) < 0)
+		rc = -errno;
+	if (f && fclose(f) && !rc)
+		rc = -errno;
+	if (rc || n < 0) {
+		fprintf(stderr, "cxl-kv: apply: policy: writing %s: %s\n", path,
+			strerror(rc ? -rc : EINVAL));
+		return rc ?: -EINVAL;
+	}
+	return 1;
+}
+
 int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -451,6 +527,12 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		for (unsigned int i = 0; i < cf.nr_files; i++)
 			jw_str(&w, NULL, cf.files[i]);
 		jw_arr_end(&w);
+		if (cf.has_policy) {
+			char text[KVP_PARAMS_TEXT_MAX];
+
+			kvp_params_format(&cf.policy, text, sizeof(text));
+			jw_str(&w, "policy", text);
+		}
 		jw_bool(&w, "valid", 1);
 		jw_obj_end(&w);
 		return jw_finish(&w) ? 1 : 0;
@@ -542,7 +624,7 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 		return cli_ctl_fail("apply", rc);
 	if (info.attached && info_matches(&cf, &info, nodes, nr_nodes, pages)) {
 		pages = info.budget_pages;
-		goto report;
+		goto policy;
 	}
 	if (info.attached && !replace) {
 		fprintf(stderr, "cxl-kv: apply: the attached tier set differs from "
@@ -575,7 +657,14 @@ int cmd_apply(struct cxl_kv_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return cli_ctl_fail("attach", rc);
 	changed = 1;
-report:
+policy:
+	/* 6. the policy new spaces start from */
+	if (cf.has_policy) {
+		rc = policy_apply(&cf);
+		if (rc < 0)
+			return 1;
+		changed |= rc;
+	}
 	jw_init(&w, stdout, 1);
 	jw_obj_begin(&w, NULL);
 	jw_bool(&w, "changed", changed);
@@ -600,6 +689,12 @@ report:
 		jw_str(&w, NULL, cf.cold[i]);
 	jw_arr_end(&w);
 	jw_u64(&w, "budget_pages", pages);
+	if (cf.has_policy) {
+		char text[KVP_PARAMS_TEXT_MAX];
+
+		kvp_params_format(&cf.policy, text, sizeof(text));
+		jw_str(&w, "policy", text);
+	}
 	jw_bool(&w, "attached", 1);
 	jw_obj_end(&w);
 	return jw_finish(&w) ? 1 : 0;

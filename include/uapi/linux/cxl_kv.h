@@ -664,11 +664,11 @@ struct cxl_kv_residency {
  * @sink_tokens: the first tokens of every head (attention sinks) are never
  *	demoted by the worker (with CXL_KV_POLICY_F_PROTECT).  Default 4.
  * @recent_tokens: the last written tokens of every head are never demoted by
- *	the worker (with CXL_KV_POLICY_F_PROTECT).  Default 64.
+ *	the worker (with CXL_KV_POLICY_F_PROTECT).  Default 16.
  * @pf_window: initial readahead half-window W of a cold fault, in blocks,
  *	0..@pf_window_max.  Default 1.
  * @pf_window_max: largest W the per-head adaptation may reach, in blocks,
- *	@pf_window..CXL_KV_PARAM_MAX_PF_WINDOW.  Default 4.
+ *	@pf_window..CXL_KV_PARAM_MAX_PF_WINDOW.  Default 8.
  * @pf_epoch: prefetch outcomes per head between two W adjustments,
  *	1..CXL_KV_PARAM_MAX_PF_EPOCH.  Default 16.
  * @phase_window: events per half of the prefill/decode detector's window,
@@ -680,14 +680,17 @@ struct cxl_kv_residency {
  * @phase_exit: leave decode when reads < phase_exit * writes,
  *	1..@phase_enter - 1.  Default 4.
  * @scan_limit: entries the victim scan looks at without success before it
- *	lowers its threshold, 1..CXL_KV_PARAM_MAX_SCAN_LIMIT.  Default 32.
+ *	lowers its threshold, 1..CXL_KV_PARAM_MAX_SCAN_LIMIT.  Default 64.
  * @policy_flags: CXL_KV_POLICY_F_* (within CXL_KV_POLICY_F_MASK);
  *	CXL_KV_POLICY_F_PF_ADAPT needs CXL_KV_POLICY_F_PREFETCH.  Default
  *	CXL_KV_POLICY_F_ALL.
  * @reserved: must be zero.
  *
  * SET applies all selected fields or none: the merged set is validated as a
- * whole (-EINVAL on any out-of-range value).
+ * whole (-EINVAL on any out-of-range value).  A new space starts from the
+ * module parameter default_policy
+ * (Documentation/ABI/testing/sysfs-module-cxl_kv-default_policy); the
+ * defaults named above are its built-in values.
  */
 struct cxl_kv_params {
 	__u64 mask;
