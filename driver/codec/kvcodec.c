@@ -146,13 +146,30 @@ static int kvc_pick_code(kvc_u32 mag, int bf16, int fmt)
 	return code;
 }
 
+/*
+ * Element i of a page (2 bytes, little endian): one 16-bit access where the
+ * host is little endian (any alignment: the type says 1), else by bytes.
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define KVC_LE 1
+#else
+#define KVC_LE 0
+#endif
+typedef kvc_u16 kvc_u16a __attribute__((may_alias, aligned(1)));
+
 static inline kvc_u32 kvc_ld16(const kvc_u8 *p, kvc_u32 i)
 {
+	if (KVC_LE)
+		return ((const kvc_u16a *)p)[i];
 	return p[2 * i] | (kvc_u32)p[2 * i + 1] << 8;
 }
 
 static inline void kvc_st16(kvc_u8 *p, kvc_u32 i, kvc_u32 v)
 {
+	if (KVC_LE) {
+		((kvc_u16a *)p)[i] = (kvc_u16)v;
+		return;
+	}
 	p[2 * i] = (kvc_u8)v;
 	p[2 * i + 1] = (kvc_u8)(v >> 8);
 }
@@ -501,8 +518,6 @@ static inline kvc_u32 kvc_elem(int fmt, const kvc_u8 *data, kvc_u32 idx,
  * look-up, an add and a 16-bit store; @d is the page as 2-byte elements in
  * the host's order, which is the page's (little endian) where these run.
  */
-typedef kvc_u16 kvc_u16a __attribute__((may_alias));
-
 static void kvc_dec_bytes(const kvc_u8 *data, kvc_u16a *d, kvc_u32 idx,
 			  kvc_u32 step, kvc_u32 n, const kvc_u16 *tab,
 			  kvc_u32 add)
@@ -584,15 +599,6 @@ static const kvc_u16 *kvc_stab(int fmt, int f, int bf16)
 	return bf16 ? kvc_int4s_bf16[f] : kvc_int4s_fp16[f];
 }
 
-static int kvc_fast_ok(const void *dst)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return !((__UINTPTR_TYPE__)dst & 1);
-#else
-	return 0;
-#endif
-}
-
 int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	       kvc_u32 len, void *dst)
 {
@@ -601,7 +607,7 @@ int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	kvc_u8 *d = dst;
 	int bf16 = g->bf16 ? 1 : 0, mb = bf16 ? 7 : 10;
 	kvc_u32 top = fmt == KVC_INT4 ? 8 : 127, maxex = bf16 ? 254 : 30;
-	int fast = kvc_fast_ok(dst);
+	int fast = KVC_LE;
 
 	if (!size || len < size ||
 	    kvc_check(fmt, g, obj, len) != (kvc_s32)(size - KVC_HDR))
