@@ -3,7 +3,8 @@
  * move.c - the cold tier's I/O path, shared by promotion (promote.c) and
  * demotion (demote.c): a batch of pages (struct kv_batch, move.h) is
  * submitted as bios, runs of consecutive slots on one device sharing one,
- * packed objects read on their own; a synchronous batch completes
+ * packed objects read into a buffer of the batch, objects next to each
+ * other on a device sharing a bio; a synchronous batch completes
  * kv_batch.done, an asynchronous one queues its work.
  */
 #include <linux/bio.h>
@@ -48,6 +49,7 @@ void kv_batch_free(struct kv_batch *b)
 
 	if (WARN_ON_ONCE(b->pk))
 		kv_pack_done(b->sp, b->pk, &bytes);
+	kv_batch_rbuf_free(b);
 	kv_space_put(b->sp);
 	kvfree(b);
 }
@@ -91,40 +93,180 @@ static void kv_pack_bio_end(struct bio *bio)
 }
 
 /*
- * Read the sectors of a packed object (one slot or two) into a bounce of
- * two pages; kv_promote_finish() decodes it into the item's page.
+ * The packed objects of a read batch are read into one buffer, kv_batch.rbuf,
+ * a page per device page their sectors touch.  Walking the items in order, a
+ * piece of an object (its bytes in one slot) joins the bio being built when
+ * it is on the same device and starts inside the bytes that bio reads or
+ * right at their end: the K and V objects of a block, packed one after the
+ * other, share one read, and a sector two objects share is read once.
+ * kv_promote_finish() decodes each object from the buffer.
  */
-static void kv_obj_submit_read(struct kv_batch *b, struct kv_item *it)
+struct kv_obj_run {
+	struct block_device *bdev;
+	u64 start;		/* device bytes read: [start, end) */
+	u64 end;
+	u32 first;		/* index in kv_batch.rbuf of the page of @start */
+	u32 npages;		/* 0: no run */
+};
+
+static void kv_obj_bio_end(struct bio *bio)
+{
+	struct kv_batch *b = bio->bi_private;
+	int err = blk_status_to_errno(bio->bi_status);
+	struct bvec_iter_all iter;
+	struct bio_vec *bv;
+
+	if (err) {
+		/* every object with bytes in these pages fails (-EIO) */
+		bio_for_each_segment_all(bv, bio, iter)
+			set_page_private(bv->bv_page, (unsigned long)-err);
+		kv_stat_inc(b->sp, io_errors);
+	}
+	bio_put(bio);
+	kv_batch_put(b);
+}
+
+static void kv_obj_run_submit(struct kv_batch *b, struct kv_obj_run *r)
+{
+	u64 pg0 = r->start >> PAGE_SHIFT;
+	struct bio *bio;
+	u32 p;
+
+	if (!r->npages)
+		return;
+	bio = bio_alloc(r->bdev, r->npages, REQ_OP_READ, GFP_NOIO);
+	bio->bi_iter.bi_sector = r->start >> SECTOR_SHIFT;
+	for (p = 0; p < r->npages; p++) {
+		u64 ps = (pg0 + p) << PAGE_SHIFT;
+		u32 from = max(r->start, ps) - ps;
+		u32 to = min(r->end, ps + PAGE_SIZE) - ps;
+
+		__bio_add_page(bio, b->rbuf[r->first + p], to - from, from);
+	}
+	bio->bi_private = b;
+	bio->bi_end_io = kv_obj_bio_end;
+	atomic_inc(&b->pending);
+	submit_bio(bio);
+	r->npages = 0;
+}
+
+/*
+ * Read bytes [from, to) of slot @slot (sector aligned) for piece @piece of
+ * @it's object: in the current run if they touch it, else in a new one.
+ */
+static int kv_obj_add_piece(struct kv_batch *b, struct kv_obj_run *r,
+			    struct kv_item *it, u32 piece, u32 slot, u32 from,
+			    u32 to)
 {
 	struct kv_tiers *t = b->sp->tiers;
-	u32 a, bend, piece;
+	struct block_device *bdev;
+	struct page *page;
+	sector_t sector;
+	u64 start, end, dpg, rpg;
 
-	it->bounce = alloc_pages(GFP_NOIO, 1);
-	if (!it->bounce) {
-		it->err = -ENOMEM;
+	bdev = kv_slot_bdev(t, slot, &sector);
+	start = ((u64)sector << SECTOR_SHIFT) + from;
+	end = ((u64)sector << SECTOR_SHIFT) + to;
+	dpg = start >> PAGE_SHIFT;
+	rpg = r->start >> PAGE_SHIFT;
+	if (r->npages && (bdev != r->bdev || start < r->start ||
+			  start > r->end || dpg - rpg >= BIO_MAX_VECS))
+		kv_obj_run_submit(b, r);
+	if (r->npages && dpg < rpg + r->npages) {
+		/* in a page the run reads already */
+		it->buf[piece] = b->rbuf[r->first + dpg - rpg];
+		if (end > r->end) {
+			it->bytes += end - r->end;
+			r->end = end;
+		}
+		return 0;
+	}
+	page = alloc_page(GFP_NOIO);
+	if (!page)
+		return -ENOMEM;
+	if (!r->npages) {
+		r->bdev = bdev;
+		r->start = start;
+		r->end = start;
+		r->first = b->nrbuf;
+	}
+	/* else the run ends at this page's start: it goes on into it */
+	b->rbuf[b->nrbuf++] = page;
+	r->npages++;
+	it->buf[piece] = page;
+	it->bytes += end - r->end;
+	r->end = end;
+	return 0;
+}
+
+/* Read the packed objects of items [0, @n) (see struct kv_obj_run). */
+static void kv_obj_submit_reads(struct kv_batch *b, u32 n)
+{
+	struct kv_tiers *t = b->sp->tiers;
+	struct kv_obj_run r = { .npages = 0 };
+	u32 i, np = 0;
+
+	for (i = 0; i < n; i++)
+		np += b->it[i].obj && b->it[i].page && !b->it[i].err;
+	if (!np)
 		return;
-	}
-	kv_obj_read_span(t, it->obj, &a, &bend);
-	it->bytes = bend - a;
-	it->nr = 1;
-	for (piece = 0; piece < 2; piece++) {
-		u32 from = piece ? 0 : a;
-		u32 to = piece ? bend - PAGE_SIZE : min_t(u32, bend, PAGE_SIZE);
-		struct block_device *bdev;
-		struct bio *bio;
-		sector_t sector;
+	/* at most two pages an object */
+	b->rbuf = kmalloc_array(2 * np, sizeof(*b->rbuf), GFP_NOIO);
+	for (i = 0; i < n; i++) {
+		struct kv_item *it = &b->it[i];
+		u32 a, bend, piece;
 
-		if (piece && bend <= PAGE_SIZE)
-			break;
-		bdev = kv_slot_bdev(t, it->slot + piece, &sector);
-		bio = bio_alloc(bdev, 1, REQ_OP_READ, GFP_NOIO);
-		bio->bi_iter.bi_sector = sector + (from >> SECTOR_SHIFT);
-		__bio_add_page(bio, it->bounce + piece, to - from, from);
-		bio->bi_private = it;
-		bio->bi_end_io = kv_bio_end;
-		atomic_inc(&b->pending);
-		submit_bio(bio);
+		if (!it->obj || !it->page || it->err)
+			continue;
+		if (!b->rbuf) {
+			it->err = -ENOMEM;
+			continue;
+		}
+		kv_obj_read_span(t, it->obj, &a, &bend);
+		for (piece = 0; piece < 2 && !it->err; piece++) {
+			u32 from = piece ? 0 : a;
+			u32 to = piece ? bend - PAGE_SIZE :
+					 min_t(u32, bend, PAGE_SIZE);
+
+			if (piece && bend <= PAGE_SIZE)
+				break;
+			it->err = kv_obj_add_piece(b, &r, it, piece,
+						   it->slot + piece, from, to);
+		}
 	}
+	kv_obj_run_submit(b, &r);
+}
+
+/**
+ * kv_batch_obj_err() - the read error of a packed object.
+ * @it: an item read by kv_batch_submit() with it->buf[0] set, completed.
+ *
+ * Return: 0 or the -errno of a failed read of a page its bytes are in.
+ */
+int kv_batch_obj_err(const struct kv_item *it)
+{
+	unsigned long e = page_private(it->buf[0]);
+
+	if (!e && it->buf[1])
+		e = page_private(it->buf[1]);
+	return -(int)e;
+}
+
+/**
+ * kv_batch_rbuf_free() - free a batch's read buffer.
+ * @b: the batch, its reads completed.
+ */
+void kv_batch_rbuf_free(struct kv_batch *b)
+{
+	u32 i;
+
+	for (i = 0; i < b->nrbuf; i++) {
+		set_page_private(b->rbuf[i], 0);
+		__free_page(b->rbuf[i]);
+	}
+	kfree(b->rbuf);
+	b->rbuf = NULL;
+	b->nrbuf = 0;
 }
 
 /*
@@ -149,12 +291,8 @@ void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
 		j = i + 1;
 		if (!it->page || it->err)
 			continue;
-		if (it->obj) {
-			/* packed: written with the units, read on its own */
-			if (op == REQ_OP_READ)
-				kv_obj_submit_read(b, it);
-			continue;
-		}
+		if (it->obj)
+			continue;	/* packed: written with the units */
 		bdev = kv_slot_bdev(t, it->slot, &sector);
 		bio = bio_alloc(bdev, min_t(u32, n - i, BIO_MAX_VECS), op,
 				GFP_NOIO);
@@ -179,6 +317,8 @@ void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op)
 	}
 	if (b->pk && op == REQ_OP_WRITE)
 		kv_pack_submit(t, b->pk, &b->pending, b, kv_pack_bio_end);
+	if (op == REQ_OP_READ)
+		kv_obj_submit_reads(b, n);
 	blk_finish_plug(&plug);
 	memalloc_noio_restore(noio);
 }

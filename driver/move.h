@@ -24,8 +24,11 @@
  * @err: 0 or -errno of its bio.
  * @nr: for the first item of a bio: the items (pages) that bio carries.
  * @obj: 0, or the packed object (kv_entry.obj) @slot holds the page as.
- * @bytes: read: bytes read (0: a page).
- * @bounce: read of a packed object: the two pages it is read into.
+ * @bytes: read: bytes read for it (0: a page); a packed object's sectors
+ *	that an earlier object of the batch shared are not counted again.
+ * @buf: read of a packed object: the pages of the batch's read buffer
+ *	(kv_batch.rbuf) holding its bytes of its first slot and, when it
+ *	straddles two, of the second; NULL when it has none (@err set).
  */
 struct kv_item {
 	struct kv_batch *b;
@@ -36,7 +39,7 @@ struct kv_item {
 	u32 nr;
 	u16 obj;
 	u32 bytes;
-	struct page *bounce;
+	struct page *buf[2];
 };
 
 /**
@@ -53,6 +56,11 @@ struct kv_item {
  * @t0: when that fault began.
  * @pr: the asynchronous promotion this batch is part of, or NULL.
  * @pk: a demotion chunk's packed units (pack.c), or NULL.
+ * @rbuf: a promotion's read buffer for its packed objects: one page per
+ *	device page their sectors touch, objects sharing a sector or a page
+ *	sharing it; NULL if it has none.  page_private() of a page is the
+ *	-errno of a failed read into it, else 0.
+ * @nrbuf: pages in @rbuf.
  * @n: items.
  * @it: the items.
  */
@@ -69,6 +77,8 @@ struct kv_batch {
 	ktime_t t0;
 	struct kv_promo *pr;
 	struct kv_pack *pk;
+	struct page **rbuf;
+	u32 nrbuf;
 	u32 n;
 	struct kv_item it[] __counted_by(n);
 };
@@ -77,6 +87,8 @@ struct kv_batch *kv_batch_alloc(struct kv_space *sp, u32 n);
 void kv_batch_free(struct kv_batch *b);
 void kv_batch_put(struct kv_batch *b);
 void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op);
+int kv_batch_obj_err(const struct kv_item *it);
+void kv_batch_rbuf_free(struct kv_batch *b);
 void kv_space_io_end(struct kv_space *sp);
 
 #endif /* CXL_KV_MOVE_H */

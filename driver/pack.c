@@ -52,7 +52,9 @@
  * @err: 0 or the -errno of a failed unit write (then every packed page of
  *	the chunk counts as failed).
  * @slot: slot of each unit, KV_NO_SLOT for a unit not written.
- * @page: the unit pages (zeroed, so nothing stale reaches the device).
+ * @page: the unit pages: the objects packed from offset 0 of a run's first
+ *	unit, their padding zeroed, and the tail after a run's last object
+ *	zeroed, so nothing stale reaches the device.
  */
 struct kv_pack {
 	u32 nunits;
@@ -329,7 +331,7 @@ static bool kv_pack_grow(struct kv_pack *pk, u32 end)
 	if (need > KV_PACK_MAXU)
 		return false;
 	for (; pk->nunits < need; pk->nunits++) {
-		pk->page[pk->nunits] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		pk->page[pk->nunits] = alloc_page(GFP_KERNEL);
 		if (!pk->page[pk->nunits])
 			return false;
 		pk->slot[pk->nunits] = KV_NO_SLOT;
@@ -375,6 +377,10 @@ static u32 kv_pack_run(struct kv_space *sp, struct kv_packer *pkr,
 	if (!kv_pack_grow(pk, (base + used) * PAGE_SIZE)) {
 		*next = start;
 		used = 0;
+	} else if (pos % PAGE_SIZE) {
+		/* the objects cover [0, pos) of the run; the rest is padding */
+		memset(page_address(pk->page[base + used - 1]) + pos % PAGE_SIZE,
+		       0, PAGE_SIZE - pos % PAGE_SIZE);
 	}
 	spin_lock(&t->slot_lock);
 	for (u = 0; u < n; u++) {

@@ -58,33 +58,68 @@ static void kv_promo_put(struct kv_promo *pr, int ret)
 	kfree(pr);
 }
 
+/*
+ * Decode item @it's packed object from the batch's read buffer into its
+ * page: straight from the buffer page when the object is inside one slot,
+ * through @scratch (a page, allocated on first use) when it straddles two.
+ */
+static int kv_promote_decode(struct kv_batch *b, struct kv_item *it,
+			     void **scratch, void **dws)
+{
+	struct kv_space *sp = b->sp;
+	u32 a, bend, off, len = KV_OBJ_LEN(it->obj), n0;
+	u8 *p0, *p1;
+	int err;
+
+	err = kv_batch_obj_err(it);
+	if (err)
+		return err;
+	off = kv_obj_read_span(sp->tiers, it->obj, &a, &bend);
+	p0 = kmap_local_page(it->buf[0]);
+	if (!it->buf[1]) {
+		err = kv_obj_decode(sp, it->pg, it->obj, p0 + off, it->page,
+				    dws);
+		goto out_unmap;
+	}
+	if (!*scratch)
+		*scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!*scratch) {
+		err = -ENOMEM;
+		goto out_unmap;
+	}
+	n0 = PAGE_SIZE - off;
+	memcpy(*scratch, p0 + off, n0);
+	p1 = kmap_local_page(it->buf[1]);
+	memcpy((u8 *)*scratch + n0, p1, len - n0);
+	kunmap_local(p1);
+	err = kv_obj_decode(sp, it->pg, it->obj, *scratch, it->page, dws);
+out_unmap:
+	kunmap_local(p0);
+	if (err == -EIO)
+		kv_stat_inc(sp, io_errors);
+	return err;
+}
+
 /* Install the pages of a promotion batch; called once, without the lock. */
 static int kv_promote_finish(struct kv_batch *b)
 {
 	struct kv_space *sp = b->sp;
 	struct kv_tiers *t = sp->tiers;
-	void *dws = NULL;
+	void *dws = NULL, *scratch = NULL;
 	int ret = 0;
 	u32 i;
 
 	/* Packed objects: decode into the page, or fail it whole. */
 	for (i = 0; i < b->n; i++) {
 		struct kv_item *it = &b->it[i];
-		u32 a, bend, off;
 
-		if (!it->bounce)
-			continue;
-		if (!it->err && it->page) {
-			off = kv_obj_read_span(t, it->obj, &a, &bend);
-			it->err = kv_obj_decode(sp, it->pg, it->obj,
-						page_address(it->bounce) + off,
-						it->page, &dws);
-			if (it->err == -EIO)
-				kv_stat_inc(sp, io_errors);
-		}
-		__free_pages(it->bounce, 1);
-		it->bounce = NULL;
+		if (it->buf[0] && !it->err && it->page)
+			it->err = kv_promote_decode(b, it, &scratch, &dws);
+		it->buf[0] = NULL;
+		it->buf[1] = NULL;
 	}
+	kv_batch_rbuf_free(b);
+	kfree(scratch);
 	kvfree(dws);
 
 	mutex_lock(&sp->lock);
@@ -115,7 +150,8 @@ static int kv_promote_finish(struct kv_batch *b)
 			   (e->flags & KV_F_PIPE);
 		kv_stat_inc(sp, promotions);
 		kv_stat_add(sp, cold_pages, -1);
-		kv_stat_add(sp, nvme_read_bytes, it->bytes ?: PAGE_SIZE);
+		kv_stat_add(sp, nvme_read_bytes,
+			    it->obj ? it->bytes : PAGE_SIZE);
 		if (b->prefetch)
 			kv_stat_inc(sp, prefetch_issued);
 		if (b->fault)
@@ -347,7 +383,8 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 			it->slot = e->slot;
 			it->obj = e->obj;
 			it->bytes = 0;
-			it->bounce = NULL;
+			it->buf[0] = NULL;
+			it->buf[1] = NULL;
 			it->page = kv_take_page(pages, &np, kv_pg_node(sp, pgs[i]));
 			it->err = 0;
 		}

@@ -55,6 +55,41 @@ for name, f in FMT.items():
             vals.append(to_float(m * MUL[fq], e - 30, f) if b else 0)
         out.append("\t{ " + ", ".join(f"0x{v:04x}" for v in vals) + " },")
     out.append("};")
+# Signed tables for kvc_decode()'s fast loops: indexed by the stored byte
+# (int8: two's complement, -128 -> 0; e4m3: sign and magnitude) or nibble
+# (int4: two's complement), the sign in bit 15, 0 for a zero result.
+for name, f in FMT.items():
+    out.append(f"/* {name} bits of (s8)b * 2^(f/4), b = 0..255, -128 -> 0 */")
+    out.append(f"static const kvc_u16 kvc_int8s_{name}[4][256] = {{")
+    for fq in range(4):
+        vals = []
+        for b in range(256):
+            q = b - 256 if b & 0x80 else b
+            v = to_float(abs(q) * MUL[fq], -30, f) if q != -128 else 0
+            vals.append(v | (0x8000 if q < 0 and v else 0))
+        out.append("\t{ " + ", ".join(f"0x{v:04x}" for v in vals) + " },")
+    out.append("};")
+    out.append(f"/* {name} bits of e4m3(b) * 2^(f/4), b = 0..255 (signed) */")
+    out.append(f"static const kvc_u16 kvc_fp8s_{name}[4][256] = {{")
+    for fq in range(4):
+        vals = []
+        for b in range(256):
+            a = b & 0x7f
+            m, e = e4m3(a)
+            v = to_float(m * MUL[fq], e - 30, f) if a else 0
+            vals.append(v | (0x8000 if b & 0x80 and v else 0))
+        out.append("\t{ " + ", ".join(f"0x{v:04x}" for v in vals) + " },")
+    out.append("};")
+    out.append(f"/* {name} bits of (s4)b * 2^(f/4), b = 0..15 */")
+    out.append(f"static const kvc_u16 kvc_int4s_{name}[4][16] = {{")
+    for fq in range(4):
+        vals = []
+        for b in range(16):
+            q = b - 16 if b & 8 else b
+            v = to_float(abs(q) * MUL[fq], -30, f)
+            vals.append(v | (0x8000 if q < 0 and v else 0))
+        out.append("\t{ " + ", ".join(f"0x{v:04x}" for v in vals) + " },")
+    out.append("};")
 out += ["", "#endif /* KVCODEC_TAB_H */", ""]
 import sys
 sys.stdout.write("\n".join(out))

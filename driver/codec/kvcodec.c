@@ -146,13 +146,30 @@ static int kvc_pick_code(kvc_u32 mag, int bf16, int fmt)
 	return code;
 }
 
+/*
+ * Element i of a page (2 bytes, little endian): one 16-bit access where the
+ * host is little endian (any alignment: the type says 1), else by bytes.
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define KVC_LE 1
+#else
+#define KVC_LE 0
+#endif
+typedef kvc_u16 kvc_u16a __attribute__((may_alias, aligned(1)));
+
 static inline kvc_u32 kvc_ld16(const kvc_u8 *p, kvc_u32 i)
 {
+	if (KVC_LE)
+		return ((const kvc_u16a *)p)[i];
 	return p[2 * i] | (kvc_u32)p[2 * i + 1] << 8;
 }
 
 static inline void kvc_st16(kvc_u8 *p, kvc_u32 i, kvc_u32 v)
 {
+	if (KVC_LE) {
+		((kvc_u16a *)p)[i] = (kvc_u16)v;
+		return;
+	}
 	p[2 * i] = (kvc_u8)v;
 	p[2 * i + 1] = (kvc_u8)(v >> 8);
 }
@@ -494,6 +511,94 @@ static inline kvc_u32 kvc_elem(int fmt, const kvc_u8 *data, kvc_u32 idx,
 	return *neg ? 16 - b : b;
 }
 
+/*
+ * The fast loops of kvc_decode(), for a group whose results are all normal:
+ * the signed table's value (scale exponent 0, sign in bit 15, 0 for a zero)
+ * plus @add (k in the exponent field) is exact.  An element is a load, a
+ * look-up, an add and a 16-bit store; @d is the page as 2-byte elements in
+ * the host's order, which is the page's (little endian) where these run.
+ */
+static void kvc_dec_bytes(const kvc_u8 *data, kvc_u16a *d, kvc_u32 idx,
+			  kvc_u32 step, kvc_u32 n, const kvc_u16 *tab,
+			  kvc_u32 add)
+{
+	kvc_u32 t;
+
+#pragma GCC unroll 4
+	for (; n; n--, idx += step) {
+		t = tab[data[idx]];
+		d[idx] = (kvc_u16)(t ? t + add : 0);
+	}
+}
+
+static void kvc_dec_nibbles(const kvc_u8 *data, kvc_u16a *d, kvc_u32 idx,
+			    kvc_u32 step, kvc_u32 n, const kvc_u16 *tab,
+			    kvc_u32 add)
+{
+	kvc_u32 t, b, sh = 4 * (idx & 1);
+
+	if (step == 1 && !(idx & 1) && !(n & 1)) {
+		/* a V group: two elements a byte */
+		for (; n; n -= 2, idx += 2) {
+			b = data[idx / 2];
+			t = tab[b & 15];
+			d[idx] = (kvc_u16)(t ? t + add : 0);
+			t = tab[b >> 4];
+			d[idx + 1] = (kvc_u16)(t ? t + add : 0);
+		}
+		return;
+	}
+	if (step & 1) {
+		for (; n; n--, idx += step) {
+			t = tab[(data[idx / 2] >> (4 * (idx & 1))) & 15];
+			d[idx] = (kvc_u16)(t ? t + add : 0);
+		}
+		return;
+	}
+	/* a K group: step even, every element in the same nibble */
+	for (; n; n--, idx += step) {
+		t = tab[(data[idx / 2] >> sh) & 15];
+		d[idx] = (kvc_u16)(t ? t + add : 0);
+	}
+}
+
+/*
+ * A group of bytes (int8, e4m3) some of whose results may not be normal:
+ * those go through the conversion, the others as in kvc_dec_bytes().
+ */
+static void kvc_dec_bytes_check(int fmt, const kvc_u8 *data, kvc_u16a *d,
+				kvc_u32 idx, kvc_u32 step, kvc_u32 n,
+				const kvc_u16 *tab, int code, int bf16)
+{
+	int k = (code - 128) >> 2, mb = bf16 ? 7 : 10;
+	kvc_u32 add = (kvc_u32)k << mb, maxex = bf16 ? 254 : 30, t, b;
+	kvc_s32 q;
+
+	for (; n; n--, idx += step) {
+		b = data[idx];
+		t = tab[b];
+		if (!t) {
+			d[idx] = 0;
+		} else if (((t & 0x7fff) >> mb) + (kvc_u32)k - 1 < maxex) {
+			d[idx] = (kvc_u16)(t + add);
+		} else {
+			q = fmt == KVC_FP8 ? (kvc_s32)b :
+					     (kvc_s32)b - (b & 0x80 ? 256 : 0);
+			d[idx] = kvc_dequant_fast(fmt, q, code, bf16);
+		}
+	}
+}
+
+/* The signed table of @fmt for quarter octave @f (kvcodec_tab.h). */
+static const kvc_u16 *kvc_stab(int fmt, int f, int bf16)
+{
+	if (fmt == KVC_FP8)
+		return bf16 ? kvc_fp8s_bf16[f] : kvc_fp8s_fp16[f];
+	if (fmt == KVC_INT8)
+		return bf16 ? kvc_int8s_bf16[f] : kvc_int8s_fp16[f];
+	return bf16 ? kvc_int4s_bf16[f] : kvc_int4s_fp16[f];
+}
+
 int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	       kvc_u32 len, void *dst)
 {
@@ -502,6 +607,7 @@ int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 	kvc_u8 *d = dst;
 	int bf16 = g->bf16 ? 1 : 0, mb = bf16 ? 7 : 10;
 	kvc_u32 top = fmt == KVC_INT4 ? 8 : 127, maxex = bf16 ? 254 : 30;
+	int fast = KVC_LE;
 
 	if (!size || len < size ||
 	    kvc_check(fmt, g, obj, len) != (kvc_s32)(size - KVC_HDR))
@@ -515,16 +621,19 @@ int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 		kvc_s32 lo, hi;
 
 		kvc_group(fmt, g, gi, &first, &step, &n);
-		/*
-		 * Fast: every result of the group is normal, so adding k to
-		 * the exponent field of the table's value is exact.
-		 */
 		lo = (kvc_s32)(tab[1] >> mb) + k;
 		hi = (kvc_s32)(tab[top] >> mb) + k;
 		add = (kvc_u32)k << mb;
 		if (!code) {
 			for (j = 0, idx = first; j < n; j++, idx += step)
 				kvc_st16(d, idx, 0);
+			continue;
+		}
+		if ((lo < 1 || hi > (kvc_s32)maxex) && fast &&
+		    fmt != KVC_INT4) {
+			kvc_dec_bytes_check(fmt, data, (kvc_u16a *)dst, first,
+					    step, n, kvc_stab(fmt, c & 3, bf16),
+					    code, bf16);
 			continue;
 		}
 		if (lo < 1 || hi > (kvc_s32)maxex) {
@@ -545,10 +654,18 @@ int kvc_decode(int fmt, const struct kvc_geom *g, const void *obj,
 			}
 			continue;
 		}
-		for (j = 0, idx = first; j < n; j++, idx += step) {
-			a = kvc_elem(fmt, data, idx, &neg);
-			t = tab[a];
-			kvc_st16(d, idx, t ? (t + add) | neg << 15 : 0);
+		if (!fast) {
+			for (j = 0, idx = first; j < n; j++, idx += step) {
+				a = kvc_elem(fmt, data, idx, &neg);
+				t = tab[a];
+				kvc_st16(d, idx, t ? (t + add) | neg << 15 : 0);
+			}
+		} else if (fmt == KVC_INT4) {
+			kvc_dec_nibbles(data, (kvc_u16a *)dst, first, step, n,
+					kvc_stab(fmt, c & 3, bf16), add);
+		} else {
+			kvc_dec_bytes(data, (kvc_u16a *)dst, first, step, n,
+				      kvc_stab(fmt, c & 3, bf16), add);
 		}
 	}
 	return 0;

@@ -19,6 +19,9 @@
  *    for int8 at most 4096 / 1.85;
  *  - a promoted page demoted again without a write is dropped clean and
  *    reads the same; rewritten pages demote and read their new values;
+ *  - one PROMOTE of every int8 page reads each sector of the objects once
+ *    (objects side by side share a read): NVMe bytes read at most the
+ *    bytes the DEMOTE wrote, and the pages read the codec's output;
  *  - closing the spaces gives every slot back (INFO cold_used 0);
  *  - I/O errors (dm "error" under the cold tier): a fault on a cold page
  *    raises SIGBUS, PROMOTE fails with -EIO and the page stays cold; a
@@ -45,7 +48,7 @@
 #define DM_NAME	"cxlkv_compress"
 #define DM_SECTORS (64ULL << 11)
 #define NIOERR	8		/* cases of ioerr_cases() */
-#define NCASES	(9 + 2 + 7 * NFMT - 5 + 1 + NIOERR)
+#define NCASES	(9 + 2 + 7 * NFMT - 5 + 1 + 1 + NIOERR)
 
 static const uint64_t fmts[NFMT] = {
 	CXL_KV_FMT_RAW, CXL_KV_FMT_LOSSLESS, CXL_KV_FMT_INT8, CXL_KV_FMT_FP8,
@@ -313,6 +316,38 @@ static void roundtrip_cases(void)
 	}
 }
 
+/*
+ * int8, rewritten, demoted at once and promoted at once: the objects of a
+ * chunk lie side by side in its units, so the promotion reads no sector
+ * twice and no more than the demotion wrote.  Reading each object's own
+ * sectors apart reads the sectors two objects share twice: about 2.7 KiB
+ * an object of 2.2, above the units written.
+ */
+static void batched_read_case(void)
+{
+	struct sp *s = &S[2];
+	struct cxl_kv_stats a, b, c;
+	uint64_t d = 0, wr, rd, bad;
+	int r1, r2;
+
+	fill(s, 90);
+	kv_stats(s->fd, CXL_KV_SPACE_STATS, &a);
+	r1 = move_all(s->fd, CXL_KV_DEMOTE, LAYERS, &d);
+	kv_stats(s->fd, CXL_KV_SPACE_STATS, &b);
+	r2 = move_all(s->fd, CXL_KV_PROMOTE, LAYERS, &d);
+	kv_stats(s->fd, CXL_KV_SPACE_STATS, &c);
+	wr = b.nvme_write_bytes - a.nvme_write_bytes;
+	rd = c.nvme_read_bytes - b.nvme_read_bytes;
+	bad = compare(s, s->want, "batched read");
+	ktap_diag("int8: %llu bytes written, %llu read for %d pages",
+		  (unsigned long long)wr, (unsigned long long)rd, PAGES);
+	T("int8_promote_reads_each_sector_once",
+	  !r1 && !r2 && !bad && rd && rd <= wr,
+	  "DEMOTE %d PROMOTE %d, %llu pages differ, %llu bytes read, %llu written",
+	  r1, r2, (unsigned long long)bad, (unsigned long long)rd,
+	  (unsigned long long)wr);
+}
+
 /* Cold tier on a dm device over CXLKV_NVME2, then "error". */
 static void ioerr_cases(int ctl)
 {
@@ -418,8 +453,10 @@ int main(void)
 	create_cases(ctl);
 	ret = open_spaces(ctl);
 	T("spaces", !ret, "%d", ret);
-	if (!ret)
+	if (!ret) {
 		roundtrip_cases();
+		batched_read_case();
+	}
 	close_spaces();
 	kv_info(ctl, &info);
 	T("slots_given_back", info.cold_used == 0, "%llu slots still used",
