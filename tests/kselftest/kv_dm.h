@@ -212,6 +212,14 @@ static inline int kv_dm_over(struct kv_dm *d, const char *name,
 	return kv_dm_create(d, "linear", linear);
 }
 
+/* Why a program cannot run without kv_dm_over()'s device (its @ret), or NULL. */
+static inline const char *kv_dm_why(int ret)
+{
+	if (ret == -ENODEV)
+		return "no CXLKV_NVME2 or no device-mapper control";
+	return ret ? "cannot create the dm device" : NULL;
+}
+
 /*
  * The "delay" table over the device of @linear (a table that
  * kv_dm_over() made) that holds reads for @rd_ms and writes for @wr_ms.

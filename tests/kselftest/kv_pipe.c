@@ -402,10 +402,8 @@ int main(void)
 	ret = kv_dm_over(&dm, DM_NAME, DM_SECTORS, kv_nvme2(),
 			 dm_linear, sizeof(dm_linear), dm_slow, sizeof(dm_slow),
 			 DELAY_MS);
-	if (ret == -ENODEV)
-		return ktap_skip_all("no CXLKV_NVME2 or no device-mapper control");
-	if (ret)
-		return ktap_skip_all("cannot create the dm device");
+	if (kv_dm_why(ret))
+		return ktap_skip_all(kv_dm_why(ret));
 	ktap_plan(NCASES);
 
 	ret = kv_attach_path(ctl, BUDGET, dm.path);
