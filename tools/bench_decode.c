@@ -394,6 +394,12 @@ static void decode_report(struct decode *d)
 	getrusage(RUSAGE_SELF, &ru1);
 	ks1 = bench_kernel_cpu_s();
 	d->be.ops->counters(&d->be, &c1);
+	/* the step times in order, and where the decode steps' time went */
+	printf("# step_ms:");
+	for (uint32_t i = 0; i < d->nsteps; i++)
+		printf(" %.1f", d->step_s[i] * 1e3);
+	printf("\n# step_time_s: write %.3f layer_begin %.3f read %.3f compute %.3f step_end %.3f\n",
+	       d->t_write, d->t_begin, d->t_read, d->t_compute, d->t_end);
 	p50 = bench_pct(d->step_s, d->nsteps, 0.5) * 1e3;
 	p99 = bench_pct(d->step_s, d->nsteps, 0.99) * 1e3;
 	if (d->ndem)

@@ -37,6 +37,8 @@ struct decode {
 	/* cxl-kv: the step times with / without demotions during the step */
 	double *dem_s, *idle_s;
 	uint32_t ndem, nidle;
+	/* decode steps' time in: writes, layer_begin, reads, compute, step_end */
+	double t_write, t_begin, t_read, t_compute, t_end;
 	/* the run as set up (decode_setup) */
 	struct kvtrace_cfg cfg;
 	struct kvtrace_genstats gs;	/* of sequence 0's trace */

@@ -146,6 +146,15 @@ static int parse_step(struct decode *d, uint32_t s, uint64_t *step,
 	return have;
 }
 
+/* seconds since *@t; *@t becomes now */
+static double lap(double *t)
+{
+	double now = bench_now(), dt = now - *t;
+
+	*t = now;
+	return dt;
+}
+
 /*
  * One step of every sequence: returns 1 to go on, 0 at the end of the
  * traces or after a failure (d->failed).
@@ -157,7 +166,7 @@ int decode_step(struct decode *d)
 	uint64_t step = 0;
 	uint32_t nwrite, nw0 = 0;
 	int reads, any = 0, all_reads = 1, rc;
-	double ts;
+	double ts, t;
 
 	for (uint32_t s = 0; s < d->nseq; s++) {
 		rc = parse_step(d, s, &step, &nwrite, &reads);
@@ -187,6 +196,7 @@ int decode_step(struct decode *d)
 		d->dec_misses0 = d->misses;
 	}
 	ts = bench_now();
+	t = ts;
 	if (d->be.ops == &be_cxlkv_ops && all_reads &&
 	    cxl_kv_get_global_stats(d->be.ctx, &d->gst0))
 		d->gst0.demotions = UINT64_MAX;
@@ -195,10 +205,13 @@ int decode_step(struct decode *d)
 			fprintf(stderr, "cxl-kv-bench: write failed\n");
 			d->failed = 1;
 		}
+	if (all_reads)
+		d->t_write += lap(&t);
 	if (all_reads && !d->failed) {
 		struct be_counters m0, m1;
 
 		d->be.ops->counters(&d->be, &m0);
+		t = bench_now();
 		for (uint32_t l = 0; l < d->layers && !d->failed; l++) {
 			for (uint32_t s = 0; s < d->nseq && !d->failed; s++) {
 				struct seq *q = &d->sq[s];
@@ -214,20 +227,26 @@ int decode_step(struct decode *d)
 							   q->nrd[l], pl, pred, np))
 					d->failed = 1;
 			}
+			d->t_begin += lap(&t);
 			for (uint32_t s = 0; s < d->nseq && !d->failed; s++)
 				for (uint32_t i = 0; i < d->sq[s].nrd[l]; i++)
 					if (read_block(d, s, l, &d->sq[s].rd[l][i])) {
 						d->failed = 1;
 						break;
 					}
+			d->t_read += lap(&t);
 			bench_compute_wait(d->compute_us, d->spin);
+			d->t_compute += lap(&t);
 		}
 		d->be.ops->counters(&d->be, &m1);
 		d->misses += m1.demand_misses - m0.demand_misses;
 	}
+	t = bench_now();
 	for (uint32_t s = 0; s < d->nseq && !d->failed; s++)
 		if (d->be.ops->step_end(&d->be, s, step, d->sq[s].written))
 			d->failed = 1;
+	if (all_reads)
+		d->t_end += lap(&t);
 	if (all_reads && d->nsteps < d->steps_cap) {
 		double dt = bench_now() - ts;
 

@@ -142,7 +142,7 @@ int kvp_on_hint(struct kvp_state *st, kvp_u32 idx, kvp_u32 score_q16,
 	}
 	ema = kvp_ema_q16(e->ema, s, st->p.alpha_q16);
 	e->ema = (kvp_u16)(ema > 0xffff ? 0xffff : ema);
-	e->fl |= KVP_E_HINTED;
+	e->fl |= KVP_E_HINTED | KVP_E_READ;
 	e->last = step;
 	st->s.hints++;
 	return 0;
@@ -219,6 +219,7 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	st->pf_idx = idx;
 	st->pf_ref = e->last;
 	e->last = step;
+	e->fl |= KVP_E_READ;
 	if (kvp_tier_of(e) == KVP_TIER_WARM) {
 		ret |= KVP_ACC_HIT;
 		st->s.hits++;
@@ -266,7 +267,7 @@ int kvp_on_write(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	case KVP_TIER_ABSENT:
 		kvp_set_tier(e, KVP_TIER_WARM);
 		e->ema = 0;
-		e->fl &= (kvp_u8)~(KVP_E_PF | KVP_E_HINTED);
+		e->fl &= (kvp_u8)~(KVP_E_PF | KVP_E_HINTED | KVP_E_READ);
 		st->warm++;
 		break;
 	case KVP_TIER_WARM:
@@ -280,6 +281,9 @@ int kvp_on_write(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	if (blk + 1 > h->len)
 		h->len = blk + 1;
 	e->fl &= (kvp_u8)~KVP_E_COLDCOPY;
+	/* a read in this step stays one; an older one is no longer @last's */
+	if (e->last != step)
+		e->fl &= (kvp_u8)~KVP_E_READ;
 	e->last = step;
 	st->s.writes++;
 	kvp_phase_event(st, 1);

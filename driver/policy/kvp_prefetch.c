@@ -85,9 +85,13 @@ int kvp_head_window(const struct kvp_state *st, kvp_u32 layer, kvp_u32 head)
  * kvp_layer_plan() - the cold blocks of a layer its next reads should touch.
  * @st: state.
  * @layer: layer.
- * @since: step: blocks used (read, hinted or written) at or after it are the
- *	head's hot set (the layer pipeline passes the step before the one
- *	being computed).
+ * @since: step: blocks read or hinted at or after it are the head's hot
+ *	set (the layer pipeline passes the step before the one being
+ *	computed).  A block whose last use was a write (the prefill, the
+ *	newest token) or that was only prefetched is not hot: at the first
+ *	decode step every block the prefill wrote had @last == @since, and
+ *	the plan named the whole prompt (cxl-kv-bench decode at 4x: 216
+ *	cold blocks of layer 5 at step 1, all last written by the prefill).
  * @out: block indices, ascending.
  * @max: room in @out.
  * @more: out: blocks the plan has beyond @max (not written); may be NULL.
@@ -130,6 +134,7 @@ int kvp_layer_plan(const struct kvp_state *st, kvp_u32 layer, kvp_u32 since,
 			kvp_u32 lo, hi, j;
 
 			if (kvp_tier_of(e) == KVP_TIER_ABSENT ||
+			    !(e->fl & KVP_E_READ) ||
 			    (kvp_s32)(e->last - since) < 0)
 				continue;
 			/* hot: [b - w, b + w], what is not named yet */

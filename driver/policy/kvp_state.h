@@ -19,6 +19,8 @@
 #define KVP_E_HINTED	0x10u	/* received at least one hint */
 #define KVP_E_PROB	0x20u	/* promoted by a demand miss, not read since
 				 * (kept while COLD: says how it left) */
+#define KVP_E_READ	0x40u	/* read or hinted in step @last (a write or
+				 * a prefetch is not a read) */
 
 /* Rank histogram: 4.4 log buckets of a 48-bit rank key (see kvp_bucket()). */
 #define KVP_NB		(1u + 48u * 16u + 16u)

@@ -6,7 +6,9 @@
  *     changes nothing;
  *   - a plan promotes exactly the cold blocks of the next layers that were
  *     read in the step before (the policy's hot set; the prefetch window is
- *     0 here), no other block, and the counters say so exactly: planned,
+ *     0 here), no other block: not what was only written (the prefill at
+ *     step 0 before the first decode step, a write in the step before), and
+ *     the counters say so exactly: planned,
  *     issued, used (faulted afterwards), unread (demoted without a fault),
  *     over_budget (beyond max_pages);
  *   - with the cold device slowed down (dm "delay"): a fault on a page the
@@ -31,7 +33,7 @@
 #define KILL_S		5.0
 #define DM_NAME		"cxlkv_pipe"
 #define DM_SECTORS	(16ULL << 11)	/* 16 MiB */
-#define NCASES		14
+#define NCASES		17
 
 static struct kv_dm dm;
 static char dm_linear[64], dm_slow[96];
@@ -176,6 +178,25 @@ static void case_plan(void)
 	int ret, w[LAYERS][HEADS], want_ok = 1;
 
 	/*
+	 * The first decode step after the prefill (fill() wrote every page
+	 * before any step was reported: at step 0), all cold: nothing was
+	 * read, nothing is planned (the plan named every cold block of layers
+	 * 1..3 when a write counted as a use: 64 blocks within max_pages).
+	 */
+	ret = demote_all(sfd);
+	pipe_stats(sfd, &a);
+	ret |= layer_begin(sfd, 0, 1, 3, 0, CXL_KV_LAYER_F_WAIT);
+	pipe_stats(sfd, &b);
+	w[0][0] = 0;
+	for (int l = 1; l < LAYERS; l++)
+		for (int h = 0; h < HEADS; h++)
+			w[0][0] += kv_resident(sfd, l, h, 0, BPH, NULL, bm);
+	T("prefill_not_planned", !ret && !D(planned) && !D(issued) &&
+	  !D(over_budget) && !w[0][0],
+	  "ret %d planned %llu issued %llu over %llu resident %d", ret,
+	  D(planned), D(issued), D(over_budget), w[0][0]);
+
+	/*
 	 * All cold; layer 3 head 0 read at step 9 (not hot for step 11), then
 	 * layer 1 head 0 blocks 4,5 and layer 2 head 1 block 9 at step 10.
 	 */
@@ -291,6 +312,38 @@ static void case_cancel(void)
 	  "ret %d planned %llu cancelled %llu issued %llu", ret, D(planned),
 	  D(cancelled), D(issued));
 	T("data_exact", check_all(7) == 0, "-");
+}
+
+/*
+ * A block read at step 45 and written at step 46 (a new token into a block
+ * the attention read in the step before) is not hot for step 47: its read
+ * is older than the step before.  A block read at step 46 is.
+ */
+static void case_written(void)
+{
+	struct cxl_kv_pipe_stats a, b;
+	volatile uint64_t *k = (volatile uint64_t *)(mm + pgof(2, 0, 0, 3) * KV_PAGE);
+	uint64_t bm[1], x;
+	int ret, rk;
+
+	ret = demote_all(sfd);
+	ret |= access_at(sfd, 45, 3, 1, 0, 1);	/* the module's step: 45 */
+	x = k[0];			/* (2, 0, 3) read at step 45 (a fault) */
+	x += k[1];
+	ret |= access_at(sfd, 46, 1, 1, 10, 2);	/* step 46: (1, 1, 10..11) */
+	k[0] = k[0];			/* (2, 0, 3) written at step 46 */
+	ret |= demote_all(sfd);
+	pipe_stats(sfd, &a);
+	ret |= layer_begin(sfd, 0, 47, 3, 0, CXL_KV_LAYER_F_WAIT);
+	pipe_stats(sfd, &b);
+	rk = kv_resident(sfd, 2, 0, 0, BPH, NULL, bm);
+	T("written_not_planned", !ret && D(planned) == 4 && D(issued) == 4 &&
+	  !rk && kv_resident(sfd, 1, 1, 0, BPH, NULL, bm) == 2 &&
+	  bm[0] == 0xc00,
+	  "ret %d planned %llu issued %llu; (2,0,*) resident %d, (1,1,*) %#llx (%llx)",
+	  ret, D(planned), D(issued), rk, (unsigned long long)bm[0],
+	  (unsigned long long)x);
+	T("data_after_write", check_all(7) == 0, "-");
 }
 
 static long warm_pages(void)
@@ -432,6 +485,7 @@ int main(void)
 	case_plan();
 	case_late();
 	case_cancel();
+	case_written();
 	case_kill();
 	case_close();
 
