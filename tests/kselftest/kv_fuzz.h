@@ -54,6 +54,21 @@ struct fz_shared {
 	atomic_int fail_taken;
 };
 
+/*
+ * One event of a space's history (kept by its owner, for the report of a
+ * mismatch): what was done and which pages of the oracle window it may
+ * have touched, as up to FZ_EV_IV page intervals (niv 0: the whole space;
+ * more than FZ_EV_IV: the last one bounds the rest).
+ */
+#define FZ_HIST		1024
+#define FZ_EV_IV	8
+struct fz_ev {
+	uint64_t op;
+	uint64_t lo[FZ_EV_IV], hi[FZ_EV_IV];
+	uint8_t niv;
+	char what[71];
+};
+
 /* One space a worker owns, with its oracle. */
 struct fz_space {
 	int fd;				/* -1: closed (the mapping may live on) */
@@ -67,6 +82,8 @@ struct fz_space {
 	uint32_t *seq;			/* per window page: 0 never written */
 	uint8_t *wild;			/* per window page: contents unknown */
 	int huge;			/* > 2^20 pages */
+	struct fz_ev *hist;		/* FZ_HIST events, a ring */
+	uint64_t nhist;			/* events recorded */
 };
 
 struct fz_ring {
@@ -77,6 +94,8 @@ struct fz_ring {
 	int nfixed;
 	unsigned int inflight;
 	uint64_t busy;			/* slot bitmap */
+	struct fz_space *slot_sp[FZ_SLOTS];	/* whose command a slot holds */
+	unsigned long slot_cmd[FZ_SLOTS];
 	char slot[FZ_SLOTS][FZ_SLOT_BYTES];
 };
 
@@ -151,6 +170,11 @@ void fz_geometry(struct fz *f, struct cxl_kv_space_create *c, int valid);
 void *fz_ptr(struct fz *f, void *good, size_t len, struct fz_space *s);
 
 /* kv_fuzz_mem.c */
+struct fz_ev *fz_ev(struct fz *f, struct fz_space *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fz_ev_cover(struct fz_space *s, struct fz_ev *e, uint64_t lo, uint64_t hi);
+void fz_ev_cmd(struct fz *f, struct fz_space *s, const char *via,
+	       unsigned long cmd, const void *arg, long ret);
 int fz_space_open(struct fz *f, struct fz_space *s);
 void fz_space_close(struct fz *f, struct fz_space *s, int unmap);
 void fz_mem_op(struct fz *f, struct fz_space *s);

@@ -165,6 +165,178 @@ void fz_fail(struct fz *f, const char *fmt, ...)
 	}
 }
 
+/* ---- a space's history, for the report of a mismatch ------------------ */
+
+/* Record an event of @s (covering nothing until fz_ev_cover()). */
+struct fz_ev *fz_ev(struct fz *f, struct fz_space *s, const char *fmt, ...)
+{
+	struct fz_ev *e;
+	va_list ap;
+
+	if (!s->hist)
+		return NULL;
+	e = &s->hist[s->nhist++ % FZ_HIST];
+	memset(e, 0, sizeof(*e));
+	e->op = f->op;
+	va_start(ap, fmt);
+	vsnprintf(e->what, sizeof(e->what), fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+/*
+ * Add pages [@lo, @hi] of @s to what @e may have touched, as far as they
+ * meet the oracle window.  An event with no interval covers the whole
+ * space: fz_ev_cover(s, e, 1, 0) marks one that touched none of the window.
+ */
+void fz_ev_cover(struct fz_space *s, struct fz_ev *e, uint64_t lo, uint64_t hi)
+{
+	uint64_t wend = s->wbase + s->wlen - 1;
+
+	if (!e)
+		return;
+	if (lo > hi || hi < s->wbase || lo > wend) {
+		if (!e->niv) {	/* none of the window: an empty interval */
+			e->lo[0] = 1;
+			e->hi[0] = 0;
+			e->niv = 1;
+		}
+		return;
+	}
+	lo = lo < s->wbase ? s->wbase : lo;
+	hi = hi > wend ? wend : hi;
+	if (e->niv == 1 && e->lo[0] > e->hi[0])
+		e->niv = 0;	/* the empty marker goes */
+	if (e->niv < FZ_EV_IV) {
+		e->lo[e->niv] = lo;
+		e->hi[e->niv++] = hi;
+		return;
+	}
+	if (lo < e->lo[FZ_EV_IV - 1])
+		e->lo[FZ_EV_IV - 1] = lo;
+	if (hi > e->hi[FZ_EV_IV - 1])
+		e->hi[FZ_EV_IV - 1] = hi;
+}
+
+static int fz_ev_touches(const struct fz_ev *e, uint64_t pg)
+{
+	if (!e->niv)
+		return 1;
+	for (int i = 0; i < e->niv; i++)
+		if (pg >= e->lo[i] && pg <= e->hi[i])
+			return 1;
+	return 0;
+}
+
+/* Blocks [@first, @first + @nr) of (@layer, @head): its K and V pages. */
+static void fz_ev_blocks(struct fz_space *s, struct fz_ev *e, uint64_t layer,
+			 uint64_t head, uint64_t first, uint64_t nr)
+{
+	uint64_t bps = s->geo.blocks_per_stream;
+	uint64_t st = layer * s->geo.kv_heads + head;
+
+	if (!nr || layer >= s->geo.layers || head >= s->geo.kv_heads ||
+	    first >= bps)
+		return;
+	if (nr > bps - first)
+		nr = bps - first;
+	for (uint64_t kv = 0; kv < 2; kv++)
+		fz_ev_cover(s, e, (st * 2 + kv) * bps + first,
+			    (st * 2 + kv) * bps + first + nr - 1);
+}
+
+/*
+ * A command @cmd on @s through @via with the argument @arg as built (its
+ * arrays in f->buf), and its result @ret (1: in flight).  Only commands that
+ * move or map data are kept.
+ */
+void fz_ev_cmd(struct fz *f, struct fz_space *s, const char *via,
+	       unsigned long cmd, const void *arg, long ret)
+{
+	static const struct { unsigned long cmd; const char *name; } names[] = {
+		{ CXL_KV_ACCESS, "ACCESS" }, { CXL_KV_PREFETCH, "PREFETCH" },
+		{ CXL_KV_PROMOTE, "PROMOTE" }, { CXL_KV_DEMOTE, "DEMOTE" },
+		{ CXL_KV_PIN, "PIN" }, { CXL_KV_UNPIN, "UNPIN" },
+		{ CXL_KV_LAYER_BEGIN, "LAYER_BEGIN" },
+	};
+	const char *name = NULL;
+	struct fz_ev *e;
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].cmd == cmd)
+			name = names[i].name;
+	if (!name || !s->hist)
+		return;
+	if (cmd == CXL_KV_PREFETCH) {
+		const struct cxl_kv_prefetch *q = arg;
+		uint64_t tpb = s->geo.tokens_per_block ? s->geo.tokens_per_block : 1;
+		uint64_t lo = q->pos > q->window ? q->pos - q->window : 0;
+		uint64_t hi = q->pos + (q->window < s->geo.max_tokens ?
+					q->window : s->geo.max_tokens);
+
+		hi = hi < s->geo.max_tokens ? hi : s->geo.max_tokens - 1;
+		e = fz_ev(f, s, "%s PREFETCH L%u mask %#llx pos %llu win %llu%s -> %ld",
+			  via, q->layer, (unsigned long long)q->head_mask,
+			  (unsigned long long)q->pos,
+			  (unsigned long long)q->window,
+			  q->flags & CXL_KV_PREFETCH_F_WAIT ? " WAIT" : "", ret);
+		for (uint64_t h = 0; h < s->geo.kv_heads && h < 64; h++)
+			if (q->head_mask >> h & 1)
+				fz_ev_blocks(s, e, q->layer, h, lo / tpb,
+					     hi / tpb - lo / tpb + 1);
+		fz_ev_cover(s, e, 1, 0);
+		return;
+	}
+	if (cmd == CXL_KV_LAYER_BEGIN) {
+		const struct cxl_kv_layer_begin *q = arg;
+
+		/* the pipeline reads whatever it plans: the whole space */
+		fz_ev(f, s, "%s LAYER_BEGIN L%u step %u depth %u%s -> %ld", via,
+		      q->layer, q->step, q->depth,
+		      q->flags & CXL_KV_LAYER_F_WAIT ? " WAIT" : "", ret);
+		return;
+	}
+	{
+		const struct cxl_kv_ranges *q = arg;
+		const struct cxl_kv_range *r = f->buf;
+
+		e = fz_ev(f, s, "%s %s %u ranges -> %ld", via, name, q->count, ret);
+		for (uint32_t i = 0; i < q->count && i < 2 * FZ_MAX_RANGES; i++)
+			fz_ev_blocks(s, e, r[i].layer, r[i].head, r[i].first_block,
+				     r[i].nr_blocks);
+		fz_ev_cover(s, e, 1, 0);
+	}
+}
+
+/* The last events of @s that may have touched page @pg or its block partner. */
+static void fz_ev_dump(struct fz *f, struct fz_space *s, uint64_t pg)
+{
+	uint64_t bps = s->geo.blocks_per_stream;
+	uint64_t partner = (pg / bps) & 1 ? pg - bps : pg + bps;
+	uint64_t first = s->nhist > FZ_HIST ? s->nhist - FZ_HIST : 0, n = 0, i;
+
+	if (!s->hist)
+		return;
+	/* from the newest back, at most 48 of them; printed oldest first */
+	for (i = s->nhist; i > first && n < 48; i--)
+		n += fz_ev_touches(&s->hist[(i - 1) % FZ_HIST], pg) ||
+		     fz_ev_touches(&s->hist[(i - 1) % FZ_HIST], partner);
+	printf("# worker %d page %llu (block partner %llu): its last %llu events of %llu (ops %llu..%llu kept):\n",
+	       f->id, (unsigned long long)pg, (unsigned long long)partner,
+	       (unsigned long long)n, (unsigned long long)s->nhist,
+	       (unsigned long long)s->hist[first % FZ_HIST].op,
+	       (unsigned long long)f->op);
+	for (; i < s->nhist; i++) {
+		const struct fz_ev *e = &s->hist[i % FZ_HIST];
+		int a = fz_ev_touches(e, pg), b = fz_ev_touches(e, partner);
+
+		if (a || b)
+			printf("#   op %llu: %s%s\n", (unsigned long long)e->op,
+			       e->what, !e->niv ? " [space]" : a ? "" : " [partner]");
+	}
+	fflush(stdout);
+}
+
 void fz_wild(struct fz_space *s, uint64_t pg)
 {
 	if (pg >= s->wbase && pg < s->wbase + s->wlen)
@@ -223,6 +395,11 @@ int fz_space_open(struct fz *f, struct fz_space *s)
 	}
 	s->seq = calloc(FZ_WINDOW, sizeof(*s->seq));
 	s->wild = calloc(FZ_WINDOW, 1);
+	s->hist = calloc(FZ_HIST, sizeof(*s->hist));
+	s->nhist = 0;
+	fz_ev(f, s, "SPACE_CREATE fd %d format %#llx %ux%ux%ux%u window %llu+%u",
+	      s->fd, (unsigned long long)s->fmt, c->layers, c->kv_heads,
+	      c->head_dim, c->dtype_bytes, (unsigned long long)s->wbase, s->wlen);
 	fz_log(f, "space fd %d %ux%ux%ux%u format %#llx tokens %llu pages %llu window %llu+%u\n",
 	       s->fd, c->layers, c->kv_heads, c->head_dim, c->dtype_bytes,
 	       (unsigned long long)s->fmt,
@@ -234,6 +411,7 @@ int fz_space_open(struct fz *f, struct fz_space *s)
 void fz_space_close(struct fz *f, struct fz_space *s, int unmap)
 {
 	if (s->fd >= 0) {
+		fz_ev(f, s, "close fd %d%s", s->fd, unmap ? " and unmap" : "");
 		close(s->fd);
 		atomic_fetch_add(&f->sh->calls, 1);
 		s->fd = -1;
@@ -246,6 +424,7 @@ void fz_space_close(struct fz *f, struct fz_space *s, int unmap)
 	}
 	free(s->seq);
 	free(s->wild);
+	free(s->hist);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }
@@ -297,8 +476,16 @@ static void fz_demote_block(struct fz *f, struct fz_space *s, uint64_t pg)
 	};
 	struct cxl_kv_ranges q = { .ranges = (uintptr_t)&rg, .count = 1 };
 
-	if (s->fd >= 0)
-		fz_sys_ioctl(f, s->fd, CXL_KV_DEMOTE, &q);
+	if (s->fd >= 0) {
+		long ret = fz_sys_ioctl(f, s->fd, CXL_KV_DEMOTE, &q);
+		struct fz_ev *e = fz_ev(f, s, "ioctl DEMOTE the block of page %llu -> %ld (done %llu)",
+					(unsigned long long)pg, ret,
+					(unsigned long long)q.done);
+
+		fz_ev_cover(s, e, pg, pg);
+		fz_ev_cover(s, e, (pg / bps) & 1 ? pg - bps : pg + bps,
+			    (pg / bps) & 1 ? pg - bps : pg + bps);
+	}
 }
 
 /* Copy page @pg of the mapping into @buf by one of the paths; bytes moved. */
@@ -347,11 +534,14 @@ static long fz_get(struct fz *f, struct fz_space *s, uint64_t pg, void *buf, int
 	return fz_copy(buf, p, FZ_PAGE) ? -1 : (long)FZ_PAGE;
 }
 
-void fz_write_page(struct fz *f, struct fz_space *s, uint64_t pg)
+/* Write the next version of page @pg by path @how (see fz_put()). */
+static void fz_write_page_how(struct fz *f, struct fz_space *s, uint64_t pg,
+			      int how)
 {
+	static const char *const wpaths[] = { "store", "process_vm_writev",
+		"/proc/self/mem", "O_DIRECT read" };
 	uint64_t buf[FZ_WORDS], i = pg - s->wbase;
 	uint32_t seq = (s->seq[i] + 1) & 0xfffff;
-	int how = fz_below(f, 3) ? 0 : 1 + (int)fz_below(f, 3);
 	long n;
 
 	if (!s->map || f->child)	/* the oracle is the parent's */
@@ -359,6 +549,8 @@ void fz_write_page(struct fz *f, struct fz_space *s, uint64_t pg)
 	seq = seq ? seq : 1;
 	fz_fill_space(s, buf, fz_ver(s, pg, seq));
 	n = fz_put(f, s, pg, buf, how);
+	fz_ev_cover(s, fz_ev(f, s, "write seq %u by %s: %s", seq, wpaths[how],
+			     n == FZ_PAGE ? "whole" : "cut short (wild)"), pg, pg);
 	if (n == FZ_PAGE) {
 		s->seq[i] = seq;
 		s->wild[i] = 0;
@@ -371,13 +563,80 @@ void fz_write_page(struct fz *f, struct fz_space *s, uint64_t pg)
 	}
 }
 
-void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
+void fz_write_page(struct fz *f, struct fz_space *s, uint64_t pg)
+{
+	fz_write_page_how(f, s, pg, fz_below(f, 3) ? 0 : 1 + (int)fz_below(f, 3));
+}
+
+/* Words of @a that differ from @b. */
+static unsigned int fz_ndiff(const uint64_t *a, const uint64_t *b)
+{
+	unsigned int n = 0;
+
+	for (uint64_t w = 0; w < FZ_WORDS; w++)
+		n += a[w] != b[w];
+	return n;
+}
+
+/*
+ * What a mismatched page @buf holds, against the versions of the page (the
+ * recorded one and the 7 before it, and zeros): each exact, through the
+ * codec once and twice; words that differ, the best match named.
+ */
+static void fz_holds(struct fz *f, struct fz_space *s, uint64_t pg,
+		     const uint64_t *buf)
+{
+	static const char *const how[] = { "exact", "codec once", "codec twice" };
+	uint64_t img[3][FZ_WORDS];
+	uint32_t seq = 0;
+	unsigned int best = FZ_WORDS + 1, bk = 0, bseq = 0, d;
+	char line[600];
+	int len;
+
+	if (pg >= s->wbase && pg < s->wbase + s->wlen)
+		seq = s->seq[pg - s->wbase];
+	len = snprintf(line, sizeof(line), "# worker %d page %llu (format %#llx, %s page, head_dim %u, seq %u) holds, words differing from:",
+		       f->id, (unsigned long long)pg, (unsigned long long)s->fmt,
+		       (pg / s->geo.blocks_per_stream) & 1 ? "V" : "K",
+		       s->geo.head_dim, seq);
+	for (int back = 0; back <= 8; back++) {
+		uint32_t sq = back == 8 ? 0 : seq - (uint32_t)back;
+
+		if (back < 8 && (!seq || back >= (int)seq))
+			continue;
+		memset(img[0], 0, FZ_PAGE);
+		if (sq)
+			fz_fill_space(s, img[0], fz_ver(s, pg, sq));
+		fz_roundtrip(s, pg, img[0], img[1]);
+		fz_roundtrip(s, pg, img[1], img[2]);
+		for (int k = 0; k < (fz_lossy(s) ? 3 : 1); k++) {
+			d = fz_ndiff(buf, img[k]);
+			if (d < best) {
+				best = d;
+				bk = (unsigned int)k;
+				bseq = sq;
+			}
+			if (len < (int)sizeof(line) - 40)
+				len += snprintf(line + len, sizeof(line) - (size_t)len,
+						" seq %u %s %u;", sq, how[k], d);
+		}
+	}
+	printf("%s best: seq %u %s (%u words)\n", line, bseq, how[bk], best);
+	fflush(stdout);
+}
+
+/*
+ * Read page @pg by path @how (see fz_get()), after a DEMOTE of its block
+ * if @demote, and check it against the oracle.
+ */
+static void fz_check_page_how(struct fz *f, struct fz_space *s, uint64_t pg,
+			      int how, int demote)
 {
 	static const char *const paths[] = { "load", "process_vm_readv",
 		"/proc/self/mem", "O_DIRECT write", "vmsplice" };
 	uint64_t buf[FZ_WORDS], img[FZ_WORDS], ref[FZ_WORDS], want = 0, bad;
-	int how = fz_below(f, 2) ? 0 : 1 + (int)fz_below(f, 4);
 	int in = pg >= s->wbase && pg < s->wbase + s->wlen;
+	struct fz_ev *e;
 	long n;
 
 	if (!s->map)
@@ -388,11 +647,15 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 		if (s->seq[pg - s->wbase])
 			want = fz_ver(s, pg, s->seq[pg - s->wbase]);
 	}
-	/* a space with a cold format: often through the codec and back */
-	if (s->fmt && fz_below(f, 2))
+	if (demote)
 		fz_demote_block(f, s, pg);
 	n = fz_get(f, s, pg, buf, how);
+	e = fz_ev(f, s, "read by %s", paths[how]);
+	fz_ev_cover(s, e, pg, pg);
 	if (n != FZ_PAGE) {
+		if (e)
+			snprintf(e->what, sizeof(e->what), "read by %s: failed (%ld)",
+				 paths[how], n);
 		if (how == 0)
 			atomic_fetch_add(&f->sh->sigbus, 1);
 		return;
@@ -403,13 +666,23 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 		memset(img, 0, sizeof(img));
 		if (want)
 			fz_fill_space(s, img, want);
-		if (!memcmp(buf, img, FZ_PAGE))
+		if (!memcmp(buf, img, FZ_PAGE)) {
+			if (e)
+				snprintf(e->what, sizeof(e->what),
+					 "read by %s: exact", paths[how]);
 			return;
+		}
 		fz_roundtrip(s, pg, img, ref);
 		if (!memcmp(buf, ref, FZ_PAGE)) {
+			if (e)
+				snprintf(e->what, sizeof(e->what),
+					 "read by %s: decoded", paths[how]);
 			atomic_fetch_add(&f->sh->pages_decoded, 1);
 			return;
 		}
+		if (e)
+			snprintf(e->what, sizeof(e->what), "read by %s: MISMATCH",
+				 paths[how]);
 		for (bad = 0; bad < FZ_WORDS && buf[bad] == ref[bad]; bad++)
 			;
 		fz_fail(f, "data mismatch: lossy space tag %#x (format %#llx, %ux%ux%u, %llu tokens, fd %d) page %llu read by %s: neither the version %#llx%s written nor its round trip through the codec: word %llu is %#llx, exact %#llx, decoded %#llx",
@@ -420,10 +693,15 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 			(unsigned long long)want, want ? "" : " (zeros)",
 			(unsigned long long)bad, (unsigned long long)buf[bad],
 			(unsigned long long)img[bad], (unsigned long long)ref[bad]);
+		fz_holds(f, s, pg, buf);
+		fz_ev_dump(f, s, pg);
 		return;
 	}
 	bad = fz_bad_word(buf, want);
-	if (bad)
+	if (e)
+		snprintf(e->what, sizeof(e->what), "read by %s: %s", paths[how],
+			 bad ? "MISMATCH" : "exact");
+	if (bad) {
 		fz_fail(f, "data mismatch: space tag %#x (%ux%ux%ux%u, %llu tokens, fd %d) page %llu read by %s: word %llu is %#llx, want %#llx (version %#llx%s)",
 			s->tag, s->geo.layers, s->geo.kv_heads, s->geo.head_dim,
 			s->geo.dtype_bytes, (unsigned long long)s->geo.max_tokens,
@@ -432,6 +710,17 @@ void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
 			(unsigned long long)buf[bad - 1],
 			(unsigned long long)(want && bad > 1 ? fz_word(want, bad - 1) : want),
 			(unsigned long long)want, want ? "" : ", never written: zeros");
+		fz_holds(f, s, pg, buf);
+		fz_ev_dump(f, s, pg);
+	}
+}
+
+void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg)
+{
+	int how = fz_below(f, 2) ? 0 : 1 + (int)fz_below(f, 4);
+
+	/* a space with a cold format: often through the codec and back */
+	fz_check_page_how(f, s, pg, how, s->fmt && fz_below(f, 2));
 }
 
 static uint64_t fz_pick(struct fz *f, struct fz_space *s)
@@ -453,6 +742,18 @@ static void fz_remap(struct fz *f, struct fz_space *s)
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
 	atomic_fetch_add(&f->sh->calls, 1);
 	s->map = m == MAP_FAILED ? NULL : m;
+}
+
+/* madvise(@adv) of pages [@pg, @pg + @n) of @s's mapping. */
+static int fz_madvise(struct fz *f, struct fz_space *s, uint64_t pg,
+		      uint64_t n, int adv)
+{
+	int ret = madvise(s->map + pg * FZ_PAGE, n * FZ_PAGE, adv);
+
+	fz_ev_cover(s, fz_ev(f, s, "madvise %d of %llu pages -> %d", adv,
+			     (unsigned long long)n, ret ? -errno : 0),
+		    pg, pg + n - 1);
+	return ret;
 }
 
 static void fz_map_op(struct fz *f, struct fz_space *s)
@@ -480,6 +781,7 @@ static void fz_map_op(struct fz *f, struct fz_space *s)
 		s->map = NULL;
 		if (fz_below(f, 2))
 			fz_remap(f, s);
+		fz_ev(f, s, "munmap%s", s->map ? ", mmap again" : "");
 		break;
 	case 1: {	/* move it (growing fails: VM_DONTEXPAND) */
 		void *m = mremap(s->map, len, len + FZ_PAGE, MREMAP_MAYMOVE);
@@ -496,10 +798,12 @@ static void fz_map_op(struct fz *f, struct fz_space *s)
 		m = mremap(s->map, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, m);
 		if (m != MAP_FAILED)
 			s->map = m;
+		fz_ev(f, s, "mremap (moved)");
 		break;
 	}
 	case 2: case 3:
-		madvise(p, n * FZ_PAGE, advice[fz_below(f, sizeof(advice) / sizeof(advice[0]))]);
+		fz_madvise(f, s, pg, n,
+			   advice[fz_below(f, sizeof(advice) / sizeof(advice[0]))]);
 		break;
 	case 4:	/* split the vma and put the piece back */
 		munmap(p, n * FZ_PAGE);
@@ -509,9 +813,14 @@ static void fz_map_op(struct fz *f, struct fz_space *s)
 			munmap(s->map, len);	/* drop the rest, hole and all */
 			s->map = NULL;
 		}
+		fz_ev_cover(s, fz_ev(f, s, "split the vma: %llu pages unmapped, mapped %s",
+				     (unsigned long long)n, s->map ? "back" : "no more"),
+			    pg, pg + n - 1);
 		break;
 	case 5:	/* read-only for a while: writes fault */
 		mprotect(p, n * FZ_PAGE, PROT_READ);
+		fz_ev_cover(s, fz_ev(f, s, "mprotect read-only %llu pages, a write, back",
+				     (unsigned long long)n), pg, pg + n - 1);
 		fz_write_page(f, s, s->wbase + fz_below(f, s->wlen));
 		mprotect(p, n * FZ_PAGE, PROT_READ | PROT_WRITE);
 		break;
@@ -543,14 +852,21 @@ static void fz_map_op(struct fz *f, struct fz_space *s)
 				(unsigned long long)off, (unsigned long long)w,
 				(unsigned long long)fz_ver(s, off, s->seq[off - s->wbase]));
 		munmap(m, n * FZ_PAGE);
+		fz_ev_cover(s, fz_ev(f, s, "second mapping of %llu pages at %llu, read",
+				     (unsigned long long)n, (unsigned long long)off),
+			    off, off + n - 1);
 		break;
 	}
 	case 7:
 		if (!mlock(p, n * FZ_PAGE))
 			munlock(p, n * FZ_PAGE);
+		fz_ev_cover(s, fz_ev(f, s, "mlock, munlock %llu pages", (unsigned long long)n),
+			    pg, pg + n - 1);
 		break;
 	case 8:
 		msync(p, n * FZ_PAGE, fz_below(f, 2) ? MS_SYNC : MS_ASYNC | MS_INVALIDATE);
+		fz_ev_cover(s, fz_ev(f, s, "msync %llu pages", (unsigned long long)n),
+			    pg, pg + n - 1);
 		break;
 	default: {	/* a GUP with a fault in the middle: half of it past the end */
 		struct iovec l = { f->dio_buf, 2 * FZ_PAGE };
@@ -716,6 +1032,8 @@ void fz_child_op(struct fz *f, struct fz_space *s)
 		return;
 	if (!pid)
 		fz_child(f, s, what);
+	fz_ev(f, s, "fork: child %d (%s) runs", pid,
+	      (const char *[]){ "reads", "ioctls", "uring", "mapping games" }[what]);
 	/* the parent races it: writes, checks, demotes (but puts no command
 	 * argument in the KV, which the child could not tell from data) */
 	f->racing = 1;
@@ -734,9 +1052,11 @@ void fz_child_op(struct fz *f, struct fz_space *s)
 	}
 	waitpid(pid, &st, 0);
 	f->racing = 0;
+	fz_ev(f, s, "child %d %s", pid, WIFSIGNALED(st) ? "killed" : "exited");
 	atomic_fetch_add(&f->sh->calls, 2);
 	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL) {
 		atomic_fetch_add(&f->sh->child_fails, 1);
 		fz_fail(f, "child (op kind %d) died of signal %d", what, WTERMSIG(st));
 	}
 }
+
