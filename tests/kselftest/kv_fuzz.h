@@ -24,6 +24,7 @@
 #define FZ_SLOTS	32	/* uring argument buffers per ring */
 #define FZ_SLOT_BYTES	512
 #define FZ_MAX_RANGES	4096
+#define FZ_REQUANT_MAX	4	/* more: the page goes wild */
 
 /* --avoid: the known crashers of issue 10 left out (default: none) */
 #define FZ_AVOID_RANGES	(1 << 0)	/* range commands of > 2^18 blocks (1, 3) */
@@ -44,6 +45,7 @@ struct fz_shared {
 	atomic_ullong uring_cmds;
 	atomic_ullong pages_checked;
 	atomic_ullong pages_decoded;	/* checked against the codec's round trip */
+	atomic_ullong pages_requantized; /* of them: round trips of round trips */
 	atomic_ullong pages_written;
 	atomic_ullong sigbus;
 	atomic_ullong kills;		/* children killed mid-operation */
@@ -81,6 +83,9 @@ struct fz_space {
 	uint32_t wlen;			/* pages in the window */
 	uint32_t *seq;			/* per window page: 0 never written */
 	uint8_t *wild;			/* per window page: contents unknown */
+	uint8_t *requant;		/* per window page: round trips through
+					 * the codec a write fault without a
+					 * store may have added (lossy) */
 	int huge;			/* > 2^20 pages */
 	struct fz_ev *hist;		/* FZ_HIST events, a ring */
 	uint64_t nhist;			/* events recorded */
@@ -182,6 +187,7 @@ void fz_write_page(struct fz *f, struct fz_space *s, uint64_t pg);
 void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg);
 void fz_wild(struct fz_space *s, uint64_t pg);
 void fz_child_op(struct fz *f, struct fz_space *s);
+int fz_oracle_selftest(struct fz *f, char *why, size_t len);
 /* memcpy that survives SIGBUS/SIGSEGV: 0, or the signal taken */
 int fz_copy(void *dst, const void *src, size_t n);
 
