@@ -536,6 +536,23 @@ static long fz_get(struct fz *f, struct fz_space *s, uint64_t pg, void *buf, int
 	return fz_copy(buf, p, FZ_PAGE) ? -1 : (long)FZ_PAGE;
 }
 
+/*
+ * The pages @s has demoted so far (SPACE_STATS), for a lossy space with an
+ * fd; else 0.
+ */
+static uint64_t fz_demotions(struct fz *f, struct fz_space *s)
+{
+	struct cxl_kv_stats st;
+
+	if (!fz_lossy(s) || s->fd < 0)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	atomic_fetch_add(&f->sh->calls, 1);
+	if (ioctl(s->fd, CXL_KV_SPACE_STATS, &st))
+		return 0;
+	return st.demotions;
+}
+
 /* Write the next version of page @pg by path @how (see fz_put()). */
 static void fz_write_page_how(struct fz *f, struct fz_space *s, uint64_t pg,
 			      int how)
@@ -544,15 +561,29 @@ static void fz_write_page_how(struct fz *f, struct fz_space *s, uint64_t pg,
 		"/proc/self/mem", "O_DIRECT read" };
 	uint64_t buf[FZ_WORDS], i = pg - s->wbase;
 	uint32_t seq = (s->seq[i] + 1) & 0xfffff;
+	uint64_t demoted;
 	long n;
 
 	if (!s->map || f->child)	/* the oracle is the parent's */
 		return;
 	seq = seq ? seq : 1;
 	fz_fill_space(s, buf, fz_ver(s, pg, seq));
+	demoted = fz_demotions(f, s);
 	n = fz_put(f, s, pg, buf, how);
+	/*
+	 * A demotion in the middle of the copy (a child's DEMOTE, the
+	 * worker) encodes the page half written; if its write-back ends
+	 * before the copy's next store faults the page back, the page keeps
+	 * that quantized first part: right (uapi.rst: the contents at its
+	 * demotion), but no version.  In a lossy space a write during which
+	 * the space's demotions counter moved is not checked.
+	 */
+	if (n == FZ_PAGE && fz_lossy(s) && demoted != fz_demotions(f, s))
+		n = -2;
 	fz_ev_cover(s, fz_ev(f, s, "write seq %u by %s: %s", seq, wpaths[how],
-			     n == FZ_PAGE ? "whole" : "cut short (wild)"), pg, pg);
+			     n == FZ_PAGE ? "whole" : n == -2 ?
+			     "a demotion meanwhile (wild)" : "cut short (wild)"),
+		    pg, pg);
 	if (n == FZ_PAGE) {
 		s->seq[i] = seq;
 		s->wild[i] = 0;
@@ -561,7 +592,7 @@ static void fz_write_page_how(struct fz *f, struct fz_space *s, uint64_t pg,
 	} else {
 		/* cut short (SIGBUS: no warm page; EFAULT): contents unknown */
 		s->wild[i] = 1;
-		if (how == 0)
+		if (how == 0 && n != -2)
 			atomic_fetch_add(&f->sh->sigbus, 1);
 	}
 }
