@@ -142,7 +142,7 @@ int main(void)
 		return ktap_skip_all("module without CXL_KV_F_URING_CMD");
 	if (io_uring_queue_init(64, &ring, 0))
 		return ktap_skip_all("io_uring_queue_init failed (io_uring disabled?)");
-	ktap_plan(30);
+	ktap_plan(31);
 	kv_detach_quiet(ctl);
 	T("attach", kv_attach(ctl, 1024, 1, 32 << 20) == 0, "-");
 
@@ -395,6 +395,60 @@ int main(void)
 		for (uint64_t pg = 0; pg < c.mmap_bytes / KV_PAGE; pg++)
 			bad += !!kv_check((uint64_t *)(m + pg * KV_PAGE), 5, pg);
 		T("data_intact", bad == 0, "%llu bad pages", (unsigned long long)bad);
+	}
+	/*
+	 * An int8 page promoted by PREFETCH at the non-blocking issue (the
+	 * fast path's batch) and demoted again unwritten is dropped clean:
+	 * its object stays its cold copy, it reads the same decoded values
+	 * and nothing is written (uapi.rst: not quantized twice).
+	 */
+	{
+		enum { LP = 8 };	/* 4 blocks: K and V pages */
+		static uint64_t orig[LP * 512], once[LP * 512], again[LP * 512];
+		struct cxl_kv_prefetch pf = { .layer = 0, .head_mask = 1, .pos = 0,
+					      .window = 64 };
+		struct cxl_kv_space_create lc;
+		struct cxl_kv_stats a, b;
+		int lfd, pr = -1;
+		char *lm = MAP_FAILED;
+
+		kv_geom(&lc, 1, 1, 128, 64);
+		CXL_KV_SPACE_COLD_FORMAT(&lc) = CXL_KV_FMT_INT8;
+		lfd = kv_space(ctl, &lc);
+		if (lfd >= 0)
+			lm = mmap(NULL, lc.mmap_bytes, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, lfd, 0);
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		if (lm != MAP_FAILED) {
+			/* finite fp16 (bit 14 clear): the pages encode */
+			for (uint64_t pg = 0; pg < LP; pg++)
+				kv_fill(orig + pg * 512, 11, pg);
+			for (int w = 0; w < LP * 512; w++)
+				orig[w] &= 0xbfffbfffbfffbfffULL;
+			memcpy(lm, orig, sizeof(orig));
+			kv_ranges(lfd, CXL_KV_DEMOTE, 0, 0, 0, 4, NULL);
+			pr = kv_uring_one(&ring, lfd, CXL_KV_PREFETCH, &pf, sizeof(pf));
+			memcpy(once, lm, sizeof(once));
+			kv_stats(lfd, CXL_KV_SPACE_STATS, &a);
+			kv_ranges(lfd, CXL_KV_DEMOTE, 0, 0, 0, 4, NULL);
+			kv_stats(lfd, CXL_KV_SPACE_STATS, &b);
+			memcpy(again, lm, sizeof(again));
+		}
+		T("uring_prefetch_lossy_drops_clean",
+		  pr == 0 && pf.issued == LP && b.clean_drops - a.clean_drops == LP &&
+		  b.nvme_write_bytes == a.nvme_write_bytes &&
+		  memcmp(once, orig, sizeof(orig)) && !memcmp(once, again, sizeof(once)),
+		  "PREFETCH %d issued %llu, %llu clean drops, %llu bytes written, decoded %s, again %s",
+		  pr, (unsigned long long)pf.issued,
+		  (unsigned long long)(b.clean_drops - a.clean_drops),
+		  (unsigned long long)(b.nvme_write_bytes - a.nvme_write_bytes),
+		  memcmp(once, orig, sizeof(orig)) ? "differs" : "= written",
+		  memcmp(once, again, sizeof(once)) ? "differs" : "the same");
+		if (lm != MAP_FAILED)
+			munmap(lm, lc.mmap_bytes);
+		if (lfd >= 0)
+			close(lfd);
 	}
 	/* close the space with a prefetch in flight: completion still arrives */
 	demote_layer(fd, 0);
