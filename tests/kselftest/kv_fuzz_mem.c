@@ -578,8 +578,17 @@ static void fz_write_page_how(struct fz *f, struct fz_space *s, uint64_t pg,
 	 * demotion), but no version.  In a lossy space a write during which
 	 * the space's demotions counter moved is not checked.
 	 */
-	if (n == FZ_PAGE && fz_lossy(s) && demoted != fz_demotions(f, s))
+	if (n == FZ_PAGE && fz_lossy(s) && demoted != fz_demotions(f, s)) {
+		uint64_t now[FZ_WORDS], ref[FZ_WORDS];
+
+		/* how often it happens: what the page holds now */
+		atomic_fetch_add(&f->sh->writes_raced, 1);
+		fz_roundtrip(s, pg, buf, ref);
+		if (!fz_copy(now, s->map + pg * FZ_PAGE, FZ_PAGE) &&
+		    memcmp(now, buf, FZ_PAGE) && memcmp(now, ref, FZ_PAGE))
+			atomic_fetch_add(&f->sh->writes_mixed, 1);
 		n = -2;
+	}
 	fz_ev_cover(s, fz_ev(f, s, "write seq %u by %s: %s", seq, wpaths[how],
 			     n == FZ_PAGE ? "whole" : n == -2 ?
 			     "a demotion meanwhile (wild)" : "cut short (wild)"),
