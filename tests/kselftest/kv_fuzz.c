@@ -565,7 +565,7 @@ int main(int argc, char **argv)
 			       (unsigned long long)info.cold_used),
 		    "fuzz_nothing_left");
 	kv_detach_quiet(ctl);
-	ktap_diag("kv_fuzz: %llu calls in %.1f s (%.0f calls/s): %llu cxl_kv commands (%llu ok, %llu by uring_cmd), %llu pages written, %llu read back and checked (%llu of a lossy space as the codec decodes them, %llu of them re-encoded after MADV_POPULATE_WRITE; %llu writes raced a demotion, %llu left neither version nor round trip), %llu SIGBUS, %llu children killed, %llu DETACH won",
+	ktap_diag("kv_fuzz: %llu calls in %.1f s (%.0f calls/s): %llu cxl_kv commands (%llu ok, %llu by uring_cmd), %llu pages written, %llu read back and checked (%llu of a lossy space as the codec decodes them, %llu of them re-encoded after MADV_POPULATE_WRITE, which hit %llu lossy pages; %llu writes raced a demotion, %llu left neither version nor round trip), %llu SIGBUS, %llu children killed, %llu DETACH won",
 		  calls, secs, calls / secs, (unsigned long long)atomic_load(&sh->cmds),
 		  (unsigned long long)atomic_load(&sh->cmds_ok),
 		  (unsigned long long)atomic_load(&sh->uring_cmds),
@@ -573,6 +573,7 @@ int main(int argc, char **argv)
 		  (unsigned long long)atomic_load(&sh->pages_checked),
 		  (unsigned long long)atomic_load(&sh->pages_decoded),
 		  (unsigned long long)atomic_load(&sh->pages_requantized),
+		  (unsigned long long)atomic_load(&sh->populated),
 		  (unsigned long long)atomic_load(&sh->writes_raced),
 		  (unsigned long long)atomic_load(&sh->writes_mixed),
 		  (unsigned long long)atomic_load(&sh->sigbus),

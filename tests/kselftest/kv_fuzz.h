@@ -46,6 +46,7 @@ struct fz_shared {
 	atomic_ullong pages_checked;
 	atomic_ullong pages_decoded;	/* checked against the codec's round trip */
 	atomic_ullong pages_requantized; /* of them: round trips of round trips */
+	atomic_ullong populated;	/* lossy window pages MADV_POPULATE_WRITE hit */
 	atomic_ullong writes_raced;	/* lossy writes a demotion may have cut */
 	atomic_ullong writes_mixed;	/* of them: neither version nor round trip */
 	atomic_ullong pages_written;

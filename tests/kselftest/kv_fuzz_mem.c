@@ -824,6 +824,7 @@ static int fz_madvise(struct fz *f, struct fz_space *s, uint64_t pg,
 		for (uint64_t i = pg; !f->child && i < pg + n; i++) {
 			if (i < s->wbase || i >= s->wbase + s->wlen)
 				continue;
+			atomic_fetch_add(&f->sh->populated, 1);
 			if (s->requant[i - s->wbase] < FZ_REQUANT_MAX)
 				s->requant[i - s->wbase]++;
 			else
