@@ -134,7 +134,10 @@ static long kv_sp_access(struct kv_space *sp, void *arg,
 	return kv_cmd_access(sp, arg);
 }
 
-/* KV_CMD_ASYNC: @async is the uring completion, NULL for the ioctl. */
+/*
+ * KV_CMD_ASYNC | KV_CMD_TRY: @async is the uring completion, NULL for the
+ * ioctl.
+ */
 static long kv_sp_prefetch(struct kv_space *sp, void *arg,
 			   struct kv_async *async)
 {
@@ -200,7 +203,8 @@ static long kv_sp_info(struct kv_space *sp, void *arg, struct kv_async *async)
 static long kv_sp_layer_begin(struct kv_space *sp, void *arg,
 			      struct kv_async *async)
 {
-	return kv_cmd_layer_begin(sp, arg);
+	/* KV_CMD_TRY: @async is the uring command, NULL for the ioctl. */
+	return kv_cmd_layer_begin(sp, arg, async && async->nowait);
 }
 
 static long kv_sp_pipe_stats(struct kv_space *sp, void *arg,
@@ -256,7 +260,7 @@ static const struct kv_cmd_desc kv_cmds[KV_CMD_NR] = {
 
 	KV_SPACE(HINTS, struct cxl_kv_hints, KV_CMD_INLINE, kv_sp_hints),
 	KV_SPACE(ACCESS, struct cxl_kv_ranges, KV_CMD_INLINE, kv_sp_access),
-	KV_SPACE(PREFETCH, struct cxl_kv_prefetch, KV_CMD_ASYNC,
+	KV_SPACE(PREFETCH, struct cxl_kv_prefetch, KV_CMD_ASYNC | KV_CMD_TRY,
 		 kv_sp_prefetch),
 	KV_SPACE(PROMOTE, struct cxl_kv_ranges, 0, kv_sp_promote),
 	KV_SPACE(DEMOTE, struct cxl_kv_ranges, 0, kv_sp_demote),
@@ -271,7 +275,8 @@ static const struct kv_cmd_desc kv_cmds[KV_CMD_NR] = {
 	KV_SPACE(SPACE_STATS, struct cxl_kv_stats, KV_CMD_INLINE, kv_sp_stats),
 	KV_SPACE(SPACE_INFO, struct cxl_kv_space_info, KV_CMD_INLINE,
 		 kv_sp_info),
-	KV_SPACE(LAYER_BEGIN, struct cxl_kv_layer_begin, 0, kv_sp_layer_begin),
+	KV_SPACE(LAYER_BEGIN, struct cxl_kv_layer_begin, KV_CMD_TRY,
+		 kv_sp_layer_begin),
 	KV_SPACE(PIPE_STATS, struct cxl_kv_pipe_stats, KV_CMD_INLINE,
 		 kv_sp_pipe_stats),
 };
@@ -304,7 +309,8 @@ const struct kv_cmd_desc *kv_cmd_find(unsigned int cmd, unsigned int where)
  * @d: its entry (kv_cmd_find()).
  * @sp: the space of a KV_CMD_SPACE command, else NULL.
  * @arg: the struct (in and out), _IOC_SIZE(@d->cmd) bytes.
- * @async: a uring completion, given to KV_CMD_ASYNC commands only; or NULL.
+ * @async: the uring command, given to KV_CMD_ASYNC and KV_CMD_TRY commands
+ *	only; or NULL.
  * @newfile: out for SPACE_CREATE: the file to install once copied out.
  *
  * KV_CMD_ADMIN is checked first, before the handler looks at the struct.
@@ -319,5 +325,6 @@ long kv_cmd_call(const struct kv_cmd_desc *d, struct kv_space *sp, void *arg,
 		return -EPERM;
 	if (d->flags & KV_CMD_CTL)
 		return d->ctl(arg, newfile);
-	return d->space(sp, arg, d->flags & KV_CMD_ASYNC ? async : NULL);
+	return d->space(sp, arg,
+			d->flags & (KV_CMD_ASYNC | KV_CMD_TRY) ? async : NULL);
 }

@@ -406,7 +406,13 @@ int kv_cmd_demote(struct kv_space *sp, struct cxl_kv_ranges *r)
  * @p: request; issued/resident are set.
  * @async: uring completion, or NULL for the ioctl.
  *
- * Return: 0, -EIOCBQUEUED (@async will be called), or -errno.
+ * At a non-blocking uring issue (@async->nowait) it is tried without
+ * sleeping (KV_PROMOTE_TRY): a window of a child's shared blocks, no memory
+ * at once, the space's lock busy, no warm room or more than one chunk of
+ * cold pages give -EAGAIN, nothing done, and io-wq runs it again.
+ *
+ * Return: 0, -EIOCBQUEUED (@async will be called), or -errno (-EAGAIN:
+ * only with @async->nowait).
  */
 int kv_cmd_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 		    struct kv_async *async)
@@ -432,12 +438,24 @@ int kv_cmd_prefetch(struct kv_space *sp, struct cxl_kv_prefetch *p,
 	heads = hweight64(p->head_mask);
 	if (nblk * heads * 2 > CXL_KV_MAX_PREFETCH_PAGES)
 		return -E2BIG;
-	pgs = kvmalloc_array(nblk * heads * 2, sizeof(u64),
-			      GFP_KERNEL_ACCOUNT);
-	if (!pgs)
-		return -ENOMEM;
+	if (async && async->nowait) {
+		/* the parent's share is read synchronously: io-wq */
+		if (sp->parent && lo < sp->share_blocks)
+			return -EAGAIN;
+		pgs = kmalloc_array(nblk * heads * 2, sizeof(u64),
+				    GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+		if (!pgs)
+			return -EAGAIN;
+	} else {
+		pgs = kvmalloc_array(nblk * heads * 2, sizeof(u64),
+				     GFP_KERNEL_ACCOUNT);
+		if (!pgs)
+			return -ENOMEM;
+	}
 	mode = p->flags & CXL_KV_PREFETCH_F_WAIT ? KV_PROMOTE_WAIT :
 						   KV_PROMOTE_NOWAIT;
+	if (async && async->nowait)
+		mode |= KV_PROMOTE_TRY;
 	/*
 	 * A child's shared blocks first, in the parent: synchronously when
 	 * the command completes asynchronously (io-wq runs it), so that its

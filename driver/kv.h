@@ -260,6 +260,8 @@ void kv_user_detach(struct kv_space *sp);
 /* warm.c */
 struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp,
 			   int nid, bool zero);
+struct page *kv_warm_try_alloc(struct kv_tiers *t, struct kv_space *sp,
+			       int nid);
 void kv_warm_free(struct kv_tiers *t, struct kv_space *sp, struct page *page);
 void kv_warm_pool_drain(struct kv_tiers *t);
 struct folio_batch;
@@ -526,6 +528,8 @@ int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
 #define KV_PROMOTE_WAIT		0
 #define KV_PROMOTE_NOWAIT	1
 #define KV_PROMOTE_PIPE		2	/* or'ed in: read by the layer pipeline */
+#define KV_PROMOTE_TRY		4	/* or'ed in with NOWAIT or @async: never
+					 * sleep, -EAGAIN (nothing done) instead */
 struct kv_async;
 int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		     bool prefetch, struct kv_async *async, u64 *issued,
@@ -572,11 +576,17 @@ void kv_policy_defaults_get(struct kvp_params *p);
 /* ---------------------------------------------------------------------- */
 
 /**
- * struct kv_async - completion of an asynchronous command (uring PREFETCH)
- * @done: called once with the result when every page is resident or failed.
+ * struct kv_async - a uring command (KV_CMD_ASYNC, KV_CMD_TRY)
+ * @done: KV_CMD_ASYNC: called once with the result when every page is
+ *	resident or failed (after the handler returned -EIOCBQUEUED).
+ * @nowait: KV_CMD_TRY: a non-blocking issue: the handler must not sleep
+ *	(no wait for a lock, I/O or warm room, no direct reclaim) and returns
+ *	-EAGAIN, having changed nothing, where it would; the transport then
+ *	re-issues the command from io-wq with @nowait false.
  */
 struct kv_async {
 	void (*done)(struct kv_async *a, int ret);
+	bool nowait;
 };
 
 /* struct kv_cmd_desc.flags */
@@ -587,6 +597,8 @@ struct kv_async {
 #define KV_CMD_URING	BIT(4)	/* may come over uring_cmd */
 #define KV_CMD_INLINE	BIT(5)	/* uring: may run at a non-blocking issue */
 #define KV_CMD_ASYNC	BIT(6)	/* uring: gets a kv_async, may -EIOCBQUEUED */
+#define KV_CMD_TRY	BIT(7)	/* uring: tried at a non-blocking issue with
+				 * kv_async.nowait, -EAGAIN punts it */
 
 #define KV_CMD_NR	0x40	/* command nrs: 0x00-0x3f */
 #define KV_CMD_MAX_SIZE	512	/* largest struct: the transports' buffers */
@@ -600,7 +612,7 @@ struct kv_async {
  * @ctl: the handler of a KV_CMD_CTL command; @newfile: SPACE_CREATE's new
  *	file.  Returns 0, a reserved fd, or -errno.
  * @space: the handler of a KV_CMD_SPACE command; @async: the uring
- *	completion of a KV_CMD_ASYNC command, else NULL.  Returns 0,
+ *	command of a KV_CMD_ASYNC or KV_CMD_TRY command, else NULL.  Returns 0,
  *	-EIOCBQUEUED (only with @async), or -errno.
  */
 struct kv_cmd_desc {
@@ -635,7 +647,8 @@ void kv_pipe_stop(struct kv_space *sp);
 void kv_pipe_free(struct kv_space *sp);
 void kv_pipe_fault(struct kv_space *sp, struct kv_entry *e);
 void kv_pipe_leave(struct kv_space *sp, struct kv_entry *e);
-int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb);
+int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb,
+		       bool nowait);
 int kv_cmd_pipe_stats(struct kv_space *sp, struct cxl_kv_pipe_stats *ps);
 
 struct io_uring_cmd;

@@ -30,9 +30,18 @@ static struct block_device *kv_slot_bdev(struct kv_tiers *t, u32 slot,
 
 struct kv_batch *kv_batch_alloc(struct kv_space *sp, u32 n)
 {
+	return kv_batch_alloc_gfp(sp, n, GFP_KERNEL);
+}
+
+/* @gfp without __GFP_DIRECT_RECLAIM (a non-blocking issue): kmalloc only. */
+struct kv_batch *kv_batch_alloc_gfp(struct kv_space *sp, u32 n, gfp_t gfp)
+{
 	struct kv_batch *b;
 
-	b = kvzalloc(struct_size(b, it, n), GFP_KERNEL);
+	if (gfpflags_allow_blocking(gfp))
+		b = kvzalloc(struct_size(b, it, n), gfp);
+	else
+		b = kzalloc(struct_size(b, it, n), gfp);
 	if (!b)
 		return NULL;
 	b->n = n;

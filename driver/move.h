@@ -84,6 +84,7 @@ struct kv_batch {
 };
 
 struct kv_batch *kv_batch_alloc(struct kv_space *sp, u32 n);
+struct kv_batch *kv_batch_alloc_gfp(struct kv_space *sp, u32 n, gfp_t gfp);
 void kv_batch_free(struct kv_batch *b);
 void kv_batch_put(struct kv_batch *b);
 void kv_batch_submit(struct kv_batch *b, u32 n, blk_opf_t op);

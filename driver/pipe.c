@@ -231,11 +231,18 @@ void kv_pipe_leave(struct kv_space *sp, struct kv_entry *e)
  * kv_cmd_layer_begin() - LAYER_BEGIN: the server begins a layer.
  * @sp: space.
  * @lb: request.
+ * @nowait: a non-blocking uring issue (KV_CMD_TRY): -EAGAIN, nothing done,
+ *	where it would sleep: CXL_KV_LAYER_F_WAIT, the space's first
+ *	LAYER_BEGIN (allocates the plan buffer), kv_space.lock busy.
+ *
+ * Without CXL_KV_LAYER_F_WAIT it only records the layer and queues the
+ * worker, under kv_space.lock.
  *
  * Return: 0, -EINVAL (bad struct), -ENOMEM (the plan buffer), -EINTR
- * (CXL_KV_LAYER_F_WAIT: killed while waiting).
+ * (CXL_KV_LAYER_F_WAIT: killed while waiting), -EAGAIN (@nowait).
  */
-int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb)
+int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb,
+		       bool nowait)
 {
 	struct kv_pipe *p = &sp->pipe;
 	u64 budget = sp->tiers->budget, max;
@@ -248,6 +255,12 @@ int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb)
 	max = lb->max_pages ?: budget / 8;
 	max = min3(max, budget / 2, (u64)CXL_KV_MAX_PIPE_PAGES);
 
+	if (nowait) {
+		if (lb->flags & CXL_KV_LAYER_F_WAIT || !READ_ONCE(p->blks) ||
+		    !mutex_trylock(&sp->lock))
+			return -EAGAIN;
+		goto locked;
+	}
 	if (!READ_ONCE(p->blks)) {
 		blks = kvmalloc_array(KV_PIPE_BLKS, sizeof(*blks),
 				      GFP_KERNEL_ACCOUNT);
@@ -259,6 +272,7 @@ int kv_cmd_layer_begin(struct kv_space *sp, struct cxl_kv_layer_begin *lb)
 		p->blks = blks;
 		blks = NULL;
 	}
+locked:
 	p->layer = lb->layer;
 	p->step = lb->step;
 	p->depth = lb->depth;

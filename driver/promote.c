@@ -264,6 +264,118 @@ int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
 	return 0;
 }
 
+/*
+ * kv_promote_pages() with KV_PROMOTE_TRY: a non-blocking uring issue.  One
+ * hold of kv_space.lock, taken with a trylock, covers the count, the warm
+ * pages (kv_warm_try_alloc(): no wait for room, no direct reclaim) and the
+ * KV_RD transitions, so that it either starts the reads of every cold page
+ * among @pgs in one batch or returns -EAGAIN having changed nothing (the
+ * counters included): the lock is busy, more than KV_SCAN_STEP pages or one
+ * chunk of cold ones, or a page or a buffer could not be had at once.
+ * submit_bio() may still sleep briefly for a request (as any block I/O
+ * issued from a submitting task does); nothing waits for the reads.
+ */
+static int kv_promote_try(struct kv_space *sp, const u64 *pgs, u32 n,
+			  int mode, bool prefetch, struct kv_async *async,
+			  u64 *issued, u64 *resident)
+{
+	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	struct kv_tiers *t = sp->tiers;
+	struct kv_promo *pr = NULL;
+	struct kv_batch *b;
+	u64 cold = 0, res = 0;
+	u32 i, m = 0;
+	int ret = -EAGAIN;
+
+	if (n > KV_SCAN_STEP || !mutex_trylock(&sp->lock))
+		return -EAGAIN;
+	if (sp->dead) {
+		ret = -ESHUTDOWN;
+		goto out_unlock;
+	}
+	for (i = 0; i < n; i++) {
+		u8 state = sp->ent[pgs[i]].state;
+
+		if (state == KV_WARM || state == KV_WB)
+			res++;
+		else if (state == KV_COLD)
+			cold++;
+	}
+	if (!cold) {
+		ret = 0;
+		goto out_counted;
+	}
+	/* more than the budget: the blocking path says -ENOSPC */
+	if (cold > KV_RD_CHUNK || cold > t->budget)
+		goto out_unlock;
+	b = kv_batch_alloc_gfp(sp, cold, gfp);
+	if (!b)
+		goto out_unlock;
+	if (async) {
+		pr = kzalloc(sizeof(*pr), gfp);
+		if (!pr)
+			goto out_free_batch;
+		atomic_set(&pr->pending, 1);
+		pr->async = async;
+	}
+	for (i = 0; i < n && m < cold; i++) {
+		struct kv_item *it = &b->it[m];
+
+		if (sp->ent[pgs[i]].state != KV_COLD)
+			continue;
+		it->page = kv_warm_try_alloc(t, sp, kv_pg_node(sp, pgs[i]));
+		if (!it->page)
+			goto out_free_pages;
+		it->b = b;
+		it->pg = pgs[i];
+		m++;
+	}
+	/* committed: the pages go KV_RD */
+	for (i = 0; i < m; i++) {
+		struct kv_item *it = &b->it[i];
+		struct kv_entry *e = &sp->ent[it->pg];
+
+		e->state = KV_RD;
+		e->flags &= ~KV_F_RDERR;
+		if (mode & KV_PROMOTE_PIPE)
+			e->flags |= KV_F_PIPE;
+		it->slot = e->slot;
+		it->obj = e->obj;
+	}
+	atomic_inc(&sp->inflight);
+	mutex_unlock(&sp->lock);
+
+	*issued += m;
+	*resident += res;
+	b->n = m;
+	b->prefetch = prefetch;
+	b->nowait = true;
+	b->pr = pr;
+	if (pr)
+		atomic_inc(&pr->pending);
+	INIT_WORK(&b->work, kv_promote_work);
+	kv_batch_submit(b, m, REQ_OP_READ);
+	kv_batch_put(b);
+	if (!pr)
+		return 0;
+	kv_promo_put(pr, 0);
+	return -EIOCBQUEUED;
+
+out_free_pages:
+	while (m)
+		kv_warm_free(t, sp, b->it[--m].page);
+	kfree(pr);
+out_free_batch:
+	mutex_unlock(&sp->lock);
+	kv_batch_free(b);
+	return ret;
+out_counted:
+	*resident += res;
+out_unlock:
+	mutex_unlock(&sp->lock);
+	return ret;
+}
+
 /**
  * kv_promote_pages() - make pages of @sp resident.
  * @sp: space.
@@ -272,6 +384,8 @@ int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
  * @prefetch: count as prefetch (stats, policy).
  * @mode: KV_PROMOTE_WAIT: return when done; KV_PROMOTE_NOWAIT: return once
  *	submitted; @async != NULL: like NOWAIT and call @async->done at the end.
+ *	Or'ed in: KV_PROMOTE_PIPE (the layer pipeline's reads), KV_PROMOTE_TRY
+ *	(with NOWAIT or @async: never sleep, see kv_promote_try()).
  * @async: completion for uring_cmd, or NULL.
  * @issued: out: pages whose reads were started.
  * @resident: out: pages already warm.
@@ -282,7 +396,7 @@ int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
  * could never all be resident at once).
  *
  * Context: process, no kv_space.lock held (allocations may wait for room).
- * Return: 0, -EIOCBQUEUED when @async will be called (with the first error
+ * Return: 0, -EAGAIN (KV_PROMOTE_TRY: nothing done), -EIOCBQUEUED when @async will be called (with the first error
  * of any chunk, or 0), or -errno: -ENOSPC (more cold pages than the
  * budget; nothing done), -ENOMEM (a warm page could not be had: the reads
  * started before it are done (WAIT) or go on), -EIO (WAIT: a read failed),
@@ -301,6 +415,12 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 	u64 cold, left;
 	int ret;
 
+	if (mode & KV_PROMOTE_TRY) {
+		if (WARN_ON_ONCE(!nowait))
+			return -EAGAIN;
+		return kv_promote_try(sp, pgs, n, mode, prefetch, async,
+				      issued, resident);
+	}
 	ret = kv_promote_count(sp, pgs, n, &cold, resident);
 	if (ret || !cold)
 		return ret;

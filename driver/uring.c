@@ -5,14 +5,20 @@
  * sqe->cmd_op is the ioctl number; sqe->cmd holds struct cxl_kv_uring_cmd
  * pointing at the command struct in user memory.  The transport copies it
  * in, runs the same table entry (kv_cmd_find(), kv_cmd_call()) as the
- * ioctl, copies it out and completes.  Commands that wait for I/O or for
- * warm room are punted to io-wq on a non-blocking issue (-EAGAIN), as ublk
- * does for its control commands; the others (KV_CMD_INLINE) run inline,
- * unless their space's lock is held at that moment: a punt costs a worker
- * wakeup and a context switch per command, several times the command's own
- * work.  KV_CMD_ASYNC commands (PREFETCH) go asynchronous: they return
- * -EIOCBQUEUED and the completion is posted from task context once every
- * started promotion has finished.
+ * ioctl, copies it out and completes.  At a non-blocking issue:
+ *   - KV_CMD_INLINE commands run inline, unless their space's lock is held
+ *     at that moment;
+ *   - KV_CMD_TRY commands (PREFETCH, LAYER_BEGIN: a decode loop's per-step
+ *     commands) run inline with kv_async.nowait set: they take no lock
+ *     they would wait for, allocate without sleeping and never wait for
+ *     I/O or warm room, and return -EAGAIN, having done nothing, where
+ *     they would;
+ *   - the others (waiting for I/O or for warm room) return -EAGAIN at once.
+ * io_uring re-issues an -EAGAIN from io-wq, blocking, as ublk's control
+ * commands are: correct, but a worker wakeup and a context switch per
+ * command, several times the command's own work.  KV_CMD_ASYNC commands
+ * (PREFETCH) go asynchronous: they return -EIOCBQUEUED and the completion
+ * is posted from task context once every started promotion has finished.
  */
 #include <linux/io_uring/cmd.h>
 #include <linux/slab.h>
@@ -63,12 +69,17 @@ static void kv_uring_async_done(struct kv_async *a, int ret)
 }
 
 /*
- * KV_CMD_INLINE commands: those of a space only while its lock is free
+ * What runs at a non-blocking issue: KV_CMD_TRY commands (which punt
+ * themselves), KV_CMD_INLINE ones of a space only while its lock is free
  * (they take it, briefly); @d is NULL for an unknown command.
  */
 static bool kv_uring_inline(struct kv_space *sp, const struct kv_cmd_desc *d)
 {
-	return d && d->flags & KV_CMD_INLINE &&
+	if (!d)
+		return false;
+	if (sp && d->flags & KV_CMD_TRY)
+		return true;
+	return d->flags & KV_CMD_INLINE &&
 	       (!sp || !mutex_is_locked(&sp->lock));
 }
 
@@ -78,7 +89,7 @@ static bool kv_uring_inline(struct kv_space *sp, const struct kv_cmd_desc *d)
  * @issue_flags: IO_URING_F_*.
  *
  * Return: the result, -EAGAIN to be re-issued from io-wq (a non-blocking
- * issue of a command that may wait), or -EIOCBQUEUED.
+ * issue of a command that would wait), or -EIOCBQUEUED.
  */
 int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
@@ -88,13 +99,14 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	const struct kv_cmd_desc *d =
 		kv_cmd_find(cmd, sp ? KV_CMD_SPACE : KV_CMD_CTL);
 	size_t sz = _IOC_SIZE(cmd);
+	bool nowait = issue_flags & IO_URING_F_NONBLOCK;
 	struct file *newfile = NULL;
 	struct kv_uring_ctx *ctx;
 	u64 addr;
 	u32 len, flags;
 	long ret;
 
-	if (issue_flags & IO_URING_F_NONBLOCK && !kv_uring_inline(sp, d))
+	if (nowait && !kv_uring_inline(sp, d))
 		return -EAGAIN;
 	if (!d || !(d->flags & KV_CMD_URING))
 		return -ENOTTY;
@@ -103,13 +115,15 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	flags = READ_ONCE(uc->flags);
 	if (len != sz || flags)
 		return -EINVAL;
-	ctx = kmalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kmalloc(sizeof(*ctx), nowait ? GFP_NOWAIT | __GFP_NOWARN :
+					     GFP_KERNEL);
 	if (!ctx)
-		return -ENOMEM;
+		return nowait ? -EAGAIN : -ENOMEM;
 	ctx->uarg = u64_to_user_ptr(addr);
 	ctx->sz = sz;
 	ctx->ioucmd = ioucmd;
 	ctx->async.done = kv_uring_async_done;
+	ctx->async.nowait = nowait;
 	if (copy_from_user(ctx->buf, ctx->uarg, sz)) {
 		ret = -EFAULT;
 		goto out_free_ctx;
@@ -123,6 +137,9 @@ int kv_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	ret = kv_cmd_call(d, sp, ctx->buf, &ctx->async, NULL);
 	if (ret == -EIOCBQUEUED)
 		return ret;	/* ctx is freed by kv_uring_task_cb() */
+	/* KV_CMD_TRY at a non-blocking issue: nothing done, io-wq runs it */
+	if (ret == -EAGAIN && nowait)
+		goto out_free_ctx;
 	/* As the ioctl (KV_CMD_OUT_ERR): written back failed or not. */
 	if ((!ret || d->flags & KV_CMD_OUT_ERR) &&
 	    copy_to_user(ctx->uarg, ctx->buf, sz) && !ret)

@@ -234,6 +234,62 @@ out_fail:
 	return NULL;
 }
 
+/**
+ * kv_warm_try_alloc() - kv_warm_alloc() that never waits.
+ * @t: tier set.
+ * @sp: space to account to.
+ * @nid: node.
+ *
+ * For a non-blocking uring issue (KV_PROMOTE_TRY): no wait for room (the
+ * demotion worker is kicked and NULL returned, the caller punts to io-wq,
+ * whose retry waits), no direct reclaim, not zeroed, nothing counted in
+ * alloc_waits or alloc_fails.
+ *
+ * Context: process; may hold kv_space.lock (takes only kv_tiers.pool_lock).
+ * Return: the page (refcount 1) or NULL.
+ */
+struct page *kv_warm_try_alloc(struct kv_tiers *t, struct kv_space *sp,
+			       int nid)
+{
+	gfp_t gfp = (GFP_HIGHUSER & ~__GFP_DIRECT_RECLAIM) | __GFP_THISNODE |
+		    __GFP_NOWARN;
+	struct kv_user *u = sp->user;
+	struct page *page;
+
+	if (u) {
+		if (atomic64_inc_return(&u->warm) > t->user_warm && u->limited) {
+			atomic64_dec(&u->warm);
+			WRITE_ONCE(u->reclaim, true);
+			kv_kick_demotion(t);
+			return NULL;
+		}
+	}
+	page = kv_pool_take(t, nid);
+	if (page)
+		goto out_charged;
+	if (atomic64_inc_return(&t->warm) + READ_ONCE(t->nr_pooled) >
+	    t->budget) {
+		atomic64_dec(&t->warm);
+		kv_kick_demotion(t);
+		goto out_uncharge_user;
+	}
+	page = alloc_pages_node(nid, gfp, 0);
+	if (!page) {
+		atomic64_dec(&t->warm);
+		wake_up_all(&t->room_wq);
+		goto out_uncharge_user;
+	}
+out_charged:
+	if (atomic64_read(&t->warm) > t->high_wmark)
+		kv_kick_demotion(t);
+	kv_stat_inc(sp, warm_pages);
+	return page;
+
+out_uncharge_user:
+	kv_user_uncharge(sp, 1);
+	return NULL;
+}
+
 /* Uncharge @n pages freed from @sp; wake allocations waiting for room. */
 static void kv_warm_uncharge(struct kv_tiers *t, struct kv_space *sp, u32 n)
 {

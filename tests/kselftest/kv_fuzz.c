@@ -488,15 +488,19 @@ int main(int argc, char **argv)
 	kv_detach_quiet(ctl);
 	{
 		struct fz a = { 0 };
+		char why[256] = "";
+		int r;
 
 		fz_init(&a, sh, o.seed, 0);
 		a.ctl = ctl;
 		if (fz_attach(&a))
 			return ktap_skip_all("ATTACH of the rig's tiers failed");
+		ktap_plan(4);
+		r = fz_oracle_selftest(&a, why, sizeof(why));
+		ktap_result(KTAP_CHECK(!r, "%s", why), "fuzz_oracle_populate_write");
 	}
 	atomic_store(&sh->attached, 1);
 	sh->workers = o.workers;
-	ktap_plan(3);
 	t0 = fz_now();
 	for (int i = 0; i <= o.workers; i++) {
 		pids[i] = fork();
@@ -561,13 +565,17 @@ int main(int argc, char **argv)
 			       (unsigned long long)info.cold_used),
 		    "fuzz_nothing_left");
 	kv_detach_quiet(ctl);
-	ktap_diag("kv_fuzz: %llu calls in %.1f s (%.0f calls/s): %llu cxl_kv commands (%llu ok, %llu by uring_cmd), %llu pages written, %llu read back and checked (%llu of a lossy space as the codec decodes them), %llu SIGBUS, %llu children killed, %llu DETACH won",
+	ktap_diag("kv_fuzz: %llu calls in %.1f s (%.0f calls/s): %llu cxl_kv commands (%llu ok, %llu by uring_cmd), %llu pages written, %llu read back and checked (%llu of a lossy space as the codec decodes them, %llu of them re-encoded after MADV_POPULATE_WRITE, which hit %llu lossy pages; %llu writes raced a demotion, %llu left neither version nor round trip), %llu SIGBUS, %llu children killed, %llu DETACH won",
 		  calls, secs, calls / secs, (unsigned long long)atomic_load(&sh->cmds),
 		  (unsigned long long)atomic_load(&sh->cmds_ok),
 		  (unsigned long long)atomic_load(&sh->uring_cmds),
 		  (unsigned long long)atomic_load(&sh->pages_written),
 		  (unsigned long long)atomic_load(&sh->pages_checked),
 		  (unsigned long long)atomic_load(&sh->pages_decoded),
+		  (unsigned long long)atomic_load(&sh->pages_requantized),
+		  (unsigned long long)atomic_load(&sh->populated),
+		  (unsigned long long)atomic_load(&sh->writes_raced),
+		  (unsigned long long)atomic_load(&sh->writes_mixed),
 		  (unsigned long long)atomic_load(&sh->sigbus),
 		  (unsigned long long)atomic_load(&sh->kills),
 		  (unsigned long long)atomic_load(&sh->detach_ok));

@@ -24,6 +24,7 @@
 #define FZ_SLOTS	32	/* uring argument buffers per ring */
 #define FZ_SLOT_BYTES	512
 #define FZ_MAX_RANGES	4096
+#define FZ_REQUANT_MAX	4	/* more: the page goes wild */
 
 /* --avoid: the known crashers of issue 10 left out (default: none) */
 #define FZ_AVOID_RANGES	(1 << 0)	/* range commands of > 2^18 blocks (1, 3) */
@@ -44,6 +45,10 @@ struct fz_shared {
 	atomic_ullong uring_cmds;
 	atomic_ullong pages_checked;
 	atomic_ullong pages_decoded;	/* checked against the codec's round trip */
+	atomic_ullong pages_requantized; /* of them: round trips of round trips */
+	atomic_ullong populated;	/* lossy window pages MADV_POPULATE_WRITE hit */
+	atomic_ullong writes_raced;	/* lossy writes a demotion may have cut */
+	atomic_ullong writes_mixed;	/* of them: neither version nor round trip */
 	atomic_ullong pages_written;
 	atomic_ullong sigbus;
 	atomic_ullong kills;		/* children killed mid-operation */
@@ -52,6 +57,21 @@ struct fz_shared {
 	atomic_ullong child_fails;
 	char fail[1024];		/* the first mismatch, for the report */
 	atomic_int fail_taken;
+};
+
+/*
+ * One event of a space's history (kept by its owner, for the report of a
+ * mismatch): what was done and which pages of the oracle window it may
+ * have touched, as up to FZ_EV_IV page intervals (niv 0: the whole space;
+ * more than FZ_EV_IV: the last one bounds the rest).
+ */
+#define FZ_HIST		1024
+#define FZ_EV_IV	8
+struct fz_ev {
+	uint64_t op;
+	uint64_t lo[FZ_EV_IV], hi[FZ_EV_IV];
+	uint8_t niv;
+	char what[71];
 };
 
 /* One space a worker owns, with its oracle. */
@@ -66,7 +86,12 @@ struct fz_space {
 	uint32_t wlen;			/* pages in the window */
 	uint32_t *seq;			/* per window page: 0 never written */
 	uint8_t *wild;			/* per window page: contents unknown */
+	uint8_t *requant;		/* per window page: round trips through
+					 * the codec a write fault without a
+					 * store may have added (lossy) */
 	int huge;			/* > 2^20 pages */
+	struct fz_ev *hist;		/* FZ_HIST events, a ring */
+	uint64_t nhist;			/* events recorded */
 };
 
 struct fz_ring {
@@ -77,6 +102,8 @@ struct fz_ring {
 	int nfixed;
 	unsigned int inflight;
 	uint64_t busy;			/* slot bitmap */
+	struct fz_space *slot_sp[FZ_SLOTS];	/* whose command a slot holds */
+	unsigned long slot_cmd[FZ_SLOTS];
 	char slot[FZ_SLOTS][FZ_SLOT_BYTES];
 };
 
@@ -151,6 +178,11 @@ void fz_geometry(struct fz *f, struct cxl_kv_space_create *c, int valid);
 void *fz_ptr(struct fz *f, void *good, size_t len, struct fz_space *s);
 
 /* kv_fuzz_mem.c */
+struct fz_ev *fz_ev(struct fz *f, struct fz_space *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fz_ev_cover(struct fz_space *s, struct fz_ev *e, uint64_t lo, uint64_t hi);
+void fz_ev_cmd(struct fz *f, struct fz_space *s, const char *via,
+	       unsigned long cmd, const void *arg, long ret);
 int fz_space_open(struct fz *f, struct fz_space *s);
 void fz_space_close(struct fz *f, struct fz_space *s, int unmap);
 void fz_mem_op(struct fz *f, struct fz_space *s);
@@ -158,6 +190,7 @@ void fz_write_page(struct fz *f, struct fz_space *s, uint64_t pg);
 void fz_check_page(struct fz *f, struct fz_space *s, uint64_t pg);
 void fz_wild(struct fz_space *s, uint64_t pg);
 void fz_child_op(struct fz *f, struct fz_space *s);
+int fz_oracle_selftest(struct fz *f, char *why, size_t len);
 /* memcpy that survives SIGBUS/SIGSEGV: 0, or the signal taken */
 int fz_copy(void *dst, const void *src, size_t n);
 

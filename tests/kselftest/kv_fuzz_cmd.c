@@ -382,6 +382,7 @@ void fz_cmd_space(struct fz *f, struct fz_space *s)
 	cmd = fz_mangle(f, cmd);
 	fz_log(f, "ioctl space %d cmd %#lx\n", s->fd, cmd);
 	ret = fz_sys_ioctl(f, s->fd, cmd, fz_ptr(f, arg, _IOC_SIZE(cmd), NULL));
+	fz_ev_cmd(f, s, "ioctl", cmd, arg, ret);
 	/* --avoid known: give back the pins this PIN took (issue 10, 8). */
 	if ((f->avoid & FZ_AVOID_PINS) && cmd == CXL_KV_PIN && !ret)
 		fz_sys_ioctl(f, s->fd, CXL_KV_UNPIN, q);
@@ -543,6 +544,11 @@ static void fz_ring_down(struct fz *f, struct fz_ring *r)
 {
 	if (!r->up)
 		return;
+	for (int k = 0; k < FZ_SLOTS; k++)
+		if (r->busy >> k & 1 && r->slot_sp[k] && r->slot_sp[k]->hist)
+			fz_ev(f, r->slot_sp[k], "uring%d/%d: ring closed in flight: cmd %#lx",
+			      (int)(r - f->rings), k, r->slot_cmd[k]);
+	memset(r->slot_sp, 0, sizeof(r->slot_sp));
 	/* commands may still be in flight: the ring goes with them */
 	io_uring_queue_exit(&r->ring);
 	atomic_fetch_add(&f->sh->calls, 1);
@@ -553,6 +559,21 @@ void fz_rings_down(struct fz *f)
 {
 	for (int i = 0; i < FZ_RINGS; i++)
 		fz_ring_down(f, &f->rings[i]);
+}
+
+/* The completion of a uring command on a space: in that space's history. */
+static void fz_ev_done(struct fz *f, struct fz_ring *r, int slot, int res)
+{
+	struct fz_space *s = r->slot_sp[slot];
+
+	r->slot_sp[slot] = NULL;
+	if (!s || !s->hist || (_IOC_NR(r->slot_cmd[slot]) != _IOC_NR(CXL_KV_PREFETCH) &&
+			       _IOC_NR(r->slot_cmd[slot]) != _IOC_NR(CXL_KV_LAYER_BEGIN) &&
+			       (_IOC_NR(r->slot_cmd[slot]) < _IOC_NR(CXL_KV_ACCESS) ||
+				_IOC_NR(r->slot_cmd[slot]) > _IOC_NR(CXL_KV_UNPIN))))
+		return;
+	fz_ev(f, s, "uring%d/%d done: cmd %#lx -> %d", (int)(r - f->rings), slot,
+	      r->slot_cmd[slot], res);
 }
 
 static void fz_reap(struct fz *f, struct fz_ring *r, int wait_ms)
@@ -568,6 +589,9 @@ static void fz_reap(struct fz *f, struct fz_ring *r, int wait_ms)
 		if (ret < 0)
 			break;
 		if (cqe->user_data && cqe->user_data <= FZ_SLOTS) {
+			int slot = (int)cqe->user_data - 1;
+
+			fz_ev_done(f, r, slot, cqe->res);
 			r->busy &= ~(1ULL << (cqe->user_data - 1));
 			r->inflight--;
 			if (cqe->res == 0)
@@ -644,6 +668,14 @@ void fz_uring_op(struct fz *f, struct fz_space *s)
 			sqe->flags |= IOSQE_FIXED_FILE;
 		}
 		r->busy |= 1ULL << slot;
+		r->slot_sp[slot] = fd == s->fd ? s : NULL;
+		r->slot_cmd[slot] = cmd;
+		if (fd == s->fd) {
+			char via[16];
+
+			snprintf(via, sizeof(via), "uring%d/%d", kind, slot);
+			fz_ev_cmd(f, s, via, cmd, arg, 1);
+		}
 		r->inflight++;
 		queued++;
 		atomic_fetch_add(&f->sh->cmds, 1);
@@ -660,6 +692,7 @@ void fz_uring_op(struct fz *f, struct fz_space *s)
 	}
 	/* the space's fd closed with its commands in flight (the mapping stays) */
 	if (queued && s->fd >= 0 && fz_one_in(f, 20)) {
+		fz_ev(f, s, "close fd %d, uring commands in flight", s->fd);
 		close(s->fd);
 		atomic_fetch_add(&f->sh->calls, 1);
 		s->fd = -1;
