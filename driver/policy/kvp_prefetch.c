@@ -29,8 +29,8 @@ static inline int kvp_pf_cand(const struct kvp_ent *e, kvp_u32 co,
  * last use was in the step of P's previous use are returned (co-use: what
  * was read with P last time is read with it again; a neighbour the head
  * skipped then is not fetched).  W is the head's adaptive window
- * (KVP_P_PF_ADAPT) or pf_window.  Nothing in PREFILL or without
- * KVP_P_PREFETCH.  The caller promotes them and calls
+ * (KVP_P_PF_ADAPT) or pf_window.  Nothing without KVP_P_PREFETCH; in
+ * PREFILL too (a prefill chunk's reads of a reused prefix are a scan).  The caller promotes them and calls
  * kvp_set_resident(KVP_BY_PREFETCH); their first read counts as used, their
  * eviction unread as wasted, which drives W.
  *
@@ -45,7 +45,7 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 
 	if (idx >= st->nent)
 		return -KVP_EINVAL;
-	if (!(st->p.flags & KVP_P_PREFETCH) || st->phase != KVP_PHASE_DECODE)
+	if (!(st->p.flags & KVP_P_PREFETCH))
 		return 0;
 	q = kvp_queue_of(st, idx);
 	h = &kvp_heads(st)[q];
