@@ -19,6 +19,8 @@
 #define KVP_E_HINTED	0x10u	/* received at least one hint */
 #define KVP_E_PROB	0x20u	/* promoted by a demand miss, not read since
 				 * (kept while COLD: says how it left) */
+#define KVP_E_SHADOW	0x40u	/* COLD: a stopped head's window named it
+				 * (a shadow prefetch), not read since */
 
 /* Rank histogram: 4.4 log buckets of a 48-bit rank key (see kvp_bucket()). */
 #define KVP_NB		(1u + 48u * 16u + 16u)
@@ -36,7 +38,6 @@
  */
 #define KVP_NEW		64u
 #define KVP_LINE	32u	/* entries the hand visits in a row: 256 bytes */
-#define KVP_PROBE_EVERY	1024u	/* accesses between probes of a W=0 head */
 
 struct kvp_ent {
 	kvp_u32 last;	/* step of the last access / hint / write */
@@ -49,10 +50,13 @@ struct kvp_head {
 	kvp_u32 len;		/* written blocks: highest written block + 1 */
 	kvp_u16 pf_used;	/* prefetch outcomes in this epoch */
 	kvp_u16 pf_wasted;
-	kvp_u16 since_probe;	/* accesses while W == 0 */
+	kvp_u16 sh_issued;	/* W == 0: shadow prefetches named */
 	kvp_u8 w;		/* current prefetch half-window, blocks */
 	kvp_u8 pad;
 	kvp_u32 mean;		/* running mean hint, Q16 (without KVP_P_RAW) */
+	kvp_u16 sh_used;	/* W == 0: shadow prefetches read in time */
+	kvp_u16 pf_issued;	/* prefetches issued in this epoch */
+	kvp_u32 sh_step;	/* W == 0: step of the last shadow window */
 };
 
 struct kvp_state {

@@ -91,7 +91,7 @@ Test(policy_params, geometry)
 	bad.blocks_per_head = 1u << 20;
 	cr_assert_eq(kvp_geom_validate(&bad), -KVP_E2BIG);
 	/* 8 bytes per entry, plus per-head and header overhead */
-	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 16 * 128 * 64 + 4096);
+	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 24 * 128 * 64 + 4096);
 	kvp_params_default(&p);
 	cr_assert_eq(kvp_init((struct kvp_state *)(void *)small, sizeof(small),
 			      &g, &p), -KVP_ENOSPC);
@@ -524,6 +524,93 @@ Test(policy_prefetch, adaptivity)
 	}
 	cr_assert_eq(kvp_head_window(st, 0, 1), 0, "W %d",
 		     kvp_head_window(st, 0, 1));
+	free(st);
+}
+
+/* one head of 4096 blocks, all written at step 0 and cold; W starts at 1 */
+static struct kvp_state *pf_head(void)
+{
+	struct kvp_geom g = { 1, 1, 4096, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PREFETCH | KVP_P_PF_ADAPT;
+	p.pf_window = 1;
+	p.pf_epoch = 16;
+	st = mk(&g, &p);
+	for (kvp_u32 b = 0; b < 4096; b++) {
+		kvp_on_write(st, b, 0);
+		kvp_set_cold(st, b);
+	}
+	return st;
+}
+
+/* a demand miss on b at step s, as kvsim and the module do: access, promote,
+ * then the window (promoted as prefetches); returns the window's size */
+static int pf_fault(struct kvp_state *st, kvp_u32 b, kvp_u32 s)
+{
+	kvp_u32 out[64];
+	int n;
+
+	cr_assert_eq(kvp_on_access(st, b, s) & KVP_ACC_HIT, 0);
+	kvp_set_resident(st, b, KVP_BY_DEMAND);
+	n = kvp_prefetch_window(st, b, out, 64);
+	for (int i = 0; i < n; i++)
+		kvp_set_resident(st, out[i], KVP_BY_PREFETCH);
+	return n;
+}
+
+/*
+ * A W = 1 head whose prefetches sit unread stops after pf_epoch of them
+ * (no outcome has to arrive: none was evicted); stopped, it comes back only
+ * when its shadow window's blocks are missed in time.
+ */
+Test(policy_prefetch, stops_and_returns_on_evidence)
+{
+	struct kvp_state *st = pf_head();
+	kvp_u32 b;
+
+	/* isolated faults, 2 co-used neighbours each, never read: 8 faults
+	 * issue 16; the 9th finds 16 issued, 0 read (< 1/4): W = 0 */
+	for (kvp_u32 k = 0; k < 8; k++)
+		cr_assert_eq(pf_fault(st, 10 + 4 * k, 1 + k), 2, "fault %u", k);
+	cr_assert_eq(kvp_head_window(st, 0, 0), 1);
+	cr_assert_eq(pf_fault(st, 100, 9), 0);
+	cr_assert_eq(kvp_head_window(st, 0, 0), 0);
+	/* no evidence: a fault every 10 steps marks its 2 neighbours; one is
+	 * read 5 steps later (too late: its own window marks 1 more), the
+	 * other never: 3 marks, 0 in time, for ever */
+	for (kvp_u32 k = 0; k < 40; k++) {
+		b = 200 + 8 * k;
+		cr_assert_eq(pf_fault(st, b, 100 + 10 * k), 0);
+		cr_assert_eq(pf_fault(st, b + 1, 105 + 10 * k), 0);
+	}
+	cr_assert_eq(kvp_head_window(st, 0, 0), 0);
+	free(st);
+	/* a fresh head, stopped the same way (the shadow counts start at 0) */
+	st = pf_head();
+	for (kvp_u32 k = 0; k < 9; k++)
+		pf_fault(st, 10 + 4 * k, 1 + k);
+	cr_assert_eq(kvp_head_window(st, 0, 0), 0);
+	/*
+	 * evidence: runs of 4 blocks read in one step.  The stopping fault
+	 * marked 2 (41, 43).  Fault b marks b-1, b+1; each of b+1..b+3 is
+	 * missed (a use) and its window marks the next one: 5 marks, 3 uses
+	 * a run.  Run 1: 7 marks, 3 used; run 2: 12, 6; run 3: b -> 14,
+	 * b+1 -> use 7 (15 marks), b+2 -> use 8 (16), b+3 -> use 9 with 16
+	 * marks, 2 x 9 >= 16: W = 1, and b+3's own window fetches b+4.
+	 */
+	for (kvp_u32 k = 0; k < 3; k++) {
+		b = 1000 + 8 * k;
+		cr_assert_eq(pf_fault(st, b, 1000 + k), 0);
+		cr_assert_eq(pf_fault(st, b + 1, 1000 + k), 0);
+		cr_assert_eq(pf_fault(st, b + 2, 1000 + k), 0);
+		cr_assert_eq(kvp_head_window(st, 0, 0), 0, "run %u", k);
+		cr_assert_eq(pf_fault(st, b + 3, 1000 + k), k == 2 ? 1 : 0,
+			     "run %u", k);
+	}
+	cr_assert_eq(kvp_head_window(st, 0, 0), 1);
 	free(st);
 }
 
