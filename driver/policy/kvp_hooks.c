@@ -253,6 +253,7 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	st->pf_idx = idx;
 	st->pf_ref = e->last;
 	e->last = step;
+	e->fl |= KVP_E_READ;
 	if (kvp_tier_of(e) == KVP_TIER_WARM) {
 		ret |= KVP_ACC_HIT;
 		st->s.hits++;
@@ -302,7 +303,8 @@ int kvp_on_write(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	case KVP_TIER_ABSENT:
 		kvp_set_tier(e, KVP_TIER_WARM);
 		e->ema = 0;
-		e->fl &= (kvp_u8)~(KVP_E_PF | KVP_E_HINTED | KVP_E_SHADOW);
+		e->fl = (kvp_u8)(e->fl & ~(KVP_E_PF | KVP_E_HINTED |
+					   KVP_E_SHADOW | KVP_E_READ));
 		st->warm++;
 		break;
 	case KVP_TIER_WARM:

@@ -21,11 +21,19 @@
 				 * (kept while COLD: says how it left) */
 #define KVP_E_SHADOW	0x40u	/* COLD: a stopped head's window named it
 				 * (a shadow prefetch), not read since */
+#define KVP_E_READ	0x80u	/* read (kvp_on_access()) since written */
 
 /* Rank histogram: 4.4 log buckets of a 48-bit rank key (see kvp_bucket()). */
 #define KVP_NB		(1u + 48u * 16u + 16u)
 #define KVP_BETA_ONE	16u	/* score weight 1.0 (Q4) */
 #define KVP_BETA_MAX	32u
+/*
+ * Rank buckets added to a block never read since it was written (one
+ * octave: it ranks as if twice as old), ARC's seen-once list without its
+ * memory: 16 against 8, 24, 32 and an ARC-like adaptive target on the
+ * Mooncake replays (Documentation/policy.rst).
+ */
+#define KVP_UNREAD	16u
 /*
  * Newcomer stack: the last KVP_NEW blocks promoted by a demand miss (or
  * read for the first time after a prefetch).  The newest newcomer whose rank

@@ -140,7 +140,10 @@ static inline kvp_u32 kvp_entry_prio(const struct kvp_state *st,
  * steps, which for beta = 1 orders as the priority does for ages well below
  * tau but does not saturate (the decay makes every block older than a few
  * tau alike, and the order among them random); beta (0..2, Q4) is the
- * score's weight, moved by ghost misses (kvp_ghost()).  PREFILL: age alone (oldest written first).
+ * score's weight, moved by ghost misses (kvp_ghost()); a block never read
+ * since it was written ranks KVP_UNREAD buckets higher (as if twice as old:
+ * what is written once and not reused leaves before what was reused, as
+ * ARC's seen-once list does).  PREFILL: age alone (oldest written first).
  */
 static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
 				     const struct kvp_ent *e, kvp_u32 now,
@@ -154,6 +157,8 @@ static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
 	if (st->phase == KVP_PHASE_PREFILL)
 		return kvp_bucket(age << KVP_SHIFT);
 	b = kvp_bucket(age << KVP_SHIFT);
+	if (!(e->fl & KVP_E_READ))
+		b = b + KVP_UNREAD < KVP_NB ? b + KVP_UNREAD : KVP_NB - 1;
 	s = (st->beta * (257u - kvp_bucket(KVP_ONE - e->ema))) >> 4;
 	return b > s ? b - s : 0;
 }

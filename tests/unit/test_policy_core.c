@@ -384,6 +384,51 @@ Test(policy_core, victim_order_follows_priority)
 	free(st);
 }
 
+/*
+ * A block never read since written ranks as if twice as old (KVP_UNREAD, one
+ * octave).  Odd blocks: written at 0, read at 100 (age 101 at step 200);
+ * even blocks written at @w_even, never read: at 130 (age 71, ranked as
+ * 142) they leave first, at 160 (age 41, ranked as 82) the odd ones do.
+ */
+static void unread_case(kvp_u32 w_even, bool even_first)
+{
+	struct kvp_geom g = { 1, 1, 1024, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[32], even = 0, got = 0;
+
+	kvp_params_default(&p);
+	p.flags = 0;		/* no protections, no phases: DECODE */
+	st = mk(&g, &p);
+	for (kvp_u32 b = 1; b < 1024; b += 2) {
+		kvp_on_write(st, b, 0);
+		kvp_on_access(st, b, 100);
+	}
+	for (kvp_u32 b = 0; b < 1024; b += 2)
+		kvp_on_write(st, b, w_even);
+	for (int r = 0; r < 8; r++) {
+		int n = kvp_pick_victims(st, 32, out, 200 + r);
+
+		for (int i = 0; i < n; i++) {
+			even += !(out[i] & 1);
+			got++;
+			kvp_set_cold(st, out[i]);
+		}
+	}
+	cr_assert_eq(got, 256);
+	if (even_first)
+		cr_assert_geq(even, got * 9 / 10, "%u of %u even", even, got);
+	else
+		cr_assert_leq(even, got / 10, "%u of %u even", even, got);
+	free(st);
+}
+
+Test(policy_core, never_read_blocks_age_twice_as_fast)
+{
+	unread_case(130, true);
+	unread_case(160, false);
+}
+
 Test(policy_prefetch, window_clipping)
 {
 	struct kvp_geom g = { 1, 2, 64, 16 };
