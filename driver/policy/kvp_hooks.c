@@ -363,7 +363,11 @@ int kvp_set_resident(struct kvp_state *st, kvp_u32 idx, kvp_u32 how)
 		e->fl &= (kvp_u8)~KVP_E_PROB;
 		st->s.pf_issued++;
 	} else if (how == KVP_BY_DEMAND) {
+		struct kvp_head *h = &kvp_heads(st)[kvp_queue_of(st, idx)];
+
 		kvp_newcomer(st, e, idx);
+		if (h->back < 0xffffu)
+			h->back++;
 	}
 	return 0;
 }
@@ -387,6 +391,14 @@ int kvp_set_cold(struct kvp_state *st, kvp_u32 idx)
 	e = &kvp_ents(st)[idx];
 	if (e->pins)
 		return -KVP_EBUSY;
+	if (kvp_tier_of(e) != KVP_TIER_COLD) {
+		struct kvp_head *h = &kvp_heads(st)[kvp_queue_of(st, idx)];
+
+		if (++h->left >= 1024u) {
+			h->left >>= 1;
+			h->back >>= 1;
+		}
+	}
 	if (kvp_tier_of(e) == KVP_TIER_WARM)
 		st->warm--;
 	kvp_set_tier(e, KVP_TIER_COLD);

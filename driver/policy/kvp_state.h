@@ -65,6 +65,10 @@ struct kvp_head {
 	kvp_u16 sh_used;	/* W == 0: shadow prefetches read in time */
 	kvp_u16 pf_issued;	/* prefetches issued in this epoch */
 	kvp_u32 sh_step;	/* W == 0: step of the last shadow window */
+	kvp_u16 left;		/* blocks that went cold (both halved when
+				 * it reaches 1024) */
+	kvp_u16 back;		/* blocks promoted back by a demand miss */
+	kvp_u32 pad3;
 };
 
 struct kvp_state {

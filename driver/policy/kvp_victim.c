@@ -143,9 +143,14 @@ static inline kvp_u32 kvp_entry_prio(const struct kvp_state *st,
  * score's weight, moved by ghost misses (kvp_ghost()); a block never read
  * since it was written ranks KVP_UNREAD buckets higher (as if twice as old:
  * what is written once and not reused leaves before what was reused, as
- * ARC's seen-once list does).  PREFILL: age alone (oldest written first).
+ * ARC's seen-once list does); and a head whose evicted blocks rarely come
+ * back by demand (under 1 in 4 of the last ~1,000 it gave: a streaming
+ * head's blocks that left its window) has all its blocks rank KVP_UNREAD
+ * higher, under 1 in 16 twice that, once it has given 64.  PREFILL: age
+ * alone (oldest written first).
  */
 static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
+				     const struct kvp_head *h,
 				     const struct kvp_ent *e, kvp_u32 now,
 				     kvp_u32 pr)
 {
@@ -158,7 +163,15 @@ static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
 		return kvp_bucket(age << KVP_SHIFT);
 	b = kvp_bucket(age << KVP_SHIFT);
 	if (!(e->fl & KVP_E_READ))
-		b = b + KVP_UNREAD < KVP_NB ? b + KVP_UNREAD : KVP_NB - 1;
+		b += KVP_UNREAD;
+	if (h->left >= 64u) {
+		if (16u * h->back < h->left)
+			b += 2u * KVP_UNREAD;
+		else if (4u * h->back < h->left)
+			b += KVP_UNREAD;
+	}
+	if (b >= KVP_NB)
+		b = KVP_NB - 1;
 	s = (st->beta * (257u - kvp_bucket(KVP_ONE - e->ema))) >> 4;
 	return b > s ? b - s : 0;
 }
@@ -219,7 +232,8 @@ static kvp_u32 kvp_pick_new(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			    !kvp_protected(st, &kvp_heads(st)[q], i - q * bph)) {
 				pr = kvp_entry_prio(st, e, now);
 				/* only while the sweep would take its rank */
-				if (kvp_entry_rank(st, e, now, pr) < st->thr)
+				if (kvp_entry_rank(st, &kvp_heads(st)[q], e,
+						   now, pr) < st->thr)
 					break;
 				if (prio)
 					prio[n] = pr;
@@ -263,7 +277,7 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 		if (e && kvp_tier_of(e) == KVP_TIER_WARM && !e->pins &&
 		    !kvp_protected(st, &heads[q], blk)) {
 			kvp_u32 pr = kvp_entry_prio(st, e, now);
-			kvp_u32 b = kvp_entry_rank(st, e, now, pr);
+			kvp_u32 b = kvp_entry_rank(st, &heads[q], e, now, pr);
 
 			st->hist[b]++;
 			looked++;

@@ -91,7 +91,7 @@ Test(policy_params, geometry)
 	bad.blocks_per_head = 1u << 20;
 	cr_assert_eq(kvp_geom_validate(&bad), -KVP_E2BIG);
 	/* 8 bytes per entry, plus per-head and header overhead */
-	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 24 * 128 * 64 + 4096);
+	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 32 * 128 * 64 + 4096);
 	kvp_params_default(&p);
 	cr_assert_eq(kvp_init((struct kvp_state *)(void *)small, sizeof(small),
 			      &g, &p), -KVP_ENOSPC);
@@ -386,9 +386,12 @@ Test(policy_core, victim_order_follows_priority)
 
 /*
  * A block never read since written ranks as if twice as old (KVP_UNREAD, one
- * octave).  Odd blocks: written at 0, read at 100 (age 101 at step 200);
- * even blocks written at @w_even, never read: at 130 (age 71, ranked as
- * 142) they leave first, at 160 (age 41, ranked as 82) the odd ones do.
+ * octave).  Odd blocks of 0..767: written at 300, read at 400 (age 101 at
+ * step 500); even blocks written at @w_even, never read: at 430 (age 71,
+ * ranked as 142) they leave first, at 460 (age 41, ranked as 82) the odd
+ * ones do.  Blocks 768..1023 went cold and came back by demand (read at
+ * 490, the last to leave), so the head's evicted blocks come back often
+ * enough that it gets no bias of its own (see the next test).
  */
 static void unread_case(kvp_u32 w_even, bool even_first)
 {
@@ -400,17 +403,23 @@ static void unread_case(kvp_u32 w_even, bool even_first)
 	kvp_params_default(&p);
 	p.flags = 0;		/* no protections, no phases: DECODE */
 	st = mk(&g, &p);
-	for (kvp_u32 b = 1; b < 1024; b += 2) {
-		kvp_on_write(st, b, 0);
-		kvp_on_access(st, b, 100);
+	for (kvp_u32 b = 768; b < 1024; b++) {
+		kvp_on_write(st, b, 300);
+		kvp_set_cold(st, b);
+		kvp_set_resident(st, b, KVP_BY_DEMAND);
+		kvp_on_access(st, b, 490);
 	}
-	for (kvp_u32 b = 0; b < 1024; b += 2)
+	for (kvp_u32 b = 1; b < 768; b += 2) {
+		kvp_on_write(st, b, 300);
+		kvp_on_access(st, b, 400);
+	}
+	for (kvp_u32 b = 0; b < 768; b += 2)
 		kvp_on_write(st, b, w_even);
 	for (int r = 0; r < 8; r++) {
-		int n = kvp_pick_victims(st, 32, out, 200 + r);
+		int n = kvp_pick_victims(st, 32, out, 500 + r);
 
 		for (int i = 0; i < n; i++) {
-			even += !(out[i] & 1);
+			even += !(out[i] & 1) && out[i] < 768;
 			got++;
 			kvp_set_cold(st, out[i]);
 		}
@@ -425,8 +434,49 @@ static void unread_case(kvp_u32 w_even, bool even_first)
 
 Test(policy_core, never_read_blocks_age_twice_as_fast)
 {
-	unread_case(130, true);
-	unread_case(160, false);
+	unread_case(430, true);
+	unread_case(460, false);
+}
+
+/*
+ * A head whose evicted blocks do not come back (a streaming head's blocks
+ * that left its window) gives its blocks first: head 0 had 128 blocks
+ * evicted and none back (back < left / 16: +2 octaves), head 1 128 evicted
+ * and all 128 back by demand (no bias).  Every warm block was last read at
+ * step 10, so without the bias the two heads would give alike.
+ */
+Test(policy_core, heads_whose_blocks_do_not_return_give_first)
+{
+	struct kvp_geom g = { 1, 2, 1024, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[32], h0 = 0, got = 0;
+
+	kvp_params_default(&p);
+	p.flags = 0;		/* no protections, no phases: DECODE */
+	st = mk(&g, &p);
+	for (kvp_u32 b = 0; b < 2048; b++) {
+		kvp_on_write(st, b, 0);
+		kvp_on_access(st, b, 10);
+	}
+	for (kvp_u32 b = 0; b < 128; b++) {
+		kvp_set_cold(st, b);		/* head 0: left */
+		kvp_set_cold(st, 1024 + b);	/* head 1: left, and back */
+		kvp_set_resident(st, 1024 + b, KVP_BY_DEMAND);
+		kvp_on_access(st, 1024 + b, 10);
+	}
+	for (int r = 0; r < 8; r++) {
+		int n = kvp_pick_victims(st, 32, out, 200 + r);
+
+		for (int i = 0; i < n; i++) {
+			h0 += out[i] < 1024;
+			got++;
+			kvp_set_cold(st, out[i]);
+		}
+	}
+	cr_assert_eq(got, 256);
+	cr_assert_geq(h0, got * 9 / 10, "%u of %u from head 0", h0, got);
+	free(st);
 }
 
 Test(policy_prefetch, window_clipping)
