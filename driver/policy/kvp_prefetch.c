@@ -63,8 +63,9 @@ static void kvp_pf_shadow(struct kvp_state *st, struct kvp_head *h,
  * last use was in the step of P's previous use are returned (co-use: what
  * was read with P last time is read with it again; a neighbour the head
  * skipped then is not fetched).  W is the head's adaptive window
- * (KVP_P_PF_ADAPT) or pf_window.  Nothing without KVP_P_PREFETCH; in
- * PREFILL too (a prefill chunk's reads of a reused prefix are a scan).  A
+ * (KVP_P_PF_ADAPT) or pf_window.  Nothing without KVP_P_PREFETCH, nor in
+ * the first PREFILL phase; in a later one (after a DECODE phase: a
+ * session's next turn rereads its prefix, a scan) as in DECODE.  A
  * stopped head (adaptive W = 0) returns nothing but marks, after a fault,
  * what W = 1 would have fetched (shadow prefetches): the evidence that
  * brings it back.  The caller promotes them and calls
@@ -89,6 +90,14 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 	base = q * st->g.blocks_per_head;
 	blk = idx - base;
 	w = (st->p.flags & KVP_P_PF_ADAPT) ? h->w : st->p.pf_window;
+	/*
+	 * PREFILL: nothing in the first one (a sequence's prompt: nothing
+	 * cold to read yet, and its reads are new); in a later one, after a
+	 * DECODE phase (serving: a session's next turn rereads its prefix,
+	 * a scan) the window works as in DECODE.
+	 */
+	if (st->phase != KVP_PHASE_DECODE && st->s.phase_switches < 2)
+		return 0;
 	/* co-use: only neighbours last used in the step P was last used */
 	co = !(st->p.flags & KVP_P_RAW) && st->pf_idx == idx;
 	/*

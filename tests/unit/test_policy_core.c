@@ -728,7 +728,7 @@ Test(policy_phase, switch_and_hysteresis)
 	struct kvp_params p;
 	struct kvp_state *st;
 	struct kvp_stats s;
-	kvp_u32 wb = 0;
+	kvp_u32 wb = 0, out[2];
 
 	kvp_params_default(&p);
 	p.phase_window = 256;
@@ -746,6 +746,13 @@ Test(policy_phase, switch_and_hysteresis)
 	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
 	kvp_get_stats(st, &s);
 	cr_assert_eq(s.phase_switches, 2);
+	/*
+	 * a PREFILL after a DECODE (a session's next turn rereads its
+	 * prefix): the window works; W = 1 around 1 names the cold block 2
+	 */
+	cr_assert_eq(kvp_set_cold(st, 2), 0);
+	cr_assert_eq(kvp_prefetch_window(st, 1, out, 2), 1);
+	cr_assert_eq(out[0], 2);
 	/* jitter around 7:1 must not flap */
 	for (int i = 0; i < 20; i++)
 		feed(st, i & 1 ? 500 : 900, 100, &wb);
@@ -763,17 +770,13 @@ Test(policy_phase, prefill_streams_in)
 
 	kvp_params_default(&p);
 	st = mk(&g, &p);
-	/*
-	 * prefill writes land WARM; prefetch works in prefill too (a chunk's
-	 * reads of a reused prefix are a scan): W = 1 around 51 names 50
-	 */
+	/* prefill writes land WARM; no prefetch in the first prefill */
 	for (kvp_u32 b = 0; b < 100; b++)
 		cr_assert_eq(kvp_on_write(st, b, b / 32), 0);
 	cr_assert_eq(kvp_warm_count(st), 100);
 	kvp_set_cold(st, 50);
 	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
-	cr_assert_eq(kvp_prefetch_window(st, 51, out, 8), 1);
-	cr_assert_eq(out[0], 50);
+	cr_assert_eq(kvp_prefetch_window(st, 51, out, 8), 0);
 	/* the oldest unprotected blocks leave first */
 	cr_assert_eq(kvp_pick_victims(st, 1, out, 4), 1);
 	cr_assert_lt(out[0], 32);
