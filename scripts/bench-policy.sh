@@ -6,6 +6,7 @@
 # read and written, modelled time), one PNG per trace, and a summary line.
 #
 #   O=build MOONCAKE=path/conversation_trace.jsonl scripts/bench-policy.sh
+#   O=build HELDOUT=1 MOONCAKE=path/other_trace.jsonl scripts/bench-policy.sh
 #
 # Outputs under $O/bench-policy/: traces (*.kvt), raw kvsim lines (*.res,
 # all.txt), table.md, cells.md, <trace>.png (gnuplot).  Never committed.
@@ -25,20 +26,35 @@ D=$O/bench-policy
 mkdir -p "$D"
 [ "$TABULATE" = 1 ] || rm -f "$D"/*.res
 
-# name | kvtrace arguments
-TRACES=${TRACES:-"
+# name | kvtrace arguments (a trace's own -s wins over SEED)
+SUITE="
 llama3-8b|-p llama3-8b
 llama3-8b-retr|-p llama3-8b-retr
 llama3-8b-dense|-p llama3-8b-dense
 diffuse|-p llama3-8b -k pareto=3 -k budget=0.5 -k sigma=1 -k local=0.4
 make-run|-p llama3-8b -k prompt=416 -k decode=96 -k win_local=2 -k win_mixed=1
 serve|-p serve
-"}
+"
+# HELDOUT=1: the held-out traces of Documentation/policy.rst (other seeds,
+# geometries and knobs; never used to choose a rule or a constant)
+HELD="
+qwen-like|-p llama3-8b -s 7 -k layers=28 -k kv_heads=4 -k prompt=6000 -k pareto=2 -k budget=0.3
+serve-small|-p serve-small -s 5
+mix|-p llama3-8b -s 11 -k local=0.5 -k retr=0.1 -k win_mixed=2 -k sigma=0.8 -k layers=16
+dense-12k|-p llama3-8b-dense -s 3 -k layers=16 -k prompt=12000 -k decode=192
+serve-6|-p serve -s 9 -k seqs=6 -k think=96
+small-run|-p llama3-8b -s 13 -k prompt=416 -k decode=96 -k win_local=2 -k win_mixed=1 -k layers=24 -k kv_heads=4
+"
+if [ "${HELDOUT:-0}" = 1 ]; then
+	TRACES=${TRACES:-$HELD}
+else
+	TRACES=${TRACES:-$SUITE}
+fi
 
 run_trace() {
 	local name=$1 args=$2
 	# shellcheck disable=SC2086
-	"$O/kvtrace" $args -s "$SEED" -o "$D/$name.kvt" | sed 's/^/# /'
+	"$O/kvtrace" -s "$SEED" $args -o "$D/$name.kvt" | sed 's/^/# /'
 	# shellcheck disable=SC2086
 	"$O/kvsim" $KVSIM_OPTS -t "$D/$name.kvt" -P "$POLS" -w "$WARMS" |
 		sed "s/^/trace=$name /" > "$D/$name.res"

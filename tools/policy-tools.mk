@@ -28,7 +28,9 @@ USER_TARGETS += $(O)/kvtrace $(O)/kvsim $(O)/kvscale
 UNIT_DEPS := $(KVSIM_LIB) $(UNIT_DEPS)
 
 # make bench-policy [MOONCAKE=path/to/conversation_trace.jsonl]
-MOONCAKE ?= ../shared/data/mooncake-fast25/conversation_trace.jsonl
+# (../shared from the main tree, ../../shared from a worktree under wt/)
+MOONCAKE ?= $(firstword $(wildcard $(addsuffix /shared/data/mooncake-fast25/conversation_trace.jsonl,.. ../..)) \
+	../shared/data/mooncake-fast25/conversation_trace.jsonl)
 .PHONY: bench-policy scale-sim
 bench-policy: $(O)/kvtrace $(O)/kvsim
 	O=$(O) MOONCAKE=$(MOONCAKE) scripts/bench-policy.sh

@@ -77,7 +77,10 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 	/*
 	 * >= 1/2 used: double W (0 -> 1); < 3/8 used: halve it (1 -> 0 =
 	 * stop); else keep.  Geometric both ways: a window that pays reaches
-	 * the maximum in a few epochs, one that does not stops as fast.
+	 * the maximum in a few epochs, one that does not stops as fast.  A
+	 * W = 1 head whose prefetches sit unread stops earlier
+	 * (kvp_prefetch_window()); a stopped head comes back only on
+	 * evidence, its shadow prefetches (kvp_pf_shadow_used()).
 	 */
 	if (h->pf_used * 2u >= tot) {
 		w = h->w ? 2u * h->w : 1u;
@@ -88,6 +91,37 @@ static void kvp_pf_outcome(struct kvp_state *st, kvp_u32 q, int used)
 	}
 	h->pf_used = 0;
 	h->pf_wasted = 0;
+	h->pf_issued = 0;
+	if (!h->w) {
+		h->sh_issued = 0;
+		h->sh_used = 0;
+	}
+}
+
+/*
+ * A demand miss on a block a stopped head's window named (a shadow
+ * prefetch, kvp_prefetch_window() at W = 0) in the step of the head's last
+ * shadow window or the next: that prefetch would have been used.  Once the
+ * shadow has named at least pf_epoch blocks and at least half of them were
+ * read in time, the head prefetches again (W = 1).
+ */
+static void kvp_pf_shadow_used(struct kvp_state *st, struct kvp_head *h,
+			       kvp_u32 step)
+{
+	if (h->w || !(st->p.flags & KVP_P_PF_ADAPT) ||
+	    (kvp_u32)(step - h->sh_step) > 1u)
+		return;
+	if (h->sh_used < 0xffffu)
+		h->sh_used++;
+	if (h->sh_issued >= st->p.pf_epoch &&
+	    2u * (kvp_u32)h->sh_used >= h->sh_issued) {
+		h->w = 1;
+		h->pf_used = 0;
+		h->pf_wasted = 0;
+		h->pf_issued = 0;
+		h->sh_issued = 0;
+		h->sh_used = 0;
+	}
 }
 
 /* ---- hooks ------------------------------------------------------------- */
@@ -233,11 +267,13 @@ int kvp_on_access(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 		if (!(st->p.flags & KVP_P_RAW))
 			kvp_newcomer(st, e, idx);
 	}
-	/* a head that stopped prefetching probes W = 1 now and then */
-	if ((st->p.flags & KVP_P_PF_ADAPT) && !h->w &&
-	    ++h->since_probe >= KVP_PROBE_EVERY) {
-		h->since_probe = 0;
-		h->w = 1;
+	/*
+	 * A marked block is read: a miss (still COLD, or already promoted
+	 * by demand: the module promotes before it reports the access).
+	 */
+	if (e->fl & KVP_E_SHADOW) {
+		e->fl &= (kvp_u8)~KVP_E_SHADOW;
+		kvp_pf_shadow_used(st, h, step);
 	}
 	return ret;
 }
@@ -267,7 +303,8 @@ int kvp_on_write(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	case KVP_TIER_ABSENT:
 		kvp_set_tier(e, KVP_TIER_WARM);
 		e->ema = 0;
-		e->fl &= (kvp_u8)~(KVP_E_PF | KVP_E_HINTED | KVP_E_READ);
+		e->fl = (kvp_u8)(e->fl & ~(KVP_E_PF | KVP_E_HINTED |
+					   KVP_E_SHADOW | KVP_E_READ));
 		st->warm++;
 		break;
 	case KVP_TIER_WARM:
@@ -283,7 +320,7 @@ int kvp_on_write(struct kvp_state *st, kvp_u32 idx, kvp_u32 step)
 	e->fl &= (kvp_u8)~KVP_E_COLDCOPY;
 	/* a read in this step stays one; an older one is no longer @last's */
 	if (e->last != step)
-		e->fl &= (kvp_u8)~KVP_E_READ;
+		e->fl = (kvp_u8)(e->fl & ~KVP_E_READ);
 	e->last = step;
 	st->s.writes++;
 	kvp_phase_event(st, 1);
@@ -316,13 +353,24 @@ int kvp_set_resident(struct kvp_state *st, kvp_u32 idx, kvp_u32 how)
 		break;
 	}
 	kvp_set_tier(e, KVP_TIER_WARM);
+	/* a demand promotion keeps the mark: the access that follows counts */
+	if (how != KVP_BY_DEMAND)
+		e->fl &= (kvp_u8)~KVP_E_SHADOW;
 	st->warm++;
 	if (how == KVP_BY_PREFETCH) {
+		struct kvp_head *h = &kvp_heads(st)[kvp_queue_of(st, idx)];
+
+		if (h->pf_issued < 0xffffu)
+			h->pf_issued++;
 		e->fl |= KVP_E_PF;
 		e->fl &= (kvp_u8)~KVP_E_PROB;
 		st->s.pf_issued++;
 	} else if (how == KVP_BY_DEMAND) {
+		struct kvp_head *h = &kvp_heads(st)[kvp_queue_of(st, idx)];
+
 		kvp_newcomer(st, e, idx);
+		if (h->back < 0xffffu)
+			h->back++;
 	}
 	return 0;
 }
@@ -346,6 +394,14 @@ int kvp_set_cold(struct kvp_state *st, kvp_u32 idx)
 	e = &kvp_ents(st)[idx];
 	if (e->pins)
 		return -KVP_EBUSY;
+	if (kvp_tier_of(e) != KVP_TIER_COLD) {
+		struct kvp_head *h = &kvp_heads(st)[kvp_queue_of(st, idx)];
+
+		if (++h->left >= 1024u) {
+			h->left >>= 1;
+			h->back >>= 1;
+		}
+	}
 	if (kvp_tier_of(e) == KVP_TIER_WARM)
 		st->warm--;
 	kvp_set_tier(e, KVP_TIER_COLD);

@@ -15,6 +15,40 @@ static inline int kvp_pf_cand(const struct kvp_ent *e, kvp_u32 co,
 	return kvp_tier_of(e) == KVP_TIER_COLD && (!co || e->last == ref);
 }
 
+/*
+ * A stopped head (W = 0) faulted on @idx: mark what a W = 1 co-use window
+ * would have fetched (KVP_E_SHADOW) without fetching it.  A demand miss
+ * on a marked block in the step of the head's last shadow window or the
+ * next is a shadow prefetch used (kvp_on_access()), the evidence a stopped
+ * head needs to prefetch again (a later read does not count: a real
+ * prefetch would likely have left unread by then).  The counts halve when
+ * 2 x pf_epoch marks accumulate, so they follow the recent behaviour.
+ */
+static void kvp_pf_shadow(struct kvp_state *st, struct kvp_head *h,
+			  kvp_u32 idx, kvp_u32 blk, kvp_u32 now)
+{
+	struct kvp_ent *ents = kvp_ents(st);
+	kvp_u32 c[2], k, n = 0;
+
+	if (blk >= 1)
+		c[n++] = idx - 1;
+	if (blk + 1 < h->len)
+		c[n++] = idx + 1;
+	for (k = 0; k < n; k++) {
+		struct kvp_ent *e = &ents[c[k]];
+
+		if (!kvp_pf_cand(e, 1, st->pf_ref) || (e->fl & KVP_E_SHADOW))
+			continue;
+		e->fl |= KVP_E_SHADOW;
+		h->sh_issued++;
+		h->sh_step = now;
+	}
+	if (h->sh_issued >= 2u * st->p.pf_epoch) {
+		h->sh_issued >>= 1;
+		h->sh_used >>= 1;
+	}
+}
+
 /**
  * kvp_prefetch_window() - blocks to promote after an access.
  * @st: state.
@@ -29,8 +63,12 @@ static inline int kvp_pf_cand(const struct kvp_ent *e, kvp_u32 co,
  * last use was in the step of P's previous use are returned (co-use: what
  * was read with P last time is read with it again; a neighbour the head
  * skipped then is not fetched).  W is the head's adaptive window
- * (KVP_P_PF_ADAPT) or pf_window.  Nothing in PREFILL or without
- * KVP_P_PREFETCH.  The caller promotes them and calls
+ * (KVP_P_PF_ADAPT) or pf_window.  Nothing without KVP_P_PREFETCH, nor in
+ * the first PREFILL phase; in a later one (after a DECODE phase: a
+ * session's next turn rereads its prefix, a scan) as in DECODE.  A
+ * stopped head (adaptive W = 0) returns nothing but marks, after a fault,
+ * what W = 1 would have fetched (shadow prefetches): the evidence that
+ * brings it back.  The caller promotes them and calls
  * kvp_set_resident(KVP_BY_PREFETCH); their first read counts as used, their
  * eviction unread as wasted, which drives W.
  *
@@ -45,15 +83,42 @@ int kvp_prefetch_window(struct kvp_state *st, kvp_u32 idx, kvp_u32 *out,
 
 	if (idx >= st->nent)
 		return -KVP_EINVAL;
-	if (!(st->p.flags & KVP_P_PREFETCH) || st->phase != KVP_PHASE_DECODE)
+	if (!(st->p.flags & KVP_P_PREFETCH))
 		return 0;
 	q = kvp_queue_of(st, idx);
 	h = &kvp_heads(st)[q];
 	base = q * st->g.blocks_per_head;
 	blk = idx - base;
 	w = (st->p.flags & KVP_P_PF_ADAPT) ? h->w : st->p.pf_window;
+	/*
+	 * PREFILL: nothing in the first one (a sequence's prompt: nothing
+	 * cold to read yet, and its reads are new); in a later one, after a
+	 * DECODE phase (serving: a session's next turn rereads its prefix,
+	 * a scan) the window works as in DECODE.
+	 */
+	if (st->phase != KVP_PHASE_DECODE && st->s.phase_switches < 2)
+		return 0;
 	/* co-use: only neighbours last used in the step P was last used */
 	co = !(st->p.flags & KVP_P_RAW) && st->pf_idx == idx;
+	/*
+	 * 2 x pf_epoch issued in this epoch and under 1/4 of them read: the
+	 * head's prefetches sit unread (and so report no outcome); stop now.
+	 */
+	if (w == 1 && co && (st->p.flags & KVP_P_PF_ADAPT) &&
+	    h->pf_issued >= st->p.pf_epoch &&
+	    4u * (kvp_u32)h->pf_used < h->pf_issued) {
+		h->w = 0;
+		w = 0;
+		h->pf_used = 0;
+		h->pf_wasted = 0;
+		h->pf_issued = 0;
+		h->sh_issued = 0;
+		h->sh_used = 0;
+	}
+	if (!w && co && (st->p.flags & KVP_P_PF_ADAPT)) {
+		kvp_pf_shadow(st, h, idx, blk, ents[idx].last);
+		return 0;
+	}
 	for (d = 1; d <= w && n < max; d++) {
 		if (blk >= d && kvp_pf_cand(&ents[idx - d], co, st->pf_ref))
 			out[n++] = idx - d;

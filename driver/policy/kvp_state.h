@@ -19,13 +19,24 @@
 #define KVP_E_HINTED	0x10u	/* received at least one hint */
 #define KVP_E_PROB	0x20u	/* promoted by a demand miss, not read since
 				 * (kept while COLD: says how it left) */
-#define KVP_E_READ	0x40u	/* read or hinted in step @last (a write or
-				 * a prefetch is not a read) */
+#define KVP_E_SHADOW	0x40u	/* COLD: a stopped head's window named it
+				 * (a shadow prefetch), not read since */
+#define KVP_E_READ	0x80u	/* read or hinted since written: set by
+				 * kvp_on_access() and kvp_on_hint(), cleared
+				 * by a write in a step after @last's (a write
+				 * or a prefetch is not a read) */
 
 /* Rank histogram: 4.4 log buckets of a 48-bit rank key (see kvp_bucket()). */
 #define KVP_NB		(1u + 48u * 16u + 16u)
 #define KVP_BETA_ONE	16u	/* score weight 1.0 (Q4) */
 #define KVP_BETA_MAX	32u
+/*
+ * Rank buckets added to a block never read since it was written (one
+ * octave: it ranks as if twice as old), ARC's seen-once list without its
+ * memory: 16 against 8, 24, 32 and an ARC-like adaptive target on the
+ * Mooncake replays (Documentation/policy.rst).
+ */
+#define KVP_UNREAD	16u
 /*
  * Newcomer stack: the last KVP_NEW blocks promoted by a demand miss (or
  * read for the first time after a prefetch).  The newest newcomer whose rank
@@ -38,7 +49,6 @@
  */
 #define KVP_NEW		64u
 #define KVP_LINE	32u	/* entries the hand visits in a row: 256 bytes */
-#define KVP_PROBE_EVERY	1024u	/* accesses between probes of a W=0 head */
 
 struct kvp_ent {
 	kvp_u32 last;	/* step of the last access / hint / write */
@@ -51,10 +61,17 @@ struct kvp_head {
 	kvp_u32 len;		/* written blocks: highest written block + 1 */
 	kvp_u16 pf_used;	/* prefetch outcomes in this epoch */
 	kvp_u16 pf_wasted;
-	kvp_u16 since_probe;	/* accesses while W == 0 */
+	kvp_u16 sh_issued;	/* W == 0: shadow prefetches named */
 	kvp_u8 w;		/* current prefetch half-window, blocks */
 	kvp_u8 pad;
 	kvp_u32 mean;		/* running mean hint, Q16 (without KVP_P_RAW) */
+	kvp_u16 sh_used;	/* W == 0: shadow prefetches read in time */
+	kvp_u16 pf_issued;	/* prefetches issued in this epoch */
+	kvp_u32 sh_step;	/* W == 0: step of the last shadow window */
+	kvp_u16 left;		/* blocks that went cold (both halved when
+				 * it reaches 1024) */
+	kvp_u16 back;		/* blocks promoted back by a demand miss */
+	kvp_u32 pad3;
 };
 
 struct kvp_state {

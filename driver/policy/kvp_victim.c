@@ -140,9 +140,17 @@ static inline kvp_u32 kvp_entry_prio(const struct kvp_state *st,
  * steps, which for beta = 1 orders as the priority does for ages well below
  * tau but does not saturate (the decay makes every block older than a few
  * tau alike, and the order among them random); beta (0..2, Q4) is the
- * score's weight, moved by ghost misses (kvp_ghost()).  PREFILL: age alone (oldest written first).
+ * score's weight, moved by ghost misses (kvp_ghost()); a block never read
+ * since it was written ranks KVP_UNREAD buckets higher (as if twice as old:
+ * what is written once and not reused leaves before what was reused, as
+ * ARC's seen-once list does); and a head whose evicted blocks rarely come
+ * back by demand (under 1 in 4 of the last ~1,000 it gave: a streaming
+ * head's blocks that left its window) has all its blocks rank KVP_UNREAD
+ * higher, under 1 in 16 twice that, once it has given 64.  PREFILL: age
+ * alone (oldest written first).
  */
 static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
+				     const struct kvp_head *h,
 				     const struct kvp_ent *e, kvp_u32 now,
 				     kvp_u32 pr)
 {
@@ -154,6 +162,16 @@ static inline kvp_u32 kvp_entry_rank(const struct kvp_state *st,
 	if (st->phase == KVP_PHASE_PREFILL)
 		return kvp_bucket(age << KVP_SHIFT);
 	b = kvp_bucket(age << KVP_SHIFT);
+	if (!(e->fl & KVP_E_READ))
+		b += KVP_UNREAD;
+	if (h->left >= 64u) {
+		if (16u * h->back < h->left)
+			b += 2u * KVP_UNREAD;
+		else if (4u * h->back < h->left)
+			b += KVP_UNREAD;
+	}
+	if (b >= KVP_NB)
+		b = KVP_NB - 1;
 	s = (st->beta * (257u - kvp_bucket(KVP_ONE - e->ema))) >> 4;
 	return b > s ? b - s : 0;
 }
@@ -214,7 +232,8 @@ static kvp_u32 kvp_pick_new(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 			    !kvp_protected(st, &kvp_heads(st)[q], i - q * bph)) {
 				pr = kvp_entry_prio(st, e, now);
 				/* only while the sweep would take its rank */
-				if (kvp_entry_rank(st, e, now, pr) < st->thr)
+				if (kvp_entry_rank(st, &kvp_heads(st)[q], e,
+						   now, pr) < st->thr)
 					break;
 				if (prio)
 					prio[n] = pr;
@@ -258,7 +277,7 @@ static int kvp_pick(struct kvp_state *st, kvp_u32 want, kvp_u32 *out,
 		if (e && kvp_tier_of(e) == KVP_TIER_WARM && !e->pins &&
 		    !kvp_protected(st, &heads[q], blk)) {
 			kvp_u32 pr = kvp_entry_prio(st, e, now);
-			kvp_u32 b = kvp_entry_rank(st, e, now, pr);
+			kvp_u32 b = kvp_entry_rank(st, &heads[q], e, now, pr);
 
 			st->hist[b]++;
 			looked++;

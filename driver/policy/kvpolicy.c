@@ -7,7 +7,7 @@
  * State layout (one caller-provided buffer, relocatable: no pointers inside):
  *
  *	struct kvp_state			header, params, stats, histogram
- *	struct kvp_head[layers * kv_heads]	16 bytes per (layer, head)
+ *	struct kvp_head[layers * kv_heads]	32 bytes per (layer, head)
  *	struct kvp_ent[layers * kv_heads * blocks_per_head]	8 bytes/block
  *
  * The rest of the core: kvp_hooks.c (phase detection, prefetch adaptivity,
@@ -109,7 +109,7 @@ int kvp_geom_validate(const struct kvp_geom *g)
  * kvp_state_size() - bytes the caller must provide for a state.
  * @g: geometry.
  *
- * 8 bytes per block entry, 16 bytes per (layer, head), plus a fixed header
+ * 8 bytes per block entry, 32 bytes per (layer, head), plus a fixed header
  * (about 1.4 KiB).  The buffer must be 8-byte aligned.
  *
  * Return: the size in bytes, or 0 if @g is invalid.

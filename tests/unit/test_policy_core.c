@@ -91,7 +91,7 @@ Test(policy_params, geometry)
 	bad.blocks_per_head = 1u << 20;
 	cr_assert_eq(kvp_geom_validate(&bad), -KVP_E2BIG);
 	/* 8 bytes per entry, plus per-head and header overhead */
-	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 16 * 128 * 64 + 4096);
+	cr_assert_lt(kvp_state_size(&g), 8ull * 128 * 64 * 16 + 32 * 128 * 64 + 4096);
 	kvp_params_default(&p);
 	cr_assert_eq(kvp_init((struct kvp_state *)(void *)small, sizeof(small),
 			      &g, &p), -KVP_ENOSPC);
@@ -384,6 +384,101 @@ Test(policy_core, victim_order_follows_priority)
 	free(st);
 }
 
+/*
+ * A block never read since written ranks as if twice as old (KVP_UNREAD, one
+ * octave).  Odd blocks of 0..767: written at 300, read at 400 (age 101 at
+ * step 500); even blocks written at @w_even, never read: at 430 (age 71,
+ * ranked as 142) they leave first, at 460 (age 41, ranked as 82) the odd
+ * ones do.  Blocks 768..1023 went cold and came back by demand (read at
+ * 490, the last to leave), so the head's evicted blocks come back often
+ * enough that it gets no bias of its own (see the next test).
+ */
+static void unread_case(kvp_u32 w_even, bool even_first)
+{
+	struct kvp_geom g = { 1, 1, 1024, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[32], even = 0, got = 0;
+
+	kvp_params_default(&p);
+	p.flags = 0;		/* no protections, no phases: DECODE */
+	st = mk(&g, &p);
+	for (kvp_u32 b = 768; b < 1024; b++) {
+		kvp_on_write(st, b, 300);
+		kvp_set_cold(st, b);
+		kvp_set_resident(st, b, KVP_BY_DEMAND);
+		kvp_on_access(st, b, 490);
+	}
+	for (kvp_u32 b = 1; b < 768; b += 2) {
+		kvp_on_write(st, b, 300);
+		kvp_on_access(st, b, 400);
+	}
+	for (kvp_u32 b = 0; b < 768; b += 2)
+		kvp_on_write(st, b, w_even);
+	for (int r = 0; r < 8; r++) {
+		int n = kvp_pick_victims(st, 32, out, 500 + r);
+
+		for (int i = 0; i < n; i++) {
+			even += !(out[i] & 1) && out[i] < 768;
+			got++;
+			kvp_set_cold(st, out[i]);
+		}
+	}
+	cr_assert_eq(got, 256);
+	if (even_first)
+		cr_assert_geq(even, got * 9 / 10, "%u of %u even", even, got);
+	else
+		cr_assert_leq(even, got / 10, "%u of %u even", even, got);
+	free(st);
+}
+
+Test(policy_core, never_read_blocks_age_twice_as_fast)
+{
+	unread_case(430, true);
+	unread_case(460, false);
+}
+
+/*
+ * A head whose evicted blocks do not come back (a streaming head's blocks
+ * that left its window) gives its blocks first: head 0 had 128 blocks
+ * evicted and none back (back < left / 16: +2 octaves), head 1 128 evicted
+ * and all 128 back by demand (no bias).  Every warm block was last read at
+ * step 10, so without the bias the two heads would give alike.
+ */
+Test(policy_core, heads_whose_blocks_do_not_return_give_first)
+{
+	struct kvp_geom g = { 1, 2, 1024, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+	kvp_u32 out[32], h0 = 0, got = 0;
+
+	kvp_params_default(&p);
+	p.flags = 0;		/* no protections, no phases: DECODE */
+	st = mk(&g, &p);
+	for (kvp_u32 b = 0; b < 2048; b++) {
+		kvp_on_write(st, b, 0);
+		kvp_on_access(st, b, 10);
+	}
+	for (kvp_u32 b = 0; b < 128; b++) {
+		kvp_set_cold(st, b);		/* head 0: left */
+		kvp_set_cold(st, 1024 + b);	/* head 1: left, and back */
+		kvp_set_resident(st, 1024 + b, KVP_BY_DEMAND);
+		kvp_on_access(st, 1024 + b, 10);
+	}
+	for (int r = 0; r < 8; r++) {
+		int n = kvp_pick_victims(st, 32, out, 200 + r);
+
+		for (int i = 0; i < n; i++) {
+			h0 += out[i] < 1024;
+			got++;
+			kvp_set_cold(st, out[i]);
+		}
+	}
+	cr_assert_eq(got, 256);
+	cr_assert_geq(h0, got * 9 / 10, "%u of %u from head 0", h0, got);
+	free(st);
+}
+
 Test(policy_prefetch, window_clipping)
 {
 	struct kvp_geom g = { 1, 2, 64, 16 };
@@ -527,6 +622,93 @@ Test(policy_prefetch, adaptivity)
 	free(st);
 }
 
+/* one head of 4096 blocks, all written at step 0 and cold; W starts at 1 */
+static struct kvp_state *pf_head(void)
+{
+	struct kvp_geom g = { 1, 1, 4096, 16 };
+	struct kvp_params p;
+	struct kvp_state *st;
+
+	kvp_params_default(&p);
+	p.flags = KVP_P_PREFETCH | KVP_P_PF_ADAPT;
+	p.pf_window = 1;
+	p.pf_epoch = 16;
+	st = mk(&g, &p);
+	for (kvp_u32 b = 0; b < 4096; b++) {
+		kvp_on_write(st, b, 0);
+		kvp_set_cold(st, b);
+	}
+	return st;
+}
+
+/* a demand miss on b at step s, as kvsim and the module do: access, promote,
+ * then the window (promoted as prefetches); returns the window's size */
+static int pf_fault(struct kvp_state *st, kvp_u32 b, kvp_u32 s)
+{
+	kvp_u32 out[64];
+	int n;
+
+	cr_assert_eq(kvp_on_access(st, b, s) & KVP_ACC_HIT, 0);
+	kvp_set_resident(st, b, KVP_BY_DEMAND);
+	n = kvp_prefetch_window(st, b, out, 64);
+	for (int i = 0; i < n; i++)
+		kvp_set_resident(st, out[i], KVP_BY_PREFETCH);
+	return n;
+}
+
+/*
+ * A W = 1 head whose prefetches sit unread stops after pf_epoch of them
+ * (no outcome has to arrive: none was evicted); stopped, it comes back only
+ * when its shadow window's blocks are missed in time.
+ */
+Test(policy_prefetch, stops_and_returns_on_evidence)
+{
+	struct kvp_state *st = pf_head();
+	kvp_u32 b;
+
+	/* isolated faults, 2 co-used neighbours each, never read: 8 faults
+	 * issue 16; the 9th finds 16 issued, 0 read (< 1/4): W = 0 */
+	for (kvp_u32 k = 0; k < 8; k++)
+		cr_assert_eq(pf_fault(st, 10 + 4 * k, 1 + k), 2, "fault %u", k);
+	cr_assert_eq(kvp_head_window(st, 0, 0), 1);
+	cr_assert_eq(pf_fault(st, 100, 9), 0);
+	cr_assert_eq(kvp_head_window(st, 0, 0), 0);
+	/* no evidence: a fault every 10 steps marks its 2 neighbours; one is
+	 * read 5 steps later (too late: its own window marks 1 more), the
+	 * other never: 3 marks, 0 in time, for ever */
+	for (kvp_u32 k = 0; k < 40; k++) {
+		b = 200 + 8 * k;
+		cr_assert_eq(pf_fault(st, b, 100 + 10 * k), 0);
+		cr_assert_eq(pf_fault(st, b + 1, 105 + 10 * k), 0);
+	}
+	cr_assert_eq(kvp_head_window(st, 0, 0), 0);
+	free(st);
+	/* a fresh head, stopped the same way (the shadow counts start at 0) */
+	st = pf_head();
+	for (kvp_u32 k = 0; k < 9; k++)
+		pf_fault(st, 10 + 4 * k, 1 + k);
+	cr_assert_eq(kvp_head_window(st, 0, 0), 0);
+	/*
+	 * evidence: runs of 4 blocks read in one step.  The stopping fault
+	 * marked 2 (41, 43).  Fault b marks b-1, b+1; each of b+1..b+3 is
+	 * missed (a use) and its window marks the next one: 5 marks, 3 uses
+	 * a run.  Run 1: 7 marks, 3 used; run 2: 12, 6; run 3: b -> 14,
+	 * b+1 -> use 7 (15 marks), b+2 -> use 8 (16), b+3 -> use 9 with 16
+	 * marks, 2 x 9 >= 16: W = 1, and b+3's own window fetches b+4.
+	 */
+	for (kvp_u32 k = 0; k < 3; k++) {
+		b = 1000 + 8 * k;
+		cr_assert_eq(pf_fault(st, b, 1000 + k), 0);
+		cr_assert_eq(pf_fault(st, b + 1, 1000 + k), 0);
+		cr_assert_eq(pf_fault(st, b + 2, 1000 + k), 0);
+		cr_assert_eq(kvp_head_window(st, 0, 0), 0, "run %u", k);
+		cr_assert_eq(pf_fault(st, b + 3, 1000 + k), k == 2 ? 1 : 0,
+			     "run %u", k);
+	}
+	cr_assert_eq(kvp_head_window(st, 0, 0), 1);
+	free(st);
+}
+
 static void feed(struct kvp_state *st, int reads, int writes, kvp_u32 *wb)
 {
 	/* interleave reads and writes at the given ratio */
@@ -546,7 +728,7 @@ Test(policy_phase, switch_and_hysteresis)
 	struct kvp_params p;
 	struct kvp_state *st;
 	struct kvp_stats s;
-	kvp_u32 wb = 0;
+	kvp_u32 wb = 0, out[2];
 
 	kvp_params_default(&p);
 	p.phase_window = 256;
@@ -564,6 +746,13 @@ Test(policy_phase, switch_and_hysteresis)
 	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
 	kvp_get_stats(st, &s);
 	cr_assert_eq(s.phase_switches, 2);
+	/*
+	 * a PREFILL after a DECODE (a session's next turn rereads its
+	 * prefix): the window works; W = 1 around 1 names the cold block 2
+	 */
+	cr_assert_eq(kvp_set_cold(st, 2), 0);
+	cr_assert_eq(kvp_prefetch_window(st, 1, out, 2), 1);
+	cr_assert_eq(out[0], 2);
 	/* jitter around 7:1 must not flap */
 	for (int i = 0; i < 20; i++)
 		feed(st, i & 1 ? 500 : 900, 100, &wb);
@@ -581,11 +770,12 @@ Test(policy_phase, prefill_streams_in)
 
 	kvp_params_default(&p);
 	st = mk(&g, &p);
-	/* prefill writes land WARM; no prefetch in prefill */
+	/* prefill writes land WARM; no prefetch in the first prefill */
 	for (kvp_u32 b = 0; b < 100; b++)
 		cr_assert_eq(kvp_on_write(st, b, b / 32), 0);
 	cr_assert_eq(kvp_warm_count(st), 100);
 	kvp_set_cold(st, 50);
+	cr_assert_eq(kvp_phase(st), KVP_PHASE_PREFILL);
 	cr_assert_eq(kvp_prefetch_window(st, 51, out, 8), 0);
 	/* the oldest unprotected blocks leave first */
 	cr_assert_eq(kvp_pick_victims(st, 1, out, 4), 1);

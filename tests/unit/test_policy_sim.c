@@ -188,8 +188,12 @@ Test(policy_sim, prefetch_adapts_per_head_kind, .timeout = 120)
 	cr_assert_geq((double)r.kind_pf_used[0] / r.kind_pf[0], 0.5,
 		      "local heads accuracy %f",
 		      (double)r.kind_pf_used[0] / r.kind_pf[0]);
-	/* the symmetric window's was 0.08 at mean W 0.05 */
-	if (r.kind_pf[1])
+	/*
+	 * the symmetric window's was 0.08 at mean W 0.05; mixed heads that
+	 * prefetch badly stop (they then issue a few per cent of the blocks),
+	 * those that issue more must be read
+	 */
+	if (r.kind_pf[1] * 20 > r.pf_issued)
 		cr_assert_geq((double)r.kind_pf_used[1] / r.kind_pf[1], 0.3,
 			      "mixed heads (mean W %f) accuracy %f", wm,
 			      (double)r.kind_pf_used[1] / r.kind_pf[1]);
