@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <linux/fs.h>
 
 #include "kv_test.h"
@@ -173,6 +174,8 @@ static struct {
 	volatile int pin;	/* 1: the reader on CPU 0 */
 	double v[B_NPH][BUSY_MAX];	/* us */
 	int n[B_NPH];
+	/* passes over the head spent in one phase: faults, context switches */
+	long pf[B_NPH], vcsw[B_NPH], ivcsw[B_NPH];
 } busy;
 
 static void on_cpu(int cpu)
@@ -198,15 +201,28 @@ static void *busy_reader(void *arg)
 			usleep(200);
 			continue;
 		}
+		struct rusage r0, r1;
+		int ph0 = busy.phase, same = 1;
+		long nf = 0;
+
 		madvise(busy.a, busy.len, MADV_DONTNEED);
+		getrusage(RUSAGE_THREAD, &r0);
 		for (size_t o = 0; o < busy.len && busy.phase < B_NPH; o += KV_PAGE) {
 			int ph = busy.phase;
 			double t0 = kv_now();
 
 			(void)*(volatile char *)(busy.a + o);
 			t0 = (kv_now() - t0) * 1e6;
+			nf++;
+			same &= ph == ph0 && ph == busy.phase;
 			if (ph < B_NPH && ph == busy.phase && busy.n[ph] < BUSY_MAX)
 				busy.v[ph][busy.n[ph]++] = t0;
+		}
+		getrusage(RUSAGE_THREAD, &r1);
+		if (same && ph0 < B_NPH) {
+			busy.pf[ph0] += nf;
+			busy.vcsw[ph0] += r1.ru_nvcsw - r0.ru_nvcsw;
+			busy.ivcsw[ph0] += r1.ru_nivcsw - r0.ru_nivcsw;
 		}
 	}
 	return NULL;
@@ -216,6 +232,7 @@ static void *busy_reader(void *arg)
 struct busy_res {
 	double p50[B_NPH], p99[B_NPH];
 	int n[B_NPH];
+	double vcsw[B_NPH], ivcsw[B_NPH];	/* per 1000 faults */
 	double demote_ms;	/* mean DEMOTE time */
 };
 
@@ -246,6 +263,9 @@ static int fault_during_demote(int ctl, int pin, struct busy_res *res)
 	for (size_t o = 0; o < busy.len; o += KV_PAGE)
 		kv_fill((uint64_t *)(busy.a + o), 5, o);
 	memset(busy.n, 0, sizeof(busy.n));
+	memset(busy.pf, 0, sizeof(busy.pf));
+	memset(busy.vcsw, 0, sizeof(busy.vcsw));
+	memset(busy.ivcsw, 0, sizeof(busy.ivcsw));
 	busy.pin = pin;
 	on_cpu(pin ? 1 : -1);
 	busy.phase = B_IDLE;
@@ -288,6 +308,10 @@ static int fault_during_demote(int ctl, int pin, struct busy_res *res)
 		}
 		res->p50[ph] = pct(busy.v[ph], busy.n[ph], 0.5);
 		res->p99[ph] = pct(busy.v[ph], busy.n[ph], 0.99);
+		if (busy.pf[ph]) {
+			res->vcsw[ph] = 1e3 * busy.vcsw[ph] / busy.pf[ph];
+			res->ivcsw[ph] = 1e3 * busy.ivcsw[ph] / busy.pf[ph];
+		}
 	}
 	res->demote_ms = dsum / BUSY_REPS * 1e3;
 out_unmap:
@@ -311,6 +335,9 @@ static void busy_report(const struct busy_res *b)
 		printf("# %s: resident fault p50 (us): idle %.1f, DEMOTE %.1f, hog %.1f; samples %d %d %d; DEMOTE of 32 MiB %.1f ms\n",
 		       how, b[i].p50[B_IDLE], b[i].p50[B_DEMOTE], b[i].p50[B_HOG],
 		       b[i].n[B_IDLE], b[i].n[B_DEMOTE], b[i].n[B_HOG], b[i].demote_ms);
+		printf("# %s: reader context switches per 1000 faults, voluntary/involuntary: idle %.2f/%.2f, DEMOTE %.2f/%.2f, hog %.2f/%.2f\n",
+		       how, b[i].vcsw[B_IDLE], b[i].ivcsw[B_IDLE], b[i].vcsw[B_DEMOTE],
+		       b[i].ivcsw[B_DEMOTE], b[i].vcsw[B_HOG], b[i].ivcsw[B_HOG]);
 	}
 }
 
