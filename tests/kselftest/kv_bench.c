@@ -16,9 +16,11 @@
  *              through io_uring uring_cmd (8 in flight)
  *   busy       p99 of faults on resident pages while DEMOTEs of other pages
  *              of the same space run vs the same faults with nothing else
- *              running, and next to a plain CPU hog on the other vCPU (the
- *              control: what the demoter's CPU use alone costs); "kv_bench
- *              busy" runs only this one
+ *              running; controls: the same faults next to a plain CPU hog
+ *              on the other vCPU and next to raw O_DIRECT writes of as much
+ *              to the same drive (what the demoter's CPU use and its I/O
+ *              cost without the module); "kv_bench busy" runs only this
+ *              one ("kv_bench busy pinned": only with the threads pinned)
  *
  * Raw I/O goes to the upper half of the device, outside the slots the
  * module uses.  The last line is exactly:
@@ -155,8 +157,12 @@ static double demote_bw(int ctl, int *ret)
  * Faults on resident pages while a DEMOTE of other pages of the same space
  * runs: a reader thread drops its PTEs of one head (MADV_DONTNEED) and
  * touches every page again, timing each touch; the main thread in turn
- * DEMOTEs four other heads, then spins for as long as that DEMOTE took (the
- * control: a plain CPU hog), then sleeps as long (idle), BUSY_REPS times.
+ * DEMOTEs four other heads, then spins for as long as that DEMOTE took (a
+ * control: a plain CPU hog), then writes as much to the NVMe drive with
+ * raw O_DIRECT writes of the demoter's shape, 1 MiB QD8 (a control: the
+ * same I/O without the module; under TCG the emulated drive's work runs
+ * in QEMU threads that compete with the vCPUs for the host's cores), then
+ * sleeps as long as the DEMOTE took (idle), BUSY_REPS times.
  * Twice: first with the reader on CPU 0 and the main thread on CPU 1
  * (pinned: the reader has a vCPU to itself, what is left is what the
  * demotion does to it), then with both free to run anywhere (the
@@ -166,7 +172,7 @@ static double demote_bw(int ctl, int *ret)
  */
 #define BUSY_MAX (1 << 19)
 #define BUSY_REPS 8
-enum { B_IDLE, B_DEMOTE, B_HOG, B_NPH, B_OTHER = B_NPH, B_STOP };
+enum { B_IDLE, B_DEMOTE, B_HOG, B_RAW, B_NPH, B_OTHER = B_NPH, B_STOP };
 static struct {
 	char *a;		/* the reader's pages */
 	size_t len;
@@ -291,6 +297,9 @@ static int fault_during_demote(int ctl, int pin, struct busy_res *res)
 		busy.phase = B_HOG;
 		for (t0 = kv_now(); kv_now() - t0 < dt;)
 			;
+		busy.phase = B_RAW;
+		if (raw_write_bw(kv_nvme(), half, 1 << 20, 8, RAW_OFF) <= 0)
+			ret = -1;
 		busy.phase = B_IDLE;
 		usleep(dt * 1e6);
 	}
@@ -320,10 +329,10 @@ out_unmap:
 	return ret;
 }
 
-/* @b[0]: pinned, @b[1]: free. */
-static void busy_report(const struct busy_res *b)
+/* @b[0]: pinned, @b[1]: free; the first @n of them. */
+static void busy_report(const struct busy_res *b, int n)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		const char *how = i ? "free" : "pinned";
 
 		printf("# | resident fault p99 during DEMOTE, %s (us) | %.1f | same, no DEMOTE %.1f | %.2f |\n",
@@ -332,50 +341,64 @@ static void busy_report(const struct busy_res *b)
 		printf("# | resident fault p99 next to a CPU hog, %s (us) | %.1f | same, no DEMOTE %.1f | %.2f |\n",
 		       how, b[i].p99[B_HOG], b[i].p99[B_IDLE],
 		       b[i].p99[B_HOG] / b[i].p99[B_IDLE]);
-		printf("# %s: resident fault p50 (us): idle %.1f, DEMOTE %.1f, hog %.1f; samples %d %d %d; DEMOTE of 32 MiB %.1f ms\n",
+		printf("# | resident fault p99 next to raw writes, %s (us) | %.1f | same, no DEMOTE %.1f | %.2f |\n",
+		       how, b[i].p99[B_RAW], b[i].p99[B_IDLE],
+		       b[i].p99[B_RAW] / b[i].p99[B_IDLE]);
+		printf("# %s: resident fault p50 (us): idle %.1f, DEMOTE %.1f, hog %.1f, raw %.1f; samples %d %d %d %d; DEMOTE of 32 MiB %.1f ms\n",
 		       how, b[i].p50[B_IDLE], b[i].p50[B_DEMOTE], b[i].p50[B_HOG],
-		       b[i].n[B_IDLE], b[i].n[B_DEMOTE], b[i].n[B_HOG], b[i].demote_ms);
-		printf("# %s: reader context switches per 1000 faults, voluntary/involuntary: idle %.2f/%.2f, DEMOTE %.2f/%.2f, hog %.2f/%.2f\n",
+		       b[i].p50[B_RAW], b[i].n[B_IDLE], b[i].n[B_DEMOTE], b[i].n[B_HOG],
+		       b[i].n[B_RAW], b[i].demote_ms);
+		printf("# %s: reader context switches per 1000 faults, voluntary/involuntary: idle %.2f/%.2f, DEMOTE %.2f/%.2f, hog %.2f/%.2f, raw %.2f/%.2f\n",
 		       how, b[i].vcsw[B_IDLE], b[i].ivcsw[B_IDLE], b[i].vcsw[B_DEMOTE],
-		       b[i].ivcsw[B_DEMOTE], b[i].vcsw[B_HOG], b[i].ivcsw[B_HOG]);
+		       b[i].ivcsw[B_DEMOTE], b[i].vcsw[B_HOG], b[i].ivcsw[B_HOG],
+		       b[i].vcsw[B_RAW], b[i].ivcsw[B_RAW]);
 	}
 }
 
-/* Both runs of fault_during_demote(); 0 or -1. */
-static int busy_both(int ctl, struct busy_res *b)
+/* Both runs of fault_during_demote() (or the pinned one); 0 or -1. */
+static int busy_both(int ctl, struct busy_res *b, int pinned_only)
 {
 	int ret = fault_during_demote(ctl, 1, &b[0]);
 
-	T("fault_during_demote_pinned", ret == 0, "ret %d samples %d %d %d", ret,
-	  b[0].n[B_IDLE], b[0].n[B_DEMOTE], b[0].n[B_HOG]);
+	T("fault_during_demote_pinned", ret == 0, "ret %d samples %d %d %d %d", ret,
+	  b[0].n[B_IDLE], b[0].n[B_DEMOTE], b[0].n[B_HOG], b[0].n[B_RAW]);
+	if (pinned_only)
+		return ret;
 	if (!ret)
 		ret = fault_during_demote(ctl, 0, &b[1]);
-	T("fault_during_demote_free", ret == 0, "ret %d samples %d %d %d", ret,
-	  b[1].n[B_IDLE], b[1].n[B_DEMOTE], b[1].n[B_HOG]);
+	T("fault_during_demote_free", ret == 0, "ret %d samples %d %d %d %d", ret,
+	  b[1].n[B_IDLE], b[1].n[B_DEMOTE], b[1].n[B_HOG], b[1].n[B_RAW]);
 	return ret;
 }
 
 /*
  * "kv_bench busy": only the faults during DEMOTE (and the control); the
  * last line is
- *   busy-summary: pinned_demote_vs_idle=A pinned_hog_vs_idle=B free_demote_vs_idle=C free_hog_vs_idle=D
+ *   busy-summary: pinned_demote_vs_idle=.. pinned_hog_vs_idle=.. pinned_raw_vs_idle=..
+ *                 free_demote_vs_idle=.. free_hog_vs_idle=.. free_raw_vs_idle=..
+ * (one line)
  */
-static int busy_only(int ctl)
+static int busy_only(int ctl, int pinned_only)
 {
 	struct busy_res b[2] = { 0 };
 	int ret;
 
-	ktap_plan(3);
+	ktap_plan(3 - pinned_only);
 	kv_detach_quiet(ctl);
 	ret = kv_attach(ctl, 32768, 1, 96 << 20);
 	T("attach", ret == 0, "ret %d", ret);
-	busy_both(ctl, b);
+	busy_both(ctl, b, pinned_only);
 	kv_detach_quiet(ctl);
-	busy_report(b);
+	busy_report(b, 2 - pinned_only);
 	ret = ktap_finish();
-	printf("busy-summary: pinned_demote_vs_idle=%.2f pinned_hog_vs_idle=%.2f free_demote_vs_idle=%.2f free_hog_vs_idle=%.2f\n",
-	       b[0].p99[B_DEMOTE] / b[0].p99[B_IDLE], b[0].p99[B_HOG] / b[0].p99[B_IDLE],
-	       b[1].p99[B_DEMOTE] / b[1].p99[B_IDLE], b[1].p99[B_HOG] / b[1].p99[B_IDLE]);
+	if (!pinned_only)
+		printf("busy-summary: pinned_demote_vs_idle=%.2f pinned_hog_vs_idle=%.2f pinned_raw_vs_idle=%.2f free_demote_vs_idle=%.2f free_hog_vs_idle=%.2f free_raw_vs_idle=%.2f\n",
+		       b[0].p99[B_DEMOTE] / b[0].p99[B_IDLE],
+		       b[0].p99[B_HOG] / b[0].p99[B_IDLE],
+		       b[0].p99[B_RAW] / b[0].p99[B_IDLE],
+		       b[1].p99[B_DEMOTE] / b[1].p99[B_IDLE],
+		       b[1].p99[B_HOG] / b[1].p99[B_IDLE],
+		       b[1].p99[B_RAW] / b[1].p99[B_IDLE]);
 	close(ctl);
 	return ret;
 }
@@ -404,7 +427,7 @@ int main(int argc, char **argv)
 	if (kv_is_cxl())
 		return ktap_skip_all("benchmarks run on the nvdimm topology (CXL emulation is MMIO-slow)");
 	if (argc > 1 && !strcmp(argv[1], "busy"))
-		return busy_only(ctl);
+		return busy_only(ctl, argc > 2 && !strcmp(argv[2], "pinned"));
 	ktap_plan(7);
 	kv_detach_quiet(ctl);
 	/*
@@ -569,7 +592,7 @@ int main(int argc, char **argv)
 		T("hints_rate", ioctl_rate > 0 && uring_rate > 0, "-");
 	}
 	/* 5: faults on resident pages while a DEMOTE of other pages runs */
-	busy_both(ctl, busy_res);
+	busy_both(ctl, busy_res, 0);
 	kv_detach_quiet(ctl);
 
 	printf("# | benchmark | cxl_kv | baseline | ratio |\n");
@@ -586,7 +609,7 @@ int main(int argc, char **argv)
 		       BW_REPS, raw_shape[k].bs >> 10, raw_shape[k].qd, pair_med[k]);
 	printf("# | demotion (MiB/s) | %.1f | raw O_DIRECT write 4K QD64 %.1f | %.2f |\n",
 	       kv_bw, raw_bw4k, kv_bw / raw_bw4k);
-	busy_report(busy_res);
+	busy_report(busy_res, 2);
 	printf("# | score hints (1/s) | uring batched %.0f | ioctl per hint %.0f | %.1f |\n",
 	       uring_rate, ioctl_rate, uring_rate / ioctl_rate);
 	ret = ktap_finish();
