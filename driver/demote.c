@@ -19,12 +19,7 @@
  * maps the page again (kv_fault() sees KV_WB and sets KV_F_TOUCHED); freeing
  * it at completion would leave a user PTE on a freed page.  Nothing but the
  * owner changes state while KV_WB, so the revalidation is a flag test.
- *
- * Each of those holds of kv_space.lock handles at most KV_LOCK_RUN pages
- * and then lets go of the lock for a moment; the pages not reached yet stay
- * KV_F_ZAP and locked, or KV_WB, which nothing but PIN acts on, and the pin
- * count is compared with its value at the chunk's first hold.  Pages a
- * chunk lets go of are freed after its last hold.
+ * The warm pages a chunk lets go of are freed after the lock is dropped.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -84,14 +79,6 @@ static bool kv_block_pinned(struct kv_space *sp, u64 pg)
  */
 #define KV_WB_CHUNK	256	/* pages prepared and written together */
 #define KV_WB_DEPTH	8	/* chunks in flight */
-
-/*
- * Pages of a chunk handled per hold of kv_space.lock: between runs the
- * mover lets go of the lock (and the CPU, if someone waits for it), so a
- * fault elsewhere in the space waits for at most this many pages' work
- * instead of a whole chunk's.
- */
-#define KV_LOCK_RUN	32
 
 /**
  * struct kv_demoter - one demotion in progress (kv_demote_begin())
@@ -233,18 +220,6 @@ static void kv_demote_free(struct kv_demoter *d)
 }
 
 /*
- * Between runs of KV_LOCK_RUN pages: let a waiting fault have kv_space.lock
- * (and the CPU).  Pages still KV_F_ZAP stay locked meanwhile: nobody waits
- * for their page locks under kv_space.lock (see kv.h, lock order).
- */
-static void kv_demote_relax(struct kv_space *sp)
-{
-	mutex_unlock(&sp->lock);
-	cond_resched();
-	mutex_lock(&sp->lock);
-}
-
-/*
  * Lock, unmap and start the write-back of the WARM pages among @pgs (at
  * most KV_WB_CHUNK), or drop them at once when clean with a valid cold copy.
  * Returns the batch to submit (NULL: nothing to write).
@@ -272,13 +247,6 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		return NULL;
 	}
 	/*
-	 * Release waits for this as for I/O from here on: it needs sp->file
-	 * and the pages, and the lock is dropped between runs.  A PIN while
-	 * it is dropped moves sp->pins: step 3 then checks the pins again.
-	 */
-	atomic_inc(&sp->inflight);
-	pins = sp->pins;
-	/*
 	 * 1: choose the pages, mark them ZAP and lock them (waits out PTE
 	 * installs).  Faults and page_mkwrite wait for ZAP to clear instead
 	 * of locking such a page under kv_space.lock, so the zap can run
@@ -286,14 +254,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	 */
 	for (i = 0; i < n; i++) {
 		struct kv_entry *e = &sp->ent[pgs[i]];
-		bool write;
-
-		if (i && !(i % KV_LOCK_RUN)) {
-			kv_demote_relax(sp);
-			if (sp->dead)
-				break;
-		}
-		write = e->flags & KV_F_DIRTY || e->slot == KV_NO_SLOT;
+		bool write = e->flags & KV_F_DIRTY || e->slot == KV_NO_SLOT;
 
 		/* Out of slots: only clean pages can still leave. */
 		if (e->state != KV_WARM || e->flags & KV_F_ZAP ||
@@ -307,10 +268,12 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	}
 	if (!nz) {
 		mutex_unlock(&sp->lock);
-		kv_space_io_end(sp);
 		kv_demote_unbatch(d, b);
 		return NULL;
 	}
+	/* Release waits for this as for I/O: it needs sp->file and the pages. */
+	atomic_inc(&sp->inflight);
+	pins = sp->pins;
 	mutex_unlock(&sp->lock);
 
 	/*
@@ -344,18 +307,13 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 	 * act meanwhile): drop clean pages, start write-back of dirty ones.
 	 */
 	mutex_lock(&sp->lock);
+	repin = sp->pins != pins;
 	b->pins = sp->pins;
 	for (i = 0; i < nz; i++) {
 		u64 pg = zap[i];
 		struct kv_entry *e = &sp->ent[pg];
 		struct page *page = e->page;
 
-		if (i && !(i % KV_LOCK_RUN)) {
-			/* Those not reached yet stay ZAP, locked by us. */
-			kv_demote_relax(sp);
-		}
-		/* A PIN since step 1 began (pinned while ZAP or just now). */
-		repin = sp->pins != pins;
 		unlock_page(page);
 		e->flags &= ~KV_F_ZAP;
 		if (repin && kv_block_pinned(sp, pg)) {
@@ -463,9 +421,6 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 		struct kv_item *it = &b->it[i];
 		struct kv_entry *e = &sp->ent[it->pg];
 
-		/* The pages not reached yet stay WB: ours alone meanwhile. */
-		if (i && !(i % KV_LOCK_RUN))
-			kv_demote_relax(sp);
 		if (WARN_ON_ONCE(e->state != KV_WB || e->page != it->page))
 			continue;
 		if (it->obj && b->pk)
