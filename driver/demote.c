@@ -19,6 +19,7 @@
  * maps the page again (kv_fault() sees KV_WB and sets KV_F_TOUCHED); freeing
  * it at completion would leave a user PTE on a freed page.  Nothing but the
  * owner changes state while KV_WB, so the revalidation is a flag test.
+ * The warm pages a chunk lets go of are freed after the lock is dropped.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -98,6 +99,9 @@ static bool kv_block_pinned(struct kv_space *sp, u64 pg)
  *	(kv_pack_prepare()), KV_NO_SLOT if none.
  * @pobj: and its packed object (0: raw).
  * @pkr: the encoder state (pack.c), NULL until a chunk needs it.
+ * @free: warm pages a chunk let go of, freed once kv_space.lock is dropped
+ *	(@nfree of them).
+ * @nfree: pages in @free.
  *
  * Owned by one task; the chunks' pages are KV_WB and belong to it.
  */
@@ -116,6 +120,8 @@ struct kv_demoter {
 	u32 pslot[KV_WB_CHUNK];
 	u16 pobj[KV_WB_CHUNK];
 	struct kv_packer *pkr;
+	struct page *free[KV_WB_CHUNK];
+	u32 nfree;
 };
 
 /*
@@ -189,12 +195,28 @@ static void kv_demote_unbatch(struct kv_demoter *d, struct kv_batch *b)
 		kv_batch_free(b);
 }
 
-/* Add a page to free; release the batch when full.  kv_space.lock held. */
-static void kv_free_later(struct kv_space *sp, struct folio_batch *fb,
-			  struct page *page)
+/*
+ * Free @page after kv_space.lock is dropped (kv_demote_free()): its entry
+ * no longer names it and it is unmapped and unreferenced, so nothing but
+ * this demoter can reach it.  kv_space.lock held.
+ */
+static void kv_free_later(struct kv_demoter *d, struct page *page)
 {
-	if (!folio_batch_add(fb, page_folio(page)))
-		kv_warm_free_batch(sp->tiers, sp, fb);
+	d->free[d->nfree++] = page;
+}
+
+/* Free the pages kv_free_later() collected.  No kv_space.lock held. */
+static void kv_demote_free(struct kv_demoter *d)
+{
+	struct folio_batch fb;
+	u32 i;
+
+	folio_batch_init(&fb);
+	for (i = 0; i < d->nfree; i++)
+		if (!folio_batch_add(&fb, page_folio(d->free[i])))
+			kv_warm_free_batch(d->sp->tiers, d->sp, &fb);
+	kv_warm_free_batch(d->sp->tiers, d->sp, &fb);
+	d->nfree = 0;
 }
 
 /*
@@ -206,9 +228,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 					  u32 n)
 {
 	struct kv_space *sp = d->sp;
-	struct kv_tiers *t = sp->tiers;
 	u32 i, j, k = 0, nz = 0, nw = 0, dropped = 0, gup = 0, got, pins;
-	struct folio_batch fb;
 	struct kv_batch *b;
 	u64 *zap = d->zap;
 	struct kv_pack *pk = NULL;
@@ -219,7 +239,6 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		d->ret = d->ret ?: -ENOMEM;
 		return NULL;
 	}
-	folio_batch_init(&fb);
 	mutex_lock(&sp->lock);
 	if (sp->dead) {
 		d->ret = d->ret ?: -ESHUTDOWN;
@@ -313,7 +332,7 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		}
 		if (!(e->flags & KV_F_DIRTY) && e->slot != KV_NO_SLOT) {
 			/* Clean with a valid cold copy: drop, no I/O. */
-			kv_free_later(sp, &fb, page);
+			kv_free_later(d, page);
 			kv_pipe_leave(sp, e);
 			e->page = NULL;
 			e->state = KV_COLD;
@@ -346,11 +365,11 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 		b->it[k].err = 0;
 		k++;
 	}
-	kv_warm_free_batch(t, sp, &fb);
 	d->done += dropped;
 	mutex_unlock(&sp->lock);
 	/* Faults that found a page ZAP wait on sp->wq. */
 	wake_up_all(&sp->wq);
+	kv_demote_free(d);
 	/* Slots for pages pinned during the zap. */
 	if (sp->cold_fmt) {
 		for (i = 0; i < nz; i++) {
@@ -393,13 +412,10 @@ static struct kv_batch *kv_demote_prepare(struct kv_demoter *d, const u64 *pgs,
 static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 {
 	struct kv_space *sp = b->sp;
-	struct kv_tiers *t = sp->tiers;
 	u32 i, demoted = 0, aborted = 0, gup = 0;
 	u64 wbytes = 0, pbytes = 0;
-	struct folio_batch fb;
 	int perr = 0;
 
-	folio_batch_init(&fb);
 	mutex_lock(&sp->lock);
 	for (i = 0; i < b->n; i++) {
 		struct kv_item *it = &b->it[i];
@@ -441,7 +457,7 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 			kv_ent_slot_free(sp, e);
 			gup++;
 		} else {
-			kv_free_later(sp, &fb, e->page);
+			kv_free_later(d, e->page);
 			kv_pipe_leave(sp, e);
 			e->page = NULL;
 			e->state = KV_COLD;
@@ -451,10 +467,10 @@ static void kv_demote_finish(struct kv_demoter *d, struct kv_batch *b)
 		if (sp->ent[kv_pg_partner(sp, it->pg)].state != KV_WB)
 			kv_pol_sync_block(sp, kv_pg_block(sp, it->pg), KVP_BY_ABORT);
 	}
-	kv_warm_free_batch(t, sp, &fb);
 	d->done += demoted;
 	mutex_unlock(&sp->lock);
 	wake_up_all(&sp->wq);
+	kv_demote_free(d);
 	/* The units' in-flight references go after the objects' settled. */
 	if (b->pk) {
 		perr = kv_pack_done(sp, b->pk, &pbytes);

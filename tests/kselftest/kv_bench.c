@@ -16,7 +16,11 @@
  *              through io_uring uring_cmd (8 in flight)
  *   busy       p99 of faults on resident pages while DEMOTEs of other pages
  *              of the same space run vs the same faults with nothing else
- *              running (the demoter zaps without the space lock)
+ *              running; controls: the same faults next to a plain CPU hog
+ *              on the other vCPU and next to raw O_DIRECT writes of as much
+ *              to the same drive (what the demoter's CPU use and its I/O
+ *              cost without the module); "kv_bench busy" runs only this
+ *              one ("kv_bench busy pinned": only with the threads pinned)
  *
  * Raw I/O goes to the upper half of the device, outside the slots the
  * module uses.  The last line is exactly:
@@ -24,7 +28,9 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <linux/fs.h>
 
 #include "kv_test.h"
@@ -150,46 +156,102 @@ static double demote_bw(int ctl, int *ret)
 /*
  * Faults on resident pages while a DEMOTE of other pages of the same space
  * runs: a reader thread drops its PTEs of one head (MADV_DONTNEED) and
- * touches every page again, timing each touch; the samples taken while a
- * DEMOTE is in progress are kept apart from those of the reader alone.
+ * touches every page again, timing each touch; the main thread in turn
+ * DEMOTEs four other heads, then spins for as long as that DEMOTE took (a
+ * control: a plain CPU hog), then writes as much to the NVMe drive with
+ * raw O_DIRECT writes of the demoter's shape, 1 MiB QD8 (a control: the
+ * same I/O without the module; under TCG the emulated drive's work runs
+ * in QEMU threads that compete with the vCPUs for the host's cores), then
+ * sleeps as long as the DEMOTE took (idle), BUSY_REPS times.
+ * Twice: first with the reader on CPU 0 and the main thread on CPU 1
+ * (pinned: the reader has a vCPU to itself, what is left is what the
+ * demotion does to it), then with both free to run anywhere (the
+ * scheduler may put them on one vCPU).  Each sample is kept with the phase
+ * it was taken in; one that straddles a change is dropped; the reader
+ * pauses while the main thread refills the heads it demotes.
  */
-#define BUSY_MAX 65536
+#define BUSY_MAX (1 << 19)
+#define BUSY_REPS 8
+enum { B_IDLE, B_DEMOTE, B_HOG, B_RAW, B_NPH, B_OTHER = B_NPH, B_STOP };
 static struct {
 	char *a;		/* the reader's pages */
 	size_t len;
-	volatile int phase;	/* 0: alone, 1: DEMOTE running, 2: other, 3: stop */
-	double v[2][BUSY_MAX];	/* us: alone, during DEMOTE */
-	int n[2];
+	volatile int phase;
+	volatile int pin;	/* 1: the reader on CPU 0 */
+	double v[B_NPH][BUSY_MAX];	/* us */
+	int n[B_NPH];
+	/* passes over the head spent in one phase: faults, context switches */
+	long pf[B_NPH], vcsw[B_NPH], ivcsw[B_NPH];
 } busy;
+
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &set);
+	} else {
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			CPU_SET(i, &set);
+	}
+	sched_setaffinity(0, sizeof(set), &set);
+}
 
 static void *busy_reader(void *arg)
 {
 	(void)arg;
-	while (busy.phase != 3) {
+	while (busy.phase != B_STOP) {
+		on_cpu(busy.pin ? 0 : -1);
+		if (busy.phase == B_OTHER) {
+			usleep(200);
+			continue;
+		}
+		struct rusage r0, r1;
+		int ph0 = busy.phase, same = 1;
+		long nf = 0;
+
 		madvise(busy.a, busy.len, MADV_DONTNEED);
-		for (size_t o = 0; o < busy.len && busy.phase != 3; o += KV_PAGE) {
+		getrusage(RUSAGE_THREAD, &r0);
+		for (size_t o = 0; o < busy.len && busy.phase < B_NPH; o += KV_PAGE) {
 			int ph = busy.phase;
 			double t0 = kv_now();
 
 			(void)*(volatile char *)(busy.a + o);
 			t0 = (kv_now() - t0) * 1e6;
-			/* a sample that straddles a change of phase is dropped */
-			if (ph < 2 && ph == busy.phase && busy.n[ph] < BUSY_MAX)
+			nf++;
+			same &= ph == ph0 && ph == busy.phase;
+			if (ph < B_NPH && ph == busy.phase && busy.n[ph] < BUSY_MAX)
 				busy.v[ph][busy.n[ph]++] = t0;
+		}
+		getrusage(RUSAGE_THREAD, &r1);
+		if (same && ph0 < B_NPH) {
+			busy.pf[ph0] += nf;
+			busy.vcsw[ph0] += r1.ru_nvcsw - r0.ru_nvcsw;
+			busy.ivcsw[ph0] += r1.ru_nivcsw - r0.ru_nivcsw;
 		}
 	}
 	return NULL;
 }
 
+/* p50 and p99 of the reader's faults in each phase: us. */
+struct busy_res {
+	double p50[B_NPH], p99[B_NPH];
+	int n[B_NPH];
+	double vcsw[B_NPH], ivcsw[B_NPH];	/* per 1000 faults */
+	double demote_ms;	/* mean DEMOTE time */
+};
+
 /*
- * p99 of the reader's faults alone (*@idle) and during DEMOTEs of 32 MiB of
- * the same space (*@during); returns 0 or -1.
+ * The reader's faults alone, during DEMOTEs of 32 MiB of the same space and
+ * next to a CPU hog, pinned or not (@pin); returns 0 or -1.
  */
-static int fault_during_demote(int ctl, double *idle, double *during)
+static int fault_during_demote(int ctl, int pin, struct busy_res *res)
 {
 	struct cxl_kv_range r[4];
 	struct cxl_kv_ranges q = { .ranges = (uintptr_t)r, .count = 4 };
 	struct cxl_kv_space_create c;
+	double dsum = 0;
 	pthread_t th;
 	int fd, ret = 0;
 	size_t half;
@@ -206,36 +268,138 @@ static int fault_during_demote(int ctl, double *idle, double *during)
 	busy.a = m + half;
 	for (size_t o = 0; o < busy.len; o += KV_PAGE)
 		kv_fill((uint64_t *)(busy.a + o), 5, o);
-	busy.phase = 0;
+	memset(busy.n, 0, sizeof(busy.n));
+	memset(busy.pf, 0, sizeof(busy.pf));
+	memset(busy.vcsw, 0, sizeof(busy.vcsw));
+	memset(busy.ivcsw, 0, sizeof(busy.ivcsw));
+	busy.pin = pin;
+	on_cpu(pin ? 1 : -1);
+	busy.phase = B_IDLE;
 	if (pthread_create(&th, NULL, busy_reader, NULL)) {
 		ret = -1;
 		goto out_unmap;
 	}
-	while (busy.n[0] < 4 * (int)(busy.len / KV_PAGE))
+	while (busy.n[B_IDLE] < 2 * (int)(busy.len / KV_PAGE))
 		usleep(10000);
-	for (int rep = 0; rep < 8 && !ret; rep++) {
-		busy.phase = 2;
+	for (int rep = 0; rep < BUSY_REPS && !ret; rep++) {
+		double t0, dt;
+
+		busy.phase = B_OTHER;
 		for (size_t o = 0; o < half; o += KV_PAGE)
 			kv_fill((uint64_t *)(m + o), 3, o);
 		for (int h = 0; h < 4; h++)
 			r[h] = (struct cxl_kv_range){ .head = h, .nr_blocks = c.blocks_per_stream };
-		busy.phase = 1;
+		busy.phase = B_DEMOTE;
+		t0 = kv_now();
 		ret = kv_ioctl(fd, CXL_KV_DEMOTE, &q);
+		dt = kv_now() - t0;
+		dsum += dt;
+		busy.phase = B_HOG;
+		for (t0 = kv_now(); kv_now() - t0 < dt;)
+			;
+		busy.phase = B_RAW;
+		if (raw_write_bw(kv_nvme(), half, 1 << 20, 8, RAW_OFF) <= 0)
+			ret = -1;
+		busy.phase = B_IDLE;
+		usleep(dt * 1e6);
 	}
-	busy.phase = 3;
+	busy.phase = B_STOP;
 	pthread_join(th, NULL);
+	on_cpu(-1);
 	for (size_t o = 0; o < busy.len && !ret; o += KV_PAGE)
 		if (kv_check((const uint64_t *)(busy.a + o), 5, o))
 			ret = -1;
-	if (busy.n[0] && busy.n[1]) {
-		*idle = pct(busy.v[0], busy.n[0], 0.99);
-		*during = pct(busy.v[1], busy.n[1], 0.99);
-	} else {
-		ret = -1;
+	for (int ph = 0; ph < B_NPH; ph++) {
+		res->n[ph] = busy.n[ph];
+		if (!busy.n[ph]) {
+			ret = -1;
+			continue;
+		}
+		res->p50[ph] = pct(busy.v[ph], busy.n[ph], 0.5);
+		res->p99[ph] = pct(busy.v[ph], busy.n[ph], 0.99);
+		if (busy.pf[ph]) {
+			res->vcsw[ph] = 1e3 * busy.vcsw[ph] / busy.pf[ph];
+			res->ivcsw[ph] = 1e3 * busy.ivcsw[ph] / busy.pf[ph];
+		}
 	}
+	res->demote_ms = dsum / BUSY_REPS * 1e3;
 out_unmap:
 	munmap(m, c.mmap_bytes);
 	close(fd);
+	return ret;
+}
+
+/* @b[0]: pinned, @b[1]: free; the first @n of them. */
+static void busy_report(const struct busy_res *b, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *how = i ? "free" : "pinned";
+
+		printf("# | resident fault p99 during DEMOTE, %s (us) | %.1f | same, no DEMOTE %.1f | %.2f |\n",
+		       how, b[i].p99[B_DEMOTE], b[i].p99[B_IDLE],
+		       b[i].p99[B_DEMOTE] / b[i].p99[B_IDLE]);
+		printf("# | resident fault p99 next to a CPU hog, %s (us) | %.1f | same, no DEMOTE %.1f | %.2f |\n",
+		       how, b[i].p99[B_HOG], b[i].p99[B_IDLE],
+		       b[i].p99[B_HOG] / b[i].p99[B_IDLE]);
+		printf("# | resident fault p99 next to raw writes, %s (us) | %.1f | same, no DEMOTE %.1f | %.2f |\n",
+		       how, b[i].p99[B_RAW], b[i].p99[B_IDLE],
+		       b[i].p99[B_RAW] / b[i].p99[B_IDLE]);
+		printf("# %s: resident fault p50 (us): idle %.1f, DEMOTE %.1f, hog %.1f, raw %.1f; samples %d %d %d %d; DEMOTE of 32 MiB %.1f ms\n",
+		       how, b[i].p50[B_IDLE], b[i].p50[B_DEMOTE], b[i].p50[B_HOG],
+		       b[i].p50[B_RAW], b[i].n[B_IDLE], b[i].n[B_DEMOTE], b[i].n[B_HOG],
+		       b[i].n[B_RAW], b[i].demote_ms);
+		printf("# %s: reader context switches per 1000 faults, voluntary/involuntary: idle %.2f/%.2f, DEMOTE %.2f/%.2f, hog %.2f/%.2f, raw %.2f/%.2f\n",
+		       how, b[i].vcsw[B_IDLE], b[i].ivcsw[B_IDLE], b[i].vcsw[B_DEMOTE],
+		       b[i].ivcsw[B_DEMOTE], b[i].vcsw[B_HOG], b[i].ivcsw[B_HOG],
+		       b[i].vcsw[B_RAW], b[i].ivcsw[B_RAW]);
+	}
+}
+
+/* Both runs of fault_during_demote() (or the pinned one); 0 or -1. */
+static int busy_both(int ctl, struct busy_res *b, int pinned_only)
+{
+	int ret = fault_during_demote(ctl, 1, &b[0]);
+
+	T("fault_during_demote_pinned", ret == 0, "ret %d samples %d %d %d %d", ret,
+	  b[0].n[B_IDLE], b[0].n[B_DEMOTE], b[0].n[B_HOG], b[0].n[B_RAW]);
+	if (pinned_only)
+		return ret;
+	if (!ret)
+		ret = fault_during_demote(ctl, 0, &b[1]);
+	T("fault_during_demote_free", ret == 0, "ret %d samples %d %d %d %d", ret,
+	  b[1].n[B_IDLE], b[1].n[B_DEMOTE], b[1].n[B_HOG], b[1].n[B_RAW]);
+	return ret;
+}
+
+/*
+ * "kv_bench busy": only the faults during DEMOTE (and the control); the
+ * last line is
+ *   busy-summary: pinned_demote_vs_idle=.. pinned_hog_vs_idle=.. pinned_raw_vs_idle=..
+ *                 free_demote_vs_idle=.. free_hog_vs_idle=.. free_raw_vs_idle=..
+ * (one line)
+ */
+static int busy_only(int ctl, int pinned_only)
+{
+	struct busy_res b[2] = { 0 };
+	int ret;
+
+	ktap_plan(3 - pinned_only);
+	kv_detach_quiet(ctl);
+	ret = kv_attach(ctl, 32768, 1, 96 << 20);
+	T("attach", ret == 0, "ret %d", ret);
+	busy_both(ctl, b, pinned_only);
+	kv_detach_quiet(ctl);
+	busy_report(b, 2 - pinned_only);
+	ret = ktap_finish();
+	if (!pinned_only)
+		printf("busy-summary: pinned_demote_vs_idle=%.2f pinned_hog_vs_idle=%.2f pinned_raw_vs_idle=%.2f free_demote_vs_idle=%.2f free_hog_vs_idle=%.2f free_raw_vs_idle=%.2f\n",
+		       b[0].p99[B_DEMOTE] / b[0].p99[B_IDLE],
+		       b[0].p99[B_HOG] / b[0].p99[B_IDLE],
+		       b[0].p99[B_RAW] / b[0].p99[B_IDLE],
+		       b[1].p99[B_DEMOTE] / b[1].p99[B_IDLE],
+		       b[1].p99[B_HOG] / b[1].p99[B_IDLE],
+		       b[1].p99[B_RAW] / b[1].p99[B_IDLE]);
+	close(ctl);
 	return ret;
 }
 
@@ -247,12 +411,13 @@ static int policy_no_readahead(int fd)
 	return kv_ioctl(fd, CXL_KV_PARAMS_SET, &p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct cxl_kv_space_create c;
 	double anon_ns = 0, kv_ns = 0, raw50 = 0, raw99 = 0, kv50 = 0, kv99 = 0;
 	double raw_bw = 0, raw_bw4k = 0, kv_bw = 0, ioctl_rate = 0, uring_rate = 0;
-	double busy_idle = 0, busy_during = 0, demote_ratio = 0;
+	double demote_ratio = 0;
+	struct busy_res busy_res[2] = { 0 };
 	double pair[NSHAPES][BW_REPS], pair_med[NSHAPES] = { 0 };
 	int ctl, fd, ret;
 	char *m;
@@ -261,7 +426,9 @@ int main(void)
 		return ktap_skip_all("no /dev/cxl_kv or no CXLKV_WARM_NODE");
 	if (kv_is_cxl())
 		return ktap_skip_all("benchmarks run on the nvdimm topology (CXL emulation is MMIO-slow)");
-	ktap_plan(6);
+	if (argc > 1 && !strcmp(argv[1], "busy"))
+		return busy_only(ctl, argc > 2 && !strcmp(argv[2], "pinned"));
+	ktap_plan(7);
 	kv_detach_quiet(ctl);
 	/*
 	 * Write the module's slot area once before attaching: the drive image
@@ -425,8 +592,7 @@ int main(void)
 		T("hints_rate", ioctl_rate > 0 && uring_rate > 0, "-");
 	}
 	/* 5: faults on resident pages while a DEMOTE of other pages runs */
-	ret = fault_during_demote(ctl, &busy_idle, &busy_during);
-	T("fault_during_demote", ret == 0, "ret %d samples %d %d", ret, busy.n[0], busy.n[1]);
+	busy_both(ctl, busy_res, 0);
 	kv_detach_quiet(ctl);
 
 	printf("# | benchmark | cxl_kv | baseline | ratio |\n");
@@ -443,8 +609,7 @@ int main(void)
 		       BW_REPS, raw_shape[k].bs >> 10, raw_shape[k].qd, pair_med[k]);
 	printf("# | demotion (MiB/s) | %.1f | raw O_DIRECT write 4K QD64 %.1f | %.2f |\n",
 	       kv_bw, raw_bw4k, kv_bw / raw_bw4k);
-	printf("# | resident fault p99 during DEMOTE (us) | %.1f | same, no DEMOTE %.1f | %.2f |\n",
-	       busy_during, busy_idle, busy_during / busy_idle);
+	busy_report(busy_res, 2);
 	printf("# | score hints (1/s) | uring batched %.0f | ioctl per hint %.0f | %.1f |\n",
 	       uring_rate, ioctl_rate, uring_rate / ioctl_rate);
 	ret = ktap_finish();
