@@ -265,6 +265,24 @@ int kv_promote_fault(struct kv_space *sp, u64 pg, u32 slot, struct page *page,
 }
 
 /*
+ * Start the reads of @b's first @m items without waiting: kv_promote_work()
+ * finishes them and, with @pr, counts them in the uring completion.  The
+ * batch is the I/O's from here.
+ */
+static void kv_promote_submit_async(struct kv_batch *b, u32 m,
+				    struct kv_promo *pr)
+{
+	b->n = m;
+	b->nowait = true;
+	b->pr = pr;
+	if (pr)
+		atomic_inc(&pr->pending);
+	INIT_WORK(&b->work, kv_promote_work);
+	kv_batch_submit(b, m, REQ_OP_READ);
+	kv_batch_put(b);
+}
+
+/*
  * kv_promote_pages() with KV_PROMOTE_TRY: a non-blocking uring issue.  One
  * hold of kv_space.lock, taken with a trylock, covers the count, the warm
  * pages (kv_warm_try_alloc(): no wait for room, no direct reclaim) and the
@@ -347,15 +365,8 @@ static int kv_promote_try(struct kv_space *sp, const u64 *pgs, u32 n,
 
 	*issued += m;
 	*resident += res;
-	b->n = m;
 	b->prefetch = prefetch;
-	b->nowait = true;
-	b->pr = pr;
-	if (pr)
-		atomic_inc(&pr->pending);
-	INIT_WORK(&b->work, kv_promote_work);
-	kv_batch_submit(b, m, REQ_OP_READ);
-	kv_batch_put(b);
+	kv_promote_submit_async(b, m, pr);
 	if (!pr)
 		return 0;
 	kv_promo_put(pr, 0);
@@ -521,13 +532,7 @@ int kv_promote_pages(struct kv_space *sp, const u64 *pgs, u32 n, int mode,
 		*issued += m;
 		left -= min_t(u64, left, m);
 		if (nowait) {
-			b->nowait = true;
-			b->pr = pr;
-			if (pr)
-				atomic_inc(&pr->pending);
-			INIT_WORK(&b->work, kv_promote_work);
-			kv_batch_submit(b, m, REQ_OP_READ);
-			kv_batch_put(b);
+			kv_promote_submit_async(b, m, pr);
 			b = NULL;
 			nbatch++;
 			continue;

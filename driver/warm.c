@@ -160,6 +160,16 @@ static bool kv_user_charge(struct kv_tiers *t, struct kv_space *sp,
 	}
 }
 
+/* @page is charged to @t and @sp: count it, kick the worker above high. */
+static struct page *kv_warm_charged(struct kv_tiers *t, struct kv_space *sp,
+				    struct page *page)
+{
+	if (atomic64_read(&t->warm) > t->high_wmark)
+		kv_kick_demotion(t);
+	kv_stat_inc(sp, warm_pages);
+	return page;
+}
+
 /**
  * kv_warm_alloc() - a page on warm node @nid, charged to the budget.
  * @t: tier set.
@@ -222,10 +232,7 @@ struct page *kv_warm_alloc(struct kv_tiers *t, struct kv_space *sp, int nid,
 		goto out_uncharge_user;
 	}
 out_charged:
-	if (atomic64_read(&t->warm) > t->high_wmark)
-		kv_kick_demotion(t);
-	kv_stat_inc(sp, warm_pages);
-	return page;
+	return kv_warm_charged(t, sp, page);
 
 out_uncharge_user:
 	kv_user_uncharge(sp, 1);
@@ -280,10 +287,7 @@ struct page *kv_warm_try_alloc(struct kv_tiers *t, struct kv_space *sp,
 		goto out_uncharge_user;
 	}
 out_charged:
-	if (atomic64_read(&t->warm) > t->high_wmark)
-		kv_kick_demotion(t);
-	kv_stat_inc(sp, warm_pages);
-	return page;
+	return kv_warm_charged(t, sp, page);
 
 out_uncharge_user:
 	kv_user_uncharge(sp, 1);
